@@ -1,0 +1,169 @@
+"""How hwb talks to the place it runs in: GitHub Actions, GitLab CI, a terminal, a log file.
+
+The library reports through a :class:`Reporter` it is handed and never prints.
+Every reporter redacts registered secrets from everything it emits, keeps every
+warning and error it was given (annotations only show ten of each on GitHub, so
+the summary lists them all), and knows how to publish step outputs.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import sys
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass
+from typing import Literal, Protocol, TextIO
+
+Level = Literal["warning", "error", "notice"]
+
+
+@dataclass(frozen=True, kw_only=True)
+class Annotation:
+    """A warning, error or notice, optionally tied to a place in a file."""
+
+    level: Level
+    message: str
+    file: str | None = None
+    line: int | None = None
+    col: int | None = None
+    title: str | None = None
+
+
+class Reporter(Protocol):
+    """What the library may tell the world.  Implementations live in this package."""
+
+    verbose: bool
+
+    def info(self, message: str) -> None:
+        """A line of progress for people."""
+
+    def debug(self, message: str) -> None:
+        """A line shown only with --verbose."""
+
+    def log(self, line: str) -> None:
+        """A line of a subprocess's output (build logs)."""
+
+    def annotate(self, annotation: Annotation) -> None:
+        """A warning/error/notice, on a file and line when it has one."""
+
+    def warning(self, message: str, *, file: str | None = None, line: int | None = None) -> None:
+        """Shorthand for a warning annotation."""
+
+    def group(self, name: str) -> contextlib.AbstractContextManager[None]:
+        """A collapsible section (CI) or a progress step (terminal)."""
+
+    def mask(self, secret: str) -> None:
+        """Hide ``secret`` from every later line of output, here and in the CI log."""
+
+    def set_output(self, name: str, value: str) -> None:
+        """A step output (GitHub ``$GITHUB_OUTPUT``, GitLab dotenv)."""
+
+    def add_summary(self, markdown: str) -> None:
+        """Markdown for the job summary."""
+
+    def redact(self, text: str) -> str:
+        """``text`` with every masked secret replaced by ``***``."""
+
+    def close(self) -> None:
+        """Flush the summary (with every warning and error) and outputs."""
+
+
+class BaseReporter:
+    """Shared behaviour: secret redaction, the list of annotations, the summary buffer."""
+
+    def __init__(self, *, stream: TextIO | None = None, verbose: bool = False) -> None:
+        self.stream: TextIO = stream if stream is not None else sys.stderr
+        self.verbose = verbose
+        self.annotations: list[Annotation] = []
+        self.outputs: dict[str, str] = {}
+        self.summary_parts: list[str] = []
+        self._secrets: set[str] = set()
+
+    # -- secrets -----------------------------------------------------------------
+    def mask(self, secret: str) -> None:
+        if secret and len(secret) >= 4:
+            self._secrets.add(secret)
+
+    def redact(self, text: str) -> str:
+        for secret in sorted(self._secrets, key=len, reverse=True):
+            text = text.replace(secret, "***")
+        return text
+
+    def _emit(self, text: str) -> None:
+        self.stream.write(self.redact(text) + "\n")
+        self.stream.flush()
+
+    # -- lines -------------------------------------------------------------------
+    def info(self, message: str) -> None:
+        self._emit(message)
+
+    def debug(self, message: str) -> None:
+        if self.verbose:
+            self._emit(message)
+
+    def log(self, line: str) -> None:
+        self._emit(line)
+
+    def annotate(self, annotation: Annotation) -> None:
+        self.annotations.append(annotation)
+        self._emit(self.format_annotation(annotation))
+
+    def format_annotation(self, annotation: Annotation) -> str:
+        where = ""
+        if annotation.file:
+            where = annotation.file
+            if annotation.line is not None:
+                where += f":{annotation.line}"
+                if annotation.col is not None:
+                    where += f":{annotation.col}"
+            where += ": "
+        return f"{annotation.level.upper()}: {where}{annotation.message}"
+
+    def warning(self, message: str, *, file: str | None = None, line: int | None = None) -> None:
+        self.annotate(Annotation(level="warning", message=message, file=file, line=line))
+
+    @contextlib.contextmanager
+    def group(self, name: str) -> Iterator[None]:
+        self._emit(f"* {name}")
+        yield
+
+    def set_output(self, name: str, value: str) -> None:
+        self.outputs[name] = value
+
+    def add_summary(self, markdown: str) -> None:
+        self.summary_parts.append(self.redact(markdown))
+
+    def close(self) -> None:
+        return None
+
+
+class NullReporter(BaseReporter):
+    """Collects everything, shows nothing: for the Python API and tests."""
+
+    def __init__(self, *, verbose: bool = False) -> None:
+        super().__init__(stream=open(os.devnull, "w"), verbose=verbose)  # noqa: SIM115
+        self.lines: list[str] = []
+
+    def _emit(self, text: str) -> None:
+        self.lines.append(self.redact(text))
+
+    def close(self) -> None:
+        self.stream.close()
+
+
+def detect_reporter(
+    environ: Mapping[str, str], *, verbose: bool = False, stream: TextIO | None = None
+) -> BaseReporter:
+    """Pick the reporter for where we run: GitHub Actions, GitLab CI, or a terminal/log."""
+    if environ.get("GITHUB_ACTIONS") == "true":
+        from hwb_action.ci.github import GitHubReporter
+
+        return GitHubReporter(environ, verbose=verbose, stream=stream)
+    if environ.get("GITLAB_CI") == "true":
+        from hwb_action.ci.gitlab import GitLabReporter
+
+        return GitLabReporter(environ, verbose=verbose, stream=stream)
+    from hwb_action.ci.terminal import TerminalReporter
+
+    return TerminalReporter(environ, verbose=verbose, stream=stream)

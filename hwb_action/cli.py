@@ -1,0 +1,168 @@
+"""The ``hwb`` command line: the only place that prints results and chooses exit codes.
+
+Flags are generated from :data:`hwb_action.settings.OPTIONS`, so that every setting has the
+same name as a flag, a ``[tool.hwb]`` key, an ``HWB_*`` variable and an action input.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import json
+import os
+import sys
+import traceback
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import Any
+
+from hwb_action import __version__
+from hwb_action._command import CommandResult, Invocation
+from hwb_action.ci import Annotation, BaseReporter, detect_reporter
+from hwb_action.errors import EXIT_FAILED, EXIT_USAGE, HwbError, UsageError
+from hwb_action.settings import Option, convert_text, options_for
+
+# command -> (module, function, help). Imported lazily: `hwb check` must not pay for twine.
+COMMANDS: dict[str, tuple[str, str, str]] = {
+    "build": ("hwb_action.build", "cli_build",
+              "build an sdist and wheels into dist/, checked, with SHA256SUMS"),
+    "check": ("hwb_action.artifacts", "cli_check",
+              "check distributions (zip, filename, metadata, RECORD, README rendering)"),
+    "plan": ("hwb_action.plan", "cli_plan", "print the build matrix for CI"),
+    "publish": ("hwb_action.publish", "cli_publish",
+                "upload distributions to PyPI, a private index, or an S3 static index"),
+    "version": ("hwb_action.versioning", "cli_version",
+                "print the next version from conventional commits (dry run)"),
+    "release": ("hwb_action.versioning", "cli_release",
+                "bump the version, write the changelog, commit and tag"),
+}
+
+EPILOG = """exit codes: 0 success, 1 the work failed, 2 usage or configuration error.
+Every option is also a [tool.hwb] key in pyproject.toml and an HWB_<KEY> variable."""
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message: str) -> Any:  # argparse's own exit(2), with our wording
+        self.print_usage(sys.stderr)
+        sys.stderr.write(f"ERROR: {message}\n")
+        raise SystemExit(EXIT_USAGE)
+
+
+def _add_option(parser: argparse.ArgumentParser, opt: Option) -> None:
+    dest = opt.name.replace("-", "_")
+    if opt.positional:
+        parser.add_argument(
+            dest, nargs="*" if opt.kind == "list" else "?", default=None,
+            metavar=opt.metavar or opt.name.upper(), help=opt.help,
+        )
+        return
+    names = [*opt.flags, opt.flag]
+    if opt.kind == "bool":
+        parser.add_argument(*names, dest=dest, action=argparse.BooleanOptionalAction,
+                            default=None, help=opt.help)
+    elif opt.kind in ("list", "dict"):
+        parser.add_argument(*names, dest=dest, action="append", default=None,
+                            metavar=opt.metavar or "VALUE", help=opt.help)
+    else:
+        parser.add_argument(*names, dest=dest, default=None, type=str,
+                            metavar=opt.metavar or "VALUE", help=opt.help)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The argument parser, generated from the settings table."""
+    common = argparse.ArgumentParser(add_help=False)
+    common.add_argument("--json", action="store_true", default=False,
+                        help="print one JSON document on stdout; human text goes to stderr")
+    common.add_argument("-v", "--verbose", action="store_true", default=False,
+                        help="show commands, full logs and tracebacks")
+    parser = _Parser(prog="hwb", description="Headless Wheel Builder", epilog=EPILOG,
+                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--version", action="version", version=f"hwb {__version__}")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True,
+                                parser_class=_Parser)
+    for name, (_, _, help_text) in COMMANDS.items():
+        p = sub.add_parser(name, parents=[common], help=help_text, description=help_text,
+                           epilog=EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter)
+        for opt in options_for(name):
+            _add_option(p, opt)
+    return parser
+
+
+def _cli_values(command: str, ns: argparse.Namespace) -> dict[str, Any]:
+    values: dict[str, Any] = {}
+    for opt in options_for(command):
+        raw = getattr(ns, opt.name.replace("-", "_"), None)
+        if raw is None or (opt.positional and opt.kind == "list" and raw == []):
+            continue
+        where = opt.metavar or opt.name.upper() if opt.positional else opt.flag
+        if opt.positional and opt.kind == "list":
+            values[opt.name] = list(raw)
+        elif opt.kind == "list":
+            values[opt.name] = [v for item in raw for v in convert_text(opt, item, where)]
+        elif opt.kind == "dict":
+            merged: dict[str, str] = {}
+            for item in raw:
+                key, sep, value = item.partition("=")
+                if not sep or not key:
+                    msg = f"{where}: expected KEY=VALUE, got {item!r}"
+                    raise UsageError(msg)
+                merged[key] = value
+            values[opt.name] = merged
+        elif opt.kind in ("int",):
+            values[opt.name] = convert_text(opt, raw, where)
+        else:
+            values[opt.name] = raw
+    return values
+
+
+def report_error(reporter: BaseReporter, err: HwbError, *, verbose: bool) -> None:
+    """Show an HwbError: the message at its place, its details, and a TIP."""
+    reporter.annotate(Annotation(level="error", message=err.message, file=err.file,
+                                 line=err.line, col=err.col))
+    for line in err.details:
+        reporter.log("  " + line)
+    if err.hint:
+        reporter.info(f"TIP: {err.hint}")
+    if verbose:
+        reporter.log("".join(traceback.format_exception(err)))
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point of ``hwb``; returns the exit code."""
+    parser = build_parser()
+    ns = parser.parse_args(argv)
+    environ = dict(os.environ)
+    reporter = detect_reporter(environ, verbose=ns.verbose)
+    code = EXIT_FAILED
+    try:
+        try:
+            module, func, _ = COMMANDS[ns.command]
+            handler: Callable[[Invocation], CommandResult] = getattr(
+                importlib.import_module(module), func)
+            inv = Invocation(command=ns.command, cli=_cli_values(ns.command, ns),
+                             environ=environ, reporter=reporter, cwd=Path.cwd(), json=ns.json)
+            result = handler(inv)
+        except HwbError as err:
+            report_error(reporter, err, verbose=ns.verbose)
+            code = err.exit_code
+        except KeyboardInterrupt:
+            reporter.info("interrupted")
+            code = 130
+        else:
+            if ns.json:
+                sys.stdout.write(reporter.redact(json.dumps(result.data, indent=2)) + "\n")
+            elif result.text:
+                sys.stdout.write(reporter.redact(result.text).rstrip("\n") + "\n")
+            sys.stdout.flush()
+            code = result.exit_code
+    except Exception as err:  # a bug in hwb, not a user mistake: show everything
+        reporter.log("".join(traceback.format_exception(err)))
+        reporter.info("ERROR: internal error in hwb; please report it with the output above")
+        code = EXIT_FAILED
+    finally:
+        reporter.close()
+    return code
+
+
+def run() -> None:
+    sys.exit(main())
