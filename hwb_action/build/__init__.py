@@ -1,0 +1,475 @@
+"""`hwb build`: any source to a checked ``dist/``.
+
+The flow: open the source (directory, git URL, sdist) -> read the project as data -> resolve
+settings -> build the sdist -> unpack it -> build the wheel(s) from it, one per interpreter,
+in parallel -> repair Linux binary wheels -> run the test command -> check every artifact ->
+move them into the output directory and write ``SHA256SUMS``.  Everything is built in a
+staging directory inside the output directory, so a failed build leaves nothing
+half-written there.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import shutil
+import sys
+import tempfile
+import time
+from collections.abc import Iterator, Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from hwb_action._command import CommandResult, Invocation
+from hwb_action.build.frontend import Frontend
+from hwb_action.build.isolation import EnvProvider, Installer, default_cache_dir, find_uv
+from hwb_action.ci import NullReporter, Reporter
+from hwb_action.errors import BuildError, CheckError, HwbError
+from hwb_action.project import Project, load_project
+from hwb_action.settings import Settings, resolve
+from hwb_action.source import ResolvedSource, open_source, safe_extract, source_date_epoch
+
+if TYPE_CHECKING:
+    from hwb_action.artifacts import Artifact
+
+__all__ = ["BuildResult", "build", "cli_build"]
+
+
+@dataclass(frozen=True, kw_only=True)
+class WheelInfo:
+    """What happened to one wheel after the backend made it."""
+
+    filename: str
+    python: str
+    repaired: bool = False
+    tag: str | None = None
+    vendored: tuple[str, ...] = ()
+    tested: bool = False
+
+
+@dataclass(frozen=True, kw_only=True)
+class BuildResult:
+    """The result of ``hwb build`` as data (``to_json`` is the ``--json`` contract)."""
+
+    artifacts: tuple[Artifact, ...]
+    out_dir: Path
+    checksums: Path
+    project: Project
+    source: ResolvedSource
+    seconds: float
+    wheels: tuple[WheelInfo, ...] = ()
+    timings: dict[str, float] = field(default_factory=dict)
+
+    @property
+    def sdist(self) -> Artifact | None:
+        return next((a for a in self.artifacts if a.kind == "sdist"), None)
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "artifacts": [a.to_json() for a in self.artifacts],
+            "out_dir": str(self.out_dir),
+            "checksums": str(self.checksums),
+            "project": {
+                "name": self.project.name, "version": self.artifacts[0].version
+                if self.artifacts else self.project.version,
+                "backend": self.project.build_system.backend,
+                "pure": self.project.is_pure,
+            },
+            "source": {"kind": self.source.kind, "spec": self.source.spec,
+                       "commit": self.source.commit, "ref": self.source.ref},
+            "wheels": [
+                {"filename": w.filename, "python": w.python, "repaired": w.repaired,
+                 "tag": w.tag, "vendored": list(w.vendored), "tested": w.tested}
+                for w in self.wheels
+            ],
+            "seconds": round(self.seconds, 3),
+        }
+
+
+def _python_version(python: str, environ: Mapping[str, str], reporter: Reporter) -> str:
+    if python == sys.executable:
+        return ".".join(map(str, sys.version_info[:3]))
+    from hwb_action._process import run
+
+    out = run([python, "-c", "import platform; print(platform.python_version())"],
+              reporter=reporter, env=environ, what=f"{python} --version")
+    return out.stdout.strip()
+
+
+def _installer(settings: Settings, environ: Mapping[str, str]) -> Installer:
+    isolation = settings["isolation"]
+    if isolation in ("uv", "pip", "none"):
+        return isolation  # type: ignore[no-any-return]
+    return "uv" if find_uv(environ) else "pip"
+
+
+@dataclass(frozen=True, kw_only=True)
+class _Interp:
+    path: str
+    version: str
+
+
+def _interpreters(
+    settings: Settings, project: Project, environ: Mapping[str, str], reporter: Reporter
+) -> list[_Interp]:
+    spec = (settings["python"] or "").strip()
+    if not spec:
+        return [_Interp(path=sys.executable, version=_python_version(sys.executable, environ,
+                                                                      reporter))]
+    from packaging.specifiers import SpecifierSet
+
+    from hwb_action.build.interpreters import find_interpreters
+
+    allowed = SpecifierSet(project.requires_python) if project.requires_python else None
+    found = find_interpreters(spec, allowed=allowed, environ=environ, reporter=reporter)
+    if project.is_pure and len(found) > 1:
+        reporter.info("Pure project: one py3-none-any wheel serves every Python; "
+                      f"building it once with Python {found[0].version}")
+        found = found[:1]
+    return [_Interp(path=str(i.path), version=i.version) for i in found]
+
+
+@contextlib.contextmanager
+def _staging(out_dir: Path) -> Iterator[Path]:
+    out_dir.mkdir(parents=True, exist_ok=True)
+    staging = Path(tempfile.mkdtemp(prefix=".hwb-staging-", dir=out_dir))
+    try:
+        yield staging
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)
+
+
+def _publish_into(out_dir: Path, files: Sequence[Path]) -> list[Path]:
+    placed = []
+    for path in files:
+        target = out_dir / path.name
+        os.replace(path, target)
+        placed.append(target)
+    return placed
+
+
+def build(
+    source: str = ".",
+    *,
+    reporter: Reporter | None = None,
+    environ: Mapping[str, str] | None = None,
+    cwd: Path | None = None,
+    **options: Any,
+) -> BuildResult:
+    """Build ``source`` and return the checked artifacts.
+
+    ``options`` are settings by name (``out_dir="dist"``, ``isolation="uv"``, ...), with
+    the same meaning as the CLI flags; ``[tool.hwb]`` and ``HWB_*`` apply beneath them.
+    """
+    cli = {k.replace("_", "-"): v for k, v in options.items() if v is not None}
+    cli["source"] = source
+    inv = Invocation(command="build", cli=cli, environ=dict(environ or os.environ),
+                     reporter=reporter or NullReporter(), cwd=cwd or Path.cwd())
+    return run_build(inv)
+
+
+def run_build(inv: Invocation) -> BuildResult:
+    """Do the work of ``hwb build`` for one invocation."""
+    start = time.monotonic()
+    reporter, environ = inv.reporter, inv.environ
+    spec = str(inv.cli.get("source") or environ.get("HWB_SOURCE") or ".")
+    with contextlib.ExitStack() as stack:
+        src = stack.enter_context(open_source(spec, reporter=reporter, environ=environ,
+                                              cwd=inv.cwd))
+        given_sdist: Path | None = None
+        if src.kind == "sdist":
+            given_sdist = src.path
+            unpack = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="hwb-sdist-")))
+            project_dir = safe_extract(src.path, unpack)
+        else:
+            project_dir = src.path
+        project = load_project(project_dir)
+        settings = resolve("build", cli=inv.cli, environ=environ, project_dir=project_dir)
+        out_dir = Path(settings["out-dir"])
+        if not out_dir.is_absolute():
+            out_dir = inv.cwd / out_dir
+        want_sdist = settings["sdist"] or not settings["wheel"]
+        want_wheel = settings["wheel"] or not settings["sdist"]
+        if given_sdist is not None:
+            want_sdist, want_wheel = False, True
+
+        epoch = source_date_epoch(project_dir, environ)
+        build_environ = dict(environ)
+        if epoch is not None:
+            build_environ["SOURCE_DATE_EPOCH"] = str(epoch)
+
+        if settings["isolation"] == "container" or _use_container(settings, project, environ,
+                                                                  reporter):
+            return _container_build(inv, settings, project, src, out_dir, start)
+
+        installer = _installer(settings, environ)
+        cache_dir = None
+        if settings["cache"]:
+            cache_dir = Path(settings["cache-dir"]) if settings["cache-dir"] else (
+                default_cache_dir(environ))
+        interpreters = _interpreters(settings, project, environ, reporter) if want_wheel else [
+            _Interp(path=sys.executable, version=".".join(map(str, sys.version_info[:3])))]
+        config = dict(settings["config-settings"])
+        staging = stack.enter_context(_staging(out_dir))
+        timings: dict[str, float] = {}
+
+        frontends: list[Frontend] = []
+        providers: list[EnvProvider] = []
+
+        def frontend_for(interp: _Interp, prefix: str) -> Frontend:
+            provider = EnvProvider(installer=installer, base_python=interp.path,
+                                   base_version=interp.version, cache_dir=cache_dir,
+                                   reporter=reporter, environ=build_environ)
+            fe = Frontend(provider=provider, environ=build_environ, reporter=reporter,
+                          prefix=prefix)
+            providers.append(provider)
+            frontends.append(fe)
+            return fe
+
+        def cleanup() -> None:
+            for fe in frontends:
+                fe.close()
+            for provider in providers:
+                provider.close()
+
+        stack.callback(cleanup)
+        first = frontend_for(interpreters[0], "")
+        first.prepare(project.build_system)
+        built: list[Path] = []
+        wheel_infos: list[WheelInfo] = []
+        sdist_path: Path | None = None
+        if want_sdist:
+            t0 = time.monotonic()
+            with reporter.group(f"Building sdist of {project.name or project_dir.name}"):
+                sdist_path = first.build("sdist", project_dir, staging, project.build_system,
+                                         config)
+            timings["sdist"] = time.monotonic() - t0
+            built.append(sdist_path)
+            reporter.info(f"Built {sdist_path.name}")
+        if want_wheel:
+            wheel_src = project_dir
+            wheel_bs = project.build_system
+            if sdist_path is not None:
+                unpacked = Path(stack.enter_context(
+                    tempfile.TemporaryDirectory(prefix="hwb-from-sdist-")))
+                wheel_src = safe_extract(sdist_path, unpacked)
+                wheel_bs = load_project(wheel_src).build_system
+            t0 = time.monotonic()
+            results = _build_wheels(
+                interpreters, wheel_src, wheel_bs, staging, config, settings, project,
+                reporter, build_environ, first, frontend_for,
+            )
+            timings["wheels"] = time.monotonic() - t0
+            for path, info in results:
+                built.append(path)
+                wheel_infos.append(info)
+
+        t0 = time.monotonic()
+        artifacts = _check_all(built, reporter)
+        timings["check"] = time.monotonic() - t0
+        placed = _publish_into(out_dir, built)
+        artifacts = [
+            _relocate(a, p) for a, p in zip(artifacts, placed, strict=True)
+        ]
+        checksums = _write_checksums(out_dir, artifacts)
+        result = BuildResult(
+            artifacts=tuple(artifacts), out_dir=out_dir, checksums=checksums, project=project,
+            source=src, seconds=time.monotonic() - start, wheels=tuple(wheel_infos),
+            timings=timings,
+        )
+    _report(result, reporter)
+    return result
+
+
+def _use_container(
+    settings: Settings, project: Project, environ: Mapping[str, str], reporter: Reporter
+) -> bool:
+    """``auto`` isolation on Linux for a binary project: containers when an engine works."""
+    if settings["isolation"] != "auto" or project.is_pure or not sys.platform.startswith("linux"):
+        return False
+    if settings["target"] in ("", "pure") and not settings["manylinux"] and not settings[
+            "musllinux"] and not environ.get("HWB_CONTAINER_AUTO"):
+        # A plain local `hwb build` of a binary project builds on the host, as uv and build do;
+        # containers are used when a target, a policy or CI asks for them.
+        if environ.get("CI", "").lower() not in ("true", "1"):
+            return False
+    try:
+        from hwb_action.build.container import find_engine
+    except ImportError:
+        return False
+    engine = find_engine(settings, environ)
+    if engine is None:
+        reporter.warning("no working container engine (docker or podman) was found: building "
+                         "on the host; the manylinux tag then reflects the host's glibc")
+        return False
+    return True
+
+
+def _container_build(
+    inv: Invocation, settings: Settings, project: Project, src: ResolvedSource,
+    out_dir: Path, start: float,
+) -> BuildResult:
+    from hwb_action.build.container import build_in_container, container_targets
+
+    reporter = inv.reporter
+    targets = container_targets(project, settings)
+    with _staging(out_dir) as staging:
+        wheels = build_in_container(project_dir=project.root, targets=targets, settings=settings,
+                                    out_dir=staging, reporter=reporter, environ=inv.environ)
+        artifacts = _check_all(wheels, reporter)
+        placed = _publish_into(out_dir, wheels)
+    artifacts = [_relocate(a, p) for a, p in zip(artifacts, placed, strict=True)]
+    checksums = _write_checksums(out_dir, artifacts)
+    result = BuildResult(artifacts=tuple(artifacts), out_dir=out_dir, checksums=checksums,
+                         project=project, source=src, seconds=time.monotonic() - start,
+                         wheels=tuple(WheelInfo(filename=a.filename, python="", repaired=True,
+                                                tag=a.tags[0] if a.tags else None)
+                                      for a in artifacts))
+    _report(result, reporter)
+    return result
+
+
+def _build_wheels(
+    interpreters: Sequence[_Interp], srcdir: Path, bs: Any, staging: Path,
+    config: Mapping[str, str], settings: Settings, project: Project, reporter: Reporter,
+    environ: Mapping[str, str], first: Frontend, frontend_for: Any,
+) -> list[tuple[Path, WheelInfo]]:
+    many = len(interpreters) > 1
+
+    def one(index: int, interp: _Interp) -> tuple[Path, WheelInfo]:
+        prefix = f"[py{interp.version.rsplit('.', 1)[0]}] " if many else ""
+        fe = first if index == 0 else frontend_for(interp, prefix)
+        outdir = staging / f"wheel-{index}"
+        with reporter.group(f"Building wheel for Python {interp.version}"):
+            wheel = fe.build("wheel", srcdir, outdir, bs, config)
+        info = WheelInfo(filename=wheel.name, python=interp.version)
+        if not project.is_pure and settings["repair"] and sys.platform.startswith("linux"):
+            from hwb_action.build.repair import repair_wheel
+
+            repaired_dir = staging / f"repaired-{index}"
+            repaired_dir.mkdir()
+            fixed = repair_wheel(wheel, repaired_dir, policy=settings["manylinux"] or None,
+                                 reporter=reporter, environ=environ)
+            wheel = fixed.wheel
+            info = WheelInfo(filename=wheel.name, python=interp.version,
+                             repaired=fixed.repaired, tag=fixed.tag, vendored=fixed.vendored)
+        if settings["test-command"]:
+            from hwb_action.build.testing import test_wheel
+
+            test_wheel(wheel, Path(interp.path), test_command=settings["test-command"],
+                       test_requires=settings["test-requires"], project_dir=project.root,
+                       reporter=reporter, environ=environ)
+            info = WheelInfo(filename=info.filename, python=info.python,
+                             repaired=info.repaired, tag=info.tag, vendored=info.vendored,
+                             tested=True)
+        final = staging / wheel.name
+        if final.exists():
+            msg = f"two builds produced the same wheel {wheel.name}"
+            raise BuildError(msg, hint="list each interpreter once in --python")
+        os.replace(wheel, final)
+        reporter.info(f"{prefix}Built {final.name}")
+        return final, info
+
+    if not many:
+        return [one(0, interpreters[0])]
+    jobs = settings["jobs"] or os.cpu_count() or 1
+    errors: list[tuple[_Interp, HwbError]] = []
+    results: list[tuple[Path, WheelInfo]] = []
+    with ThreadPoolExecutor(max_workers=min(jobs, len(interpreters))) as pool:
+        futures = [(interp, pool.submit(one, i, interp)) for i, interp in enumerate(interpreters)]
+        for interp, future in futures:
+            try:
+                results.append(future.result())
+            except HwbError as err:
+                errors.append((interp, err))
+    if errors:
+        if len(errors) == 1:
+            raise errors[0][1]
+        details = []
+        for interp, err in errors:
+            details.append(f"Python {interp.version}: {err.message}")
+            details.extend("    " + line for line in err.details[-10:])
+        msg = f"{len(errors)} of {len(interpreters)} wheel builds failed"
+        raise BuildError(msg, details=details)
+    return results
+
+
+def _check_all(paths: Sequence[Path], reporter: Reporter) -> list[Artifact]:
+    from hwb_action.artifacts import check_artifact
+
+    artifacts: list[Artifact] = []
+    problems: list[str] = []
+    for path in paths:
+        try:
+            artifacts.append(check_artifact(path))
+        except CheckError as err:
+            problems.append(err.message)
+            problems.extend("  " + d for d in err.details)
+    if problems:
+        msg = "built distributions failed their checks"
+        raise CheckError(msg, details=problems,
+                         hint="the backend produced a broken distribution; see the problems above")
+    return artifacts
+
+
+def _write_checksums(out_dir: Path, artifacts: Sequence[Artifact]) -> Path:
+    from hwb_action.artifacts import write_checksums
+
+    return write_checksums(out_dir, _all_dists(out_dir, artifacts))
+
+
+def _relocate(artifact: Artifact, path: Path) -> Artifact:
+    from dataclasses import replace
+
+    return replace(artifact, path=path)
+
+
+def _all_dists(out_dir: Path, fresh: Sequence[Artifact]) -> list[Artifact]:
+    """This build's artifacts plus dists already in ``out_dir`` (e.g. from other jobs)."""
+    from hwb_action.artifacts import check_artifact, find_dists
+
+    known = {a.filename for a in fresh}
+    others: list[Artifact] = []
+    for path in find_dists(out_dir):
+        if path.name in known:
+            continue
+        try:
+            others.append(check_artifact(path))
+        except CheckError:
+            continue
+    return [*fresh, *others]
+
+
+def _human_size(size: int) -> str:
+    value = float(size)
+    for unit in ("B", "KiB", "MiB", "GiB"):
+        if value < 1024 or unit == "GiB":
+            return f"{value:.0f} {unit}" if unit == "B" else f"{value:.1f} {unit}"
+        value /= 1024
+    return f"{size} B"
+
+
+def _report(result: BuildResult, reporter: Reporter) -> None:
+    import json
+
+    from hwb_action.artifacts import artifacts_table
+
+    for a in result.artifacts:
+        tags = ", ".join(a.tags) if a.tags else "-"
+        reporter.info(f"  {a.filename}  [{tags}]  {_human_size(a.size)}  sha256:{a.sha256[:16]}")
+    reporter.info(f"{len(result.artifacts)} artifact(s) in {result.out_dir}, checked, "
+                  f"in {result.seconds:.2f}s")
+    reporter.set_output("artifacts", json.dumps([a.to_json() for a in result.artifacts]))
+    reporter.set_output("wheels", " ".join(str(a.path) for a in result.artifacts
+                                           if a.kind == "wheel"))
+    reporter.set_output("sdist", str(result.sdist.path) if result.sdist else "")
+    reporter.add_summary("### Built distributions\n\n" + artifacts_table(result.artifacts))
+
+
+def cli_build(inv: Invocation) -> CommandResult:
+    """Handler of ``hwb build``."""
+    result = run_build(inv)
+    return CommandResult(data=result.to_json())
+

@@ -1,0 +1,179 @@
+"""The subprocess runner handed to pyproject-hooks (through ``build.ProjectBuilder``).
+
+Every hook call runs pyproject-hooks' own in-process script in a separate process, as the
+default runner does.  Where ``os.fork`` exists the process is forked from a small server
+(:mod:`hwb_action.build._hookserver_main`) that has the backend already imported, which saves
+an interpreter start and the backend's imports on each of the four hook calls of a build.
+Output is captured per call: streamed to the reporter with ``--verbose`` (prefixed for
+parallel builds) and kept so that a failing hook shows its last lines.
+"""
+
+from __future__ import annotations
+
+import collections
+import json
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from typing import IO
+
+from hwb_action.ci import Reporter
+
+_SERVER_SCRIPT = Path(__file__).with_name("_hookserver_main.py")
+TAIL_LINES = 40
+
+
+class HookRunner:
+    """A ``pyproject_hooks`` runner for one build interpreter and backend."""
+
+    def __init__(
+        self,
+        *,
+        python: str,
+        env: Mapping[str, str],
+        backend: str,
+        backend_path: Sequence[str] = (),
+        reporter: Reporter,
+        prefix: str = "",
+        preload_file: Path | None = None,
+        use_server: bool = True,
+    ) -> None:
+        self.python = python
+        self.env = dict(env)
+        self.reporter = reporter
+        self.prefix = prefix
+        self.preload_file = preload_file
+        self.last_hook = ""
+        self.last_output: list[str] = []
+        self._modules: set[str] = set()
+        self._tmp = Path(tempfile.mkdtemp(prefix="hwb-hooks-"))
+        self._count = 0
+        self._server: subprocess.Popen[str] | None = None
+        self._ready = False
+        if use_server and hasattr(os, "fork"):
+            server_env = dict(self.env)
+            server_env["PEP517_BUILD_BACKEND"] = backend
+            if backend_path:
+                server_env["PEP517_BACKEND_PATH"] = os.pathsep.join(backend_path)
+            if preload_file is not None:
+                server_env["HWB_HOOKSERVER_PRELOAD"] = str(preload_file)
+            try:
+                self._server = subprocess.Popen(
+                    [python, str(_SERVER_SCRIPT)],
+                    stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
+                    text=True, env=server_env, cwd=str(self._tmp),
+                )
+            except OSError:
+                self._server = None
+
+    def __call__(
+        self,
+        cmd: Sequence[str],
+        cwd: str | None = None,
+        extra_environ: Mapping[str, str] | None = None,
+    ) -> None:
+        self.last_hook = cmd[2] if len(cmd) > 2 else "hook"
+        env = dict(self.env)
+        env.update(extra_environ or {})
+        self._count += 1
+        log = self._tmp / f"hook-{self._count}.log"
+        returncode = None
+        if self._server is not None and cmd and cmd[0] == self.python:
+            returncode = self._call_server(cmd, cwd or os.getcwd(), env, log)
+        if returncode is None:
+            with open(log, "w", encoding="utf-8") as fh:
+                returncode = subprocess.call(
+                    list(cmd), cwd=cwd, env=env, stdout=fh, stderr=subprocess.STDOUT,
+                    stdin=subprocess.DEVNULL,
+                )
+        self._collect(log)
+        if returncode != 0:
+            raise subprocess.CalledProcessError(returncode, list(cmd),
+                                                output="\n".join(self.last_output))
+
+    def _call_server(
+        self, cmd: Sequence[str], cwd: str, env: Mapping[str, str], log: Path
+    ) -> int | None:
+        server = self._server
+        assert server is not None and server.stdin is not None and server.stdout is not None
+        try:
+            if not self._ready:
+                if not json.loads(server.stdout.readline() or "{}").get("ready"):
+                    raise OSError("hook server did not start")
+                self._ready = True
+            request = {"argv": list(cmd), "cwd": cwd, "env": dict(env), "log": str(log)}
+            server.stdin.write(json.dumps(request) + "\n")
+            server.stdin.flush()
+            answer = json.loads(server.stdout.readline() or "{}")
+            code = answer.get("returncode")
+            if not isinstance(code, int):
+                raise OSError("hook server gave no answer")
+        except (OSError, ValueError):
+            # The server is an optimisation: if it fails, fall back to plain processes.
+            self._stop_server()
+            return None
+        modules = Path(str(log) + ".modules")
+        try:
+            self._modules.update(json.loads(modules.read_text()))
+        except (OSError, ValueError):
+            pass
+        return code
+
+    def _collect(self, log: Path) -> None:
+        tail: collections.deque[str] = collections.deque(maxlen=TAIL_LINES)
+        try:
+            fh: IO[str] = open(log, encoding="utf-8", errors="replace")  # noqa: SIM115
+        except OSError:
+            self.last_output = []
+            return
+        with fh:
+            for raw in fh:
+                line = raw.rstrip("\n")
+                tail.append(line)
+                if self.reporter.verbose:
+                    self.reporter.log(self.prefix + line)
+        self.last_output = list(tail)
+
+    def _stop_server(self) -> None:
+        server, self._server = self._server, None
+        if server is None:
+            return
+        try:
+            if server.stdin is not None:
+                server.stdin.close()
+            server.wait(timeout=5)
+        except (OSError, subprocess.TimeoutExpired):
+            server.kill()
+            server.wait()
+
+    def close(self) -> None:
+        """Stop the server, remember what it imported for next time, remove temporaries."""
+        self._stop_server()
+        if self.preload_file is not None and self._modules:
+            try:
+                previous = set(json.loads(self.preload_file.read_text()))
+            except (OSError, ValueError):
+                previous = set()
+            if not self._modules <= previous:
+                tmp = self.preload_file.with_suffix(f".{os.getpid()}.tmp")
+                try:
+                    tmp.write_text(json.dumps(sorted(self._modules | previous)))
+                    os.replace(tmp, self.preload_file)
+                except OSError:
+                    pass
+        shutil.rmtree(self._tmp, ignore_errors=True)
+
+    def __enter__(self) -> HookRunner:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+
+def default_python() -> str:
+    """The interpreter running hwb."""
+    return sys.executable

@@ -1,0 +1,1 @@
+from cext_setuptools._speed import add
