@@ -70,7 +70,7 @@ def _add_option(parser: argparse.ArgumentParser, opt: Option) -> None:
 
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser, generated from the settings table."""
-    common = argparse.ArgumentParser(add_help=False)
+    common = _Parser(add_help=False)
     common.add_argument("--json", action="store_true", default=False,
                         help="print one JSON document on stdout; human text goes to stderr")
     common.add_argument("-v", "--verbose", action="store_true", default=False,

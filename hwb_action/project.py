@@ -134,7 +134,8 @@ def load_project(root: Path) -> Project:
             ) from None
 
     tool = data.get("tool", {}) if isinstance(data.get("tool"), dict) else {}
-    reasons, abi3 = _binary_reasons(root, build_system, tool, setup_info, cfg, data)
+    reasons, abi3 = _binary_reasons(root, build_system, tool=tool, setup=setup_info,
+                                   cfg=cfg, data=data)
     top = build_system.backend.split(":")[0].split(".")[0]
     return Project(
         root=root, name=name, version=None if "version" in dynamic else version,
@@ -290,7 +291,7 @@ def _requirement_names(requires: Iterable[str]) -> set[str]:
 
 
 def _binary_reasons(
-    root: Path, bs: BuildSystem, tool: dict[str, Any], setup: _SetupInfo,
+    root: Path, bs: BuildSystem, *, tool: dict[str, Any], setup: _SetupInfo,
     cfg: dict[str, str], data: dict[str, Any],
 ) -> tuple[list[str], bool]:
     reasons: list[str] = []

@@ -99,9 +99,11 @@ OPTIONS: tuple[Option, ...] = (
     Option(name="repair", kind="bool", default=True, commands=_BUILD,
            help="repair Linux binary wheels with auditwheel"),
     Option(name="manylinux", kind="str", default="", commands=_PLAN_BUILD,
-           help="manylinux policy to demand (e.g. 2_28) or a container image"),
+           help="manylinux policy to demand (e.g. 2_28) or a container image; "
+                "'none' plans no manylinux wheels"),
     Option(name="musllinux", kind="str", default="", commands=_PLAN_BUILD,
-           help="musllinux policy (e.g. 1_2) or a container image"),
+           help="musllinux policy (e.g. 1_2) or a container image; musllinux wheels are "
+                "planned only when this is set or a build selector names musllinux"),
     Option(name="test-command", kind="str", default="", commands=_PLAN_BUILD,
            help="command run against each built wheel ({project} and {package} placeholders)"),
     Option(name="test-requires", kind="list", default=[], commands=_PLAN_BUILD,
@@ -119,7 +121,9 @@ OPTIONS: tuple[Option, ...] = (
     Option(name="platforms", kind="list", default=[], commands=_PLAN_BUILD,
            help="platforms to plan: linux, macos, windows (default: all three)"),
     Option(name="archs", kind="list", default=[], commands=_PLAN_BUILD,
-           help="architectures (x86_64, aarch64, arm64, AMD64, ARM64, ..., or auto)"),
+           help="architectures: x86_64, aarch64, i686, ppc64le, s390x, armv7l, riscv64 "
+                "(linux), arm64, x86_64, universal2 (macos), AMD64, x86, ARM64 (windows), or "
+                "auto (the native set), auto64, auto32, all"),
     Option(name="python-versions", kind="list", default=[], commands=_PLAN_BUILD,
            help="CPython versions to plan (default: every one requires-python allows)"),
     Option(name="build", kind="list", default=[], commands=_PLAN_BUILD,
@@ -132,9 +136,82 @@ OPTIONS: tuple[Option, ...] = (
            help="also plan PyPy"),
     Option(name="format", kind="str", default="", in_config=False, commands=("plan",),
            choices=("", "github", "gitlab", "table", "json"),
-           help="output format (default: table on a terminal, github with --json)"),
+           help="output format: github (one-line matrix JSON), gitlab (parallel:matrix "
+                "YAML), table, json (default: table; --json prints the matrix)"),
     # -- publish options --
+    Option(name="repository", kind="str", default="pypi", flags=("-r",), commands=("publish",),
+           help="where to publish: pypi, testpypi, an upload URL (legacy upload API: "
+                "pypiserver, devpi, Artifactory, Nexus, GitLab), or s3://BUCKET/PREFIX"),
+    Option(name="endpoint-url", kind="str", default="", commands=("publish",),
+           help="S3-compatible endpoint for s3:// repositories (MinIO, R2, Ceph, ...)"),
+    Option(name="s3-acl", kind="str", default="", commands=("publish",),
+           help="canned ACL for objects written to an s3:// index (e.g. public-read when the "
+                "bucket itself serves the index; default: the bucket's own policy)"),
+    Option(name="index-url", kind="str", default="", commands=("publish",),
+           help="simple index of the repository, to find files already published "
+                "(default: derived from --repository)"),
+    Option(name="username", kind="str", default="", in_config=False, secret=True,
+           commands=("publish",), help="user name for the index (default: __token__)"),
+    Option(name="password", kind="str", default="", in_config=False, secret=True,
+           commands=("publish",), help="password for the index (prefer HWB_PASSWORD)"),
+    Option(name="token", kind="str", default="", in_config=False, secret=True,
+           commands=("publish",), help="API token for the index (prefer HWB_TOKEN)"),
+    Option(name="trusted-publishing", kind="str", default="auto", commands=("publish",),
+           choices=("auto", "always", "never"),
+           help="OIDC trusted publishing: auto (when no credential is given and the CI "
+                "offers an ID token), always, or never"),
+    Option(name="skip-existing", kind="bool", default=True, commands=("publish",),
+           help="skip files already on the index with the same sha256 (a different sha256 "
+                "is always an error)"),
+    Option(name="check-only", kind="bool", default=False, flags=("--check",), in_config=False,
+           commands=("publish",),
+           help="dry run: check files, resolve credentials (mint a token), look at the index, "
+                "upload nothing"),
+    Option(name="retries", kind="int", default=4, commands=("publish",),
+           help="retries per file on 5xx answers, timeouts and dropped connections"),
+    Option(name="timeout", kind="int", default=120, commands=("publish",),
+           help="seconds to wait for the index to answer one request"),
     # -- version options --
+    Option(name="path", kind="str", default=".", in_config=False, commands=_VERSION,
+           help="project directory inside a git repository (default: the current directory)"),
+    Option(name="tag-format", kind="str", default="v{version}", commands=_VERSION,
+           help="release tag pattern; {version} is replaced (monorepos: e.g. pkg-a-v{version})"),
+    Option(name="paths", kind="list", default=[], commands=_VERSION,
+           help="count only commits touching these paths, relative to --path (monorepos)"),
+    Option(name="scheme", kind="str", default="semver", commands=_VERSION,
+           choices=("semver", "calver"), help="versioning scheme"),
+    Option(name="calver-format", kind="str", default="YYYY.MM.MICRO", commands=_VERSION,
+           help="CalVer format: tokens YYYY, YY, 0Y, MM, 0M, DD, 0D, MICRO joined by dots "
+                "(e.g. YYYY.MM.MICRO, YY.0M.MICRO, YYYY.0M.0D)"),
+    Option(name="major-on-zero", kind="bool", default=True, commands=_VERSION,
+           help="a breaking change in 0.x bumps to 1.0.0 (--no-major-on-zero: bump the minor)"),
+    Option(name="bump-map", kind="dict", default={}, commands=_VERSION, metavar="TYPE=LEVEL",
+           help="commit type to bump level (major, minor, patch, none), over the defaults "
+                "feat=minor, fix=patch, perf=patch, revert=patch"),
+    Option(name="unparsed", kind="str", default="other", commands=_VERSION,
+           choices=("other", "ignore"),
+           help="commits that are not Conventional Commits: list them under Other, or ignore"),
+    Option(name="version-file", kind="str", default="", commands=_VERSION,
+           help="where the version lives: pyproject.toml, a file with __version__ = '...', "
+                "or none (tag only); default: detected from pyproject.toml"),
+    Option(name="changelog", kind="str", default="CHANGELOG.md", commands=_VERSION,
+           help="Keep-a-Changelog file to extend (empty: no changelog)"),
+    Option(name="pre", kind="str", default="", in_config=False, commands=_VERSION,
+           choices=("", "a", "b", "rc"), help="make a pre-release: a, b or rc (1.4.0rc1, rc2...)"),
+    Option(name="date", kind="str", default="", in_config=False, commands=_VERSION,
+           metavar="YYYY-MM-DD", help="release date for CalVer and the changelog (default: today)"),
+    Option(name="remote", kind="str", default="origin", commands=_VERSION,
+           help="git remote for --push and changelog compare links"),
+    Option(name="commit", kind="bool", default=True, commands=("release",),
+           help="commit the version and changelog changes"),
+    Option(name="commit-message", kind="str", default="chore(release): {version}",
+           commands=("release",), help="message of the release commit ({version}, {tag})"),
+    Option(name="tag", kind="bool", default=True, commands=("release",),
+           help="create an annotated release tag"),
+    Option(name="push", kind="bool", default=False, commands=("release",),
+           help="push the release commit and tag to --remote"),
+    Option(name="allow-dirty", kind="bool", default=False, in_config=False,
+           commands=("release",), help="release even with uncommitted changes to tracked files"),
 )
 
 _CIBW_SHARED = ("build", "skip", "archs", "test-command", "test-requires", "before-build",
@@ -375,17 +452,17 @@ def resolve(
         known = [o.name for o in OPTIONS if o.in_config]
         for key, value in hwb.items():
             line = locate_key(text, "tool.hwb", key)
-            opt = BY_NAME.get(key)
-            if opt is None or not opt.in_config:
+            found = BY_NAME.get(key)
+            if found is None or not found.in_config:
                 suggestion = did_you_mean(key, known)
                 raise ConfigError(
                     f"unknown key {key!r} in [tool.hwb]{suggestion}",
                     file=file, line=line,
                     hint="known keys: " + ", ".join(sorted(known)),
                 )
-            if command not in opt.commands:
+            if command not in found.commands:
                 continue
-            values[key] = _convert_toml(opt, value, f"[tool.hwb] {key}", line, file)
+            values[key] = _convert_toml(found, value, f"[tool.hwb] {key}", line, file)
             origins[key] = Origin(kind="pyproject", file=file, line=line)
 
     for opt in mine:

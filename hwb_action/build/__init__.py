@@ -202,7 +202,8 @@ def run_build(inv: Invocation) -> BuildResult:
 
         if settings["isolation"] == "container" or _use_container(settings, project, environ,
                                                                   reporter):
-            return _container_build(inv, settings, project, src, out_dir, start)
+            return _container_build(inv, settings=settings, project=project, src=src,
+                                    out_dir=out_dir, start=start)
 
         installer = _installer(settings, environ)
         cache_dir = None
@@ -258,8 +259,9 @@ def run_build(inv: Invocation) -> BuildResult:
                 wheel_bs = load_project(wheel_src).build_system
             t0 = time.monotonic()
             results = _build_wheels(
-                interpreters, wheel_src, wheel_bs, staging, config, settings, project,
-                reporter, build_environ, first, frontend_for,
+                interpreters=interpreters, srcdir=wheel_src, bs=wheel_bs, staging=staging,
+                config=config, settings=settings, project=project, reporter=reporter,
+                environ=build_environ, first=first, frontend_for=frontend_for,
             )
             timings["wheels"] = time.monotonic() - t0
             for path, info in results:
@@ -289,12 +291,12 @@ def _use_container(
     """``auto`` isolation on Linux for a binary project: containers when an engine works."""
     if settings["isolation"] != "auto" or project.is_pure or not sys.platform.startswith("linux"):
         return False
-    if settings["target"] in ("", "pure") and not settings["manylinux"] and not settings[
-            "musllinux"] and not environ.get("HWB_CONTAINER_AUTO"):
+    asked = settings["target"] not in ("", "pure") or settings["manylinux"] or settings[
+        "musllinux"] or environ.get("CI", "").lower() in ("true", "1")
+    if not asked:
         # A plain local `hwb build` of a binary project builds on the host, as uv and build do;
         # containers are used when a target, a policy or CI asks for them.
-        if environ.get("CI", "").lower() not in ("true", "1"):
-            return False
+        return False
     try:
         from hwb_action.build.container import find_engine
     except ImportError:
@@ -308,7 +310,7 @@ def _use_container(
 
 
 def _container_build(
-    inv: Invocation, settings: Settings, project: Project, src: ResolvedSource,
+    inv: Invocation, *, settings: Settings, project: Project, src: ResolvedSource,
     out_dir: Path, start: float,
 ) -> BuildResult:
     from hwb_action.build.container import build_in_container, container_targets
@@ -332,7 +334,7 @@ def _container_build(
 
 
 def _build_wheels(
-    interpreters: Sequence[_Interp], srcdir: Path, bs: Any, staging: Path,
+    *, interpreters: Sequence[_Interp], srcdir: Path, bs: Any, staging: Path,
     config: Mapping[str, str], settings: Settings, project: Project, reporter: Reporter,
     environ: Mapping[str, str], first: Frontend, frontend_for: Any,
 ) -> list[tuple[Path, WheelInfo]]:
@@ -388,9 +390,9 @@ def _build_wheels(
         if len(errors) == 1:
             raise errors[0][1]
         details = []
-        for interp, err in errors:
-            details.append(f"Python {interp.version}: {err.message}")
-            details.extend("    " + line for line in err.details[-10:])
+        for interp, failure in errors:
+            details.append(f"Python {interp.version}: {failure.message}")
+            details.extend("    " + line for line in failure.details[-10:])
         msg = f"{len(errors)} of {len(interpreters)} wheel builds failed"
         raise BuildError(msg, details=details)
     return results
@@ -403,10 +405,14 @@ def _check_all(paths: Sequence[Path], reporter: Reporter) -> list[Artifact]:
     problems: list[str] = []
     for path in paths:
         try:
-            artifacts.append(check_artifact(path))
+            artifact = check_artifact(path)
         except CheckError as err:
             problems.append(err.message)
             problems.extend("  " + d for d in err.details)
+        else:
+            artifacts.append(artifact)
+            for warning in artifact.warnings:
+                reporter.warning(warning)
     if problems:
         msg = "built distributions failed their checks"
         raise CheckError(msg, details=problems,

@@ -12,27 +12,30 @@ preloaded; each request {"argv", "cwd", "env", "log"} is answered by {"returncod
 Runs on the build interpreter, which may be as old as Python 3.8: keep the syntax plain.
 """
 
+import contextlib
+from __future__ import annotations
+
 import importlib
 import json
 import os
 import sys
 import sysconfig
+from types import CodeType
+from typing import Any
 
 _HERE = os.path.dirname(os.path.abspath(__file__))
 
 
-def _preload(names):
+def _preload(names: list[str]) -> None:
     for name in names:
         if name in sys.modules:
             continue
-        try:
+        with contextlib.suppress(BaseException):
             importlib.import_module(name)
-        except BaseException:  # noqa: BLE001 - a module that fails to preload is simply not warm
-            pass
 
 
-def _library_dirs():
-    dirs = set()
+def _library_dirs() -> tuple[str, ...]:
+    dirs: set[str] = set()
     for key in ("stdlib", "platstdlib", "purelib", "platlib"):
         path = sysconfig.get_paths().get(key)
         if path:
@@ -40,9 +43,9 @@ def _library_dirs():
     return tuple(sorted(dirs))
 
 
-def _loaded_library_modules(cwd, library_dirs):
+def _loaded_library_modules(cwd: str, library_dirs: tuple[str, ...]) -> list[str]:
     """Names of loaded modules that live in the interpreter's libraries, not the project."""
-    names = []
+    names: list[str] = []
     cwd = os.path.realpath(cwd)
     for name, module in list(sys.modules.items()):
         path = getattr(module, "__file__", None)
@@ -56,7 +59,7 @@ def _loaded_library_modules(cwd, library_dirs):
     return names
 
 
-def _child(request, code, library_dirs):
+def _child(request: dict[str, Any], code: CodeType, library_dirs: tuple[str, ...]) -> None:
     os.chdir(request["cwd"])
     os.environ.clear()
     os.environ.update(request["env"])
@@ -77,7 +80,7 @@ def _child(request, code, library_dirs):
         else:
             sys.stderr.write(str(exc.code) + "\n")
             returncode = 1
-    except BaseException:  # noqa: BLE001 - reported like an interpreter would
+    except BaseException:
         import traceback
 
         traceback.print_exc()
@@ -92,11 +95,11 @@ def _child(request, code, library_dirs):
     os._exit(returncode)
 
 
-def main():
+def main() -> None:
     if sys.path and os.path.realpath(sys.path[0]) == os.path.realpath(_HERE):
         del sys.path[0]
     backend = os.environ.get("PEP517_BUILD_BACKEND", "")
-    preload = []
+    preload: list[str] = []
     if backend and not os.environ.get("PEP517_BACKEND_PATH"):
         preload.append(backend.split(":")[0])
     preload_file = os.environ.get("HWB_HOOKSERVER_PRELOAD", "")
@@ -108,7 +111,7 @@ def main():
             pass
     _preload(preload)
     library_dirs = _library_dirs()
-    codes = {}
+    codes: dict[str, CodeType] = {}
     out = sys.stdout
     out.write(json.dumps({"ready": True}) + "\n")
     out.flush()

@@ -11,6 +11,7 @@ parallel builds) and kept so that a failing hook shows its last lines.
 from __future__ import annotations
 
 import collections
+import contextlib
 import json
 import os
 import shutil
@@ -99,7 +100,9 @@ class HookRunner:
         self, cmd: Sequence[str], cwd: str, env: Mapping[str, str], log: Path
     ) -> int | None:
         server = self._server
-        assert server is not None and server.stdin is not None and server.stdout is not None
+        assert server is not None
+        assert server.stdin is not None
+        assert server.stdout is not None
         try:
             if not self._ready:
                 if not json.loads(server.stdout.readline() or "{}").get("ready"):
@@ -117,10 +120,8 @@ class HookRunner:
             self._stop_server()
             return None
         modules = Path(str(log) + ".modules")
-        try:
+        with contextlib.suppress(OSError, ValueError):
             self._modules.update(json.loads(modules.read_text()))
-        except (OSError, ValueError):
-            pass
         return code
 
     def _collect(self, log: Path) -> None:

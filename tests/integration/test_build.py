@@ -31,7 +31,7 @@ def hwb(*args: str, cwd: Path, cache: Path, env: dict[str, str] | None = None,
     full_env["PYTHONPATH"] = str(ROOT)
     full_env.update(env or {})
     return subprocess.run([sys.executable, "-m", "hwb_action", *args], cwd=cwd,
-                          capture_output=True, text=True, env=full_env, timeout=600)
+                          capture_output=True, text=True, env=full_env, timeout=600, check=False)
 
 
 def sha256(path: Path) -> str:
@@ -314,3 +314,69 @@ def test_python_api_returns_data(tmp_path: Path, cache_dir: Path,
     assert result.project.name == "pdm-pkg"
     assert all(a.path.parent == tmp_path / "api" for a in result.artifacts)
     assert result.to_json()["artifacts"][0]["sha256"] == sha256(result.artifacts[0].path)
+
+
+@pytest.mark.slow
+def test_concurrent_builds_share_one_environment(tmp_path: Path) -> None:
+    cache = tmp_path / "cache"
+    project = copy_package("hatch_pkg", tmp_path)
+    env = dict(os.environ, HWB_CACHE_DIR=str(cache), PYTHONPATH=str(ROOT))
+    procs = [
+        subprocess.Popen([sys.executable, "-m", "hwb_action", "build", "-o", f"out{i}"],
+                         cwd=project, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                         text=True)
+        for i in range(2)
+    ]
+    outputs = [p.communicate(timeout=600) for p in procs]
+    assert [p.returncode for p in procs] == [0, 0], outputs
+    creations = sum("Creating build environment" in err for _, err in outputs)
+    assert creations == 1
+    assert len([p for p in (cache / "envs").iterdir() if p.is_dir()]) == 1
+    assert (project / "out0" / "hatch_pkg-2.0.0.tar.gz").is_file()
+    assert (project / "out1" / "hatch_pkg-2.0.0-py3-none-any.whl").is_file()
+
+
+@pytest.mark.slow
+def test_hook_server_and_plain_processes_give_identical_artifacts(
+        monorepo: Path, tmp_path: Path, cache_dir: Path) -> None:
+    project = monorepo / "packages" / "hatch_pkg"
+    hashes = []
+    for server in ("1", "0"):
+        proc = hwb("build", "-o", str(tmp_path / server), "--json", cwd=project,
+                   cache=cache_dir, env={"HWB_HOOK_SERVER": server})
+        assert proc.returncode == 0, proc.stderr
+        hashes.append(sorted((a["filename"], a["sha256"])
+                             for a in json.loads(proc.stdout)["artifacts"]))
+    assert hashes[0] == hashes[1]
+
+
+def test_interrupted_build_leaves_nothing(tmp_path: Path, cache_dir: Path) -> None:
+    project = tmp_path / "slow"
+    (project / "backend").mkdir(parents=True)
+    (project / "pyproject.toml").write_text(
+        '[build-system]\nrequires = []\nbuild-backend = "slow"\nbackend-path = ["backend"]\n'
+        '[project]\nname = "slow"\nversion = "1"\n')
+    (project / "backend" / "slow.py").write_text(
+        "import time, pathlib\n"
+        "def build_sdist(d, config_settings=None):\n"
+        "    pathlib.Path(d, 'partial.tar.gz').write_bytes(b'half')\n"
+        "    time.sleep(60)\n")
+    env = dict(os.environ, HWB_CACHE_DIR=str(cache_dir), PYTHONPATH=str(ROOT))
+    proc = subprocess.Popen([sys.executable, "-m", "hwb_action", "build", "--sdist"],
+                            cwd=project, env=env, stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE, text=True)
+    import signal
+    import time
+
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        if list((project / "dist").glob(".hwb-staging-*/partial.tar.gz")):
+            break
+        time.sleep(0.05)
+    else:
+        proc.kill()
+        pytest.fail("the backend never started")
+    proc.send_signal(signal.SIGINT)
+    _, err = proc.communicate(timeout=60)
+    assert proc.returncode == 130, err
+    assert list((project / "dist").iterdir()) == []

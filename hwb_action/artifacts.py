@@ -1,0 +1,338 @@
+"""Distributions as data: check them, hash them, list them.
+
+Every built or downloaded distribution goes through :func:`check_artifact` before it is
+reported or uploaded.  The checks are those an installer or an index applies, collected in
+one pass so that a user sees every problem at once:
+
+wheel
+    a readable zip (every member read, CRC checked), a PEP 427 filename with valid tags, no
+    absolute or ``..`` member paths, one ``{name}-{version}.dist-info`` directory that
+    matches the filename, a ``WHEEL`` file, ``METADATA`` that parses and validates
+    (:mod:`packaging.metadata`) with the filename's name and version, and a ``RECORD`` whose
+    every row matches its member by hash and size and that lists every member.
+sdist
+    a readable gzip'd tar (or legacy zip), a PEP 625 filename, exactly one top-level
+    ``{name}-{version}/`` directory, safe members, and a ``PKG-INFO`` that parses and matches
+    the filename.
+both
+    the long description renders as ``twine check`` decides it.
+
+This module is on the path of every build, so it stays cheap: no twine import, and docutils
+(through readme_renderer) only for reStructuredText descriptions.
+"""
+
+from __future__ import annotations
+
+import glob
+import hashlib
+import json
+import os
+import tempfile
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Literal
+
+from hwb_action._command import CommandResult, Invocation
+from hwb_action._distcheck import Findings, check_sdist, check_wheel
+from hwb_action.ci import Annotation
+from hwb_action.errors import CheckError, UsageError
+
+Kind = Literal["sdist", "wheel"]
+
+CHECKSUMS_NAME = "SHA256SUMS"
+MANIFEST_NAME = "hwb-manifest.json"
+
+
+@dataclass(frozen=True, kw_only=True)
+class Artifact:
+    """One checked distribution file."""
+
+    path: Path
+    kind: Kind
+    filename: str
+    sha256: str
+    size: int
+    tags: tuple[str, ...]
+    """Wheel: the sorted expansion of the filename's compressed tag set; sdist: ``()``."""
+    name: str
+    """The project name as written in METADATA / PKG-INFO."""
+    version: str
+    requires_python: str | None
+    metadata: bytes
+    """The raw METADATA / PKG-INFO bytes (served as the PEP 658 ``.metadata`` file)."""
+    warnings: tuple[str, ...] = ()
+    """Problems that do not fail the check (e.g. a missing long description)."""
+
+    def to_json(self) -> dict[str, object]:
+        """The artifact as it appears in every ``--json`` document."""
+        return {
+            "path": str(self.path),
+            "kind": self.kind,
+            "filename": self.filename,
+            "sha256": self.sha256,
+            "size": self.size,
+            "tags": list(self.tags),
+        }
+
+
+@dataclass(frozen=True, kw_only=True)
+class CheckReport:
+    """The result of checking several files: the good artifacts and every problem."""
+
+    artifacts: tuple[Artifact, ...]
+    problems: dict[str, list[str]]
+    """filename -> problems (each line names the file); empty when every file passed."""
+    warnings: dict[str, list[str]] = field(default_factory=dict)
+    """filename -> warnings, for files with warnings only."""
+
+    @property
+    def ok(self) -> bool:
+        return not self.problems
+
+
+@dataclass(frozen=True, kw_only=True)
+class Inspection:
+    """Everything :func:`inspect_artifact` found: the artifact when it passed, and why not."""
+
+    path: Path
+    artifact: Artifact | None
+    problems: tuple[str, ...]
+    warnings: tuple[str, ...]
+
+
+# -- public API ----------------------------------------------------------------------------
+def dist_kind(path: Path | str) -> Kind | None:
+    """``"wheel"`` for ``*.whl``, ``"sdist"`` for ``*.tar.gz`` / ``*.zip``, else ``None``."""
+    name = Path(path).name.lower()
+    if name.endswith(".whl"):
+        return "wheel"
+    if name.endswith((".tar.gz", ".zip")):
+        return "sdist"
+    return None
+
+
+def inspect_artifact(path: Path) -> Inspection:
+    """Run every check on one distribution file and return all findings; never raises
+    for a bad distribution (only :class:`UsageError` for a missing or unknown file)."""
+    path = Path(path)
+    kind = dist_kind(path)
+    if kind is None:
+        msg = f"{path}: not a distribution (expected .whl, .tar.gz or .zip)"
+        raise UsageError(msg, hint="pass wheel and sdist files, e.g. dist/*")
+    try:
+        with path.open("rb") as fh:
+            sha256 = hashlib.file_digest(fh, "sha256").hexdigest()
+            size = fh.tell()
+    except FileNotFoundError:
+        msg = f"{path}: no such file"
+        raise UsageError(msg, hint="build first (hwb build) or check the path") from None
+    except IsADirectoryError:
+        msg = f"{path}: is a directory, not a distribution file"
+        raise UsageError(msg, hint="pass the files in it, e.g. dist/*") from None
+    found = Findings(path.name)
+    parsed = check_wheel(path, found) if kind == "wheel" else check_sdist(path, found)
+    artifact = None
+    if not found.problems and parsed.metadata is not None and parsed.name and parsed.version:
+        artifact = Artifact(
+            path=path, kind=kind, filename=path.name, sha256=sha256, size=size,
+            tags=parsed.tags, name=parsed.name, version=parsed.version,
+            requires_python=parsed.requires_python, metadata=parsed.metadata,
+            warnings=tuple(found.warnings),
+        )
+    elif not found.problems:  # every branch that leaves metadata unset reports why
+        found.problem("could not read the metadata")
+    return Inspection(path=path, artifact=artifact, problems=tuple(found.problems),
+                      warnings=tuple(found.warnings))
+
+
+def check_artifact(path: Path) -> Artifact:
+    """Check one distribution file; return it as an :class:`Artifact`.
+
+    Raises :class:`CheckError` naming the file, with every problem in ``details``;
+    warnings (which do not fail) are on :attr:`Artifact.warnings`.
+    """
+    result = inspect_artifact(path)
+    if result.artifact is None:
+        count = len(result.problems)
+        msg = f"{Path(path).name} failed {count} check{'s' if count != 1 else ''}"
+        raise CheckError(msg, details=result.problems, hint=_hint(result.problems))
+    return result.artifact
+
+
+def check_files(paths: Sequence[str | Path]) -> CheckReport:
+    """Check several files.  Bad distributions are reported, not raised; a missing path or
+    a file that is not a distribution is a :class:`UsageError`."""
+    resolved = [Path(p) for p in paths]
+    for p in resolved:  # usage errors first, before any work
+        if dist_kind(p) is None:
+            msg = f"{p}: not a distribution (expected .whl, .tar.gz or .zip)"
+            raise UsageError(msg, hint="pass wheel and sdist files, e.g. dist/*")
+        if not p.is_file():
+            msg = f"{p}: {'not a file' if p.exists() else 'no such file'}"
+            raise UsageError(msg, hint="build first (hwb build) or check the path")
+    artifacts: list[Artifact] = []
+    problems: dict[str, list[str]] = {}
+    warnings: dict[str, list[str]] = {}
+    for p in resolved:
+        result = inspect_artifact(p)
+        if result.artifact is not None:
+            artifacts.append(result.artifact)
+        if result.problems:
+            problems[p.name] = list(result.problems)
+        if result.warnings:
+            warnings[p.name] = list(result.warnings)
+    return CheckReport(artifacts=tuple(artifacts), problems=problems, warnings=warnings)
+
+
+def find_dists(directory: Path) -> list[Path]:
+    """The distributions in ``directory`` (not recursive): sdists first, then wheels,
+    each group sorted by file name."""
+    directory = Path(directory)
+    if not directory.is_dir():
+        return []
+    found = [p for p in directory.iterdir() if p.is_file() and dist_kind(p) is not None]
+    return sorted(found, key=lambda p: (dist_kind(p) != "sdist", p.name))
+
+
+def write_checksums(directory: Path, artifacts: Sequence[Artifact]) -> Path:
+    """Write ``SHA256SUMS`` (``sha256sum -c`` format) for ``artifacts`` into ``directory``."""
+    lines = [f"{a.sha256}  {a.filename}\n" for a in sorted(artifacts, key=lambda a: a.filename)]
+    return _write_atomic(Path(directory) / CHECKSUMS_NAME, "".join(lines))
+
+
+def write_manifest(
+    directory: Path, artifacts: Sequence[Artifact], extra: Mapping[str, object] | None = None
+) -> Path:
+    """Write ``hwb-manifest.json``: ``extra`` plus ``{"artifacts": [...]}``."""
+    document: dict[str, object] = dict(extra or {})
+    document["artifacts"] = [a.to_json() for a in artifacts]
+    text = json.dumps(document, indent=2, sort_keys=False) + "\n"
+    return _write_atomic(Path(directory) / MANIFEST_NAME, text)
+
+
+def artifacts_table(artifacts: Iterable[Artifact]) -> str:
+    """A Markdown table of artifacts for a CI job summary."""
+    rows = ["| file | kind | tags | size | sha256 |", "| --- | --- | --- | ---: | --- |"]
+    for a in artifacts:
+        tags = "<br>".join(f"`{t}`" for t in a.tags) or "-"
+        rows.append(f"| `{_md_cell(a.filename)}` | {a.kind} | {tags} | {_human_size(a.size)} "
+                    f"| `{a.sha256}` |")
+    return "\n".join(rows) + "\n"
+
+
+# -- files ---------------------------------------------------------------------------------
+def _write_atomic(target: Path, text: str) -> Path:
+    target.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as fh:
+            fh.write(text)
+        os.chmod(tmp, 0o644)
+        os.replace(tmp, target)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+    return target
+
+
+def _human_size(size: int) -> str:
+    value = float(size)
+    for unit in ("B", "KiB", "MiB", "GiB"):
+        if value < 1024 or unit == "GiB":
+            return f"{size} B" if unit == "B" else f"{value:.1f} {unit}"
+        value /= 1024
+    return f"{size} B"
+
+
+def _md_cell(text: str) -> str:
+    return text.replace("|", "\\|")
+
+
+def _hint(problems: Sequence[str]) -> str:
+    text = " ".join(problems)
+    if "long description" in text:
+        return ("fix the README markup (`python -m readme_renderer README.rst` shows the "
+                "errors), or declare its content type, e.g. readme = \"README.md\"")
+    if "not a valid" in text:
+        return "the file is damaged: rebuild it or download it again"
+    return "rebuild the distribution with a current build backend; do not edit it by hand"
+
+
+# -- the `hwb check` command ---------------------------------------------------------------
+def _expand(raw: Sequence[str], cwd: Path) -> list[Path]:
+    """Paths from the command line or HWB_DISTS; directories and globs are expanded here
+    because an action input is not expanded by a shell."""
+    out: list[Path] = []
+    for item in raw:
+        p = Path(item) if os.path.isabs(item) else cwd / item
+        if p.is_dir():
+            out.extend(find_dists(p))
+        elif not p.exists() and glob.has_magic(item):
+            matches = sorted(Path(m) for m in glob.glob(str(p)))
+            if not matches:
+                msg = f"{item}: matches no files"
+                raise UsageError(msg, hint="build first (hwb build) or check the pattern")
+            out.extend(m for m in matches if dist_kind(m) is not None)
+        else:
+            out.append(p)
+    return list(dict.fromkeys(out))  # the same file named twice is checked once
+
+
+def cli_check(inv: Invocation) -> CommandResult:
+    """``hwb check [DIST...]``: check distributions (default: those in dist/)."""
+    from hwb_action.settings import resolve
+
+    settings = resolve("check", cli=inv.cli, environ=inv.environ, project_dir=inv.cwd)
+    given: list[str] = list(settings["dists"])
+    if given:
+        paths = _expand(given, inv.cwd)
+        if not paths:
+            msg = f"no distributions in {', '.join(given)}"
+            raise UsageError(msg, hint="pass .whl, .tar.gz or .zip files")
+    else:
+        paths = find_dists(inv.cwd / "dist")
+        if not paths:
+            msg = f"no distributions given and none in {inv.cwd / 'dist'}"
+            raise UsageError(msg, hint="build first (hwb build), or name the files: "
+                                       "hwb check path/to/*.whl")
+    report = check_files(paths)
+    reporter = inv.reporter
+    # Problems and warnings go to the reporter (stderr, CI annotations, the job summary);
+    # stdout gets one status line per file, as `twine check` prints.
+    lines: list[str] = []
+    for p in paths:
+        problems = report.problems.get(p.name, [])
+        warnings = report.warnings.get(p.name, [])
+        for w in warnings:
+            reporter.warning(w)
+        for problem in problems:
+            reporter.annotate(_annotation(problem))
+        if problems:
+            status = f"FAILED ({_plural(len(problems), 'problem')})"
+        elif warnings:
+            status = f"PASSED with {_plural(len(warnings), 'warning')}"
+        else:
+            status = "PASSED"
+        lines.append(f"{p.name}: {status}")
+    summary = artifacts_table(report.artifacts) if report.artifacts else ""
+    if report.problems:
+        summary += "\n**Problems**\n\n" + "".join(
+            f"- {_md_cell(x)}\n" for xs in report.problems.values() for x in xs)
+    if summary:
+        reporter.add_summary("### hwb check\n\n" + summary)
+    data: dict[str, object] = {
+        "artifacts": [a.to_json() for a in report.artifacts],
+        "problems": report.problems,
+        "warnings": report.warnings,
+    }
+    return CommandResult(data=dict(data), text="\n".join(lines),
+                         exit_code=0 if report.ok else 1)
+
+
+def _annotation(problem: str) -> Annotation:
+    return Annotation(level="error", message=problem, title="hwb check")
+
+
+def _plural(count: int, noun: str) -> str:
+    return f"{count} {noun}{'' if count == 1 else 's'}"

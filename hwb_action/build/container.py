@@ -1,0 +1,440 @@
+"""Linux wheels in manylinux/musllinux containers, by delegating to cibuildwheel.
+
+cibuildwheel already runs PyPA's containers well (copying the project in, one container per
+image, repair with auditwheel, the test step in a fresh venv), so hwb does not re-implement
+containers: it finds a working engine, translates its settings into ``CIBW_*`` variables,
+runs ``python -m cibuildwheel`` as a subprocess with streamed output, and hands the wheels
+it produced back to the build pipeline, which checks them and writes checksums like any
+other.
+
+How hwb settings become cibuildwheel options (hwb's value wins where both are set; every
+other ``CIBW_*`` a user sets passes through untouched):
+
+=====================  ==================================================================
+hwb setting            cibuildwheel
+=====================  ==================================================================
+targets (plan cells)   ``--only ID`` for one, ``CIBW_BUILD`` (+ ``CIBW_ARCHS``) for several
+build / skip / archs   ``CIBW_BUILD`` / ``CIBW_SKIP`` / ``CIBW_ARCHS`` when no target list
+manylinux, musllinux   ``CIBW_{MANY,MUSL}LINUX_<ARCH>_IMAGE``: a policy (``2_28``,
+                       ``manylinux_2_28``) or an image reference
+container-engine       ``CIBW_CONTAINER_ENGINE`` (``podman; create_args: ...``)
+container-create-args  the ``create_args`` of it
+environment            ``CIBW_ENVIRONMENT`` (``KEY="value"``, as cibuildwheel's own table)
+test-command/-requires ``CIBW_TEST_COMMAND`` / ``CIBW_TEST_REQUIRES``
+before-build           ``CIBW_BEFORE_BUILD``
+out-dir                ``--output-dir`` (a private directory, then moved into ``out_dir``)
+=====================  ==================================================================
+"""
+
+from __future__ import annotations
+
+import os
+import platform
+import re
+import shlex
+import shutil
+import subprocess
+import sys
+import tempfile
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Literal, get_args
+
+from hwb_action import _process
+from hwb_action._suggest import did_you_mean
+from hwb_action.ci import Reporter
+from hwb_action.errors import BuildError, ProcessError, UsageError
+from hwb_action.settings import Settings
+
+if TYPE_CHECKING:
+    from hwb_action.project import Project
+
+__all__ = [
+    "CibuildwheelError",
+    "Engine",
+    "EngineProbe",
+    "build_in_container",
+    "cibuildwheel_command",
+    "cibuildwheel_environment",
+    "container_targets",
+    "find_engine",
+    "probe_engines",
+    "require_engine",
+]
+
+EngineName = Literal["docker", "podman"]
+ENGINES: tuple[EngineName, ...] = get_args(EngineName)
+
+# A probe that takes longer than this means the engine is not usable for a build either.
+PROBE_TIMEOUT = 30.0
+# Lines of cibuildwheel's log carried in an error, besides the compiler's error lines.
+TAIL_LINES = 30
+# Compiler, linker and Python error lines worth lifting out of a long build log.
+_ERROR_LINE = re.compile(
+    r"(\berror\b[:\s]|\bError:|fatal error|undefined reference|Traceback \(most recent|"
+    r"^\s*E\s{2,}|AssertionError|ModuleNotFoundError|ImportError)",
+)
+_LINUX_IDENTIFIER = re.compile(r"^(?P<py>[a-z]+\d+t?)-(?P<libc>manylinux|musllinux)_(?P<arch>\w+)$")
+_MANYLINUX_POLICY = re.compile(r"^(?:manylinux)?_?(?P<v>2014|2_\d+)$")
+_MUSLLINUX_POLICY = re.compile(r"^(?:musllinux)?_?(?P<v>1_\d+)$")
+# Architectures whose PyPy builds cibuildwheel configures with a separate image option.
+_PYPY_IMAGE_ARCHS = ("x86_64", "i686", "aarch64")
+
+
+# -- engines ----------------------------------------------------------------------------------
+@dataclass(frozen=True, kw_only=True)
+class Engine:
+    """A container engine that answered: its name, executable and (for docker) socket."""
+
+    name: EngineName
+    executable: str
+    host: str | None = None  # DOCKER_HOST the docker CLI talks to, when set
+
+    def describe(self) -> str:
+        return f"{self.name} at {self.host}" if self.host else self.name
+
+
+@dataclass(frozen=True, kw_only=True)
+class EngineProbe:
+    """What probing one engine found: working, or why not."""
+
+    name: EngineName
+    ok: bool
+    reason: str = ""
+    engine: Engine | None = None
+
+
+def _candidates(settings: Settings, environ: Mapping[str, str]) -> list[EngineName]:
+    """Engines to try, in order: the one asked for, else docker then podman.
+
+    ``container-engine`` wins, then the engine named in a user's ``CIBW_CONTAINER_ENGINE``;
+    otherwise docker first (cibuildwheel's default, and what CI runners have), then podman.
+    """
+    wanted = str(settings.get("container-engine") or "")
+    if wanted in ENGINES:
+        return [wanted]
+    user = environ.get("CIBW_CONTAINER_ENGINE", "").split(";", 1)[0].strip()
+    if user in ENGINES:
+        return [user]
+    return list(ENGINES)
+
+
+def _probe(name: EngineName, environ: Mapping[str, str]) -> EngineProbe:
+    executable = shutil.which(name, path=environ.get("PATH"))
+    if executable is None:
+        return EngineProbe(name=name, ok=False, reason=f"{name} is not on PATH")
+    # `docker version` needs the daemon (DOCKER_HOST is honoured by the CLI itself);
+    # `podman info` checks storage and the OCI runtime, not just the binary.
+    cmd = ([executable, "version", "--format", "{{.Server.Version}}"] if name == "docker"
+           else [executable, "info", "--format", "{{.Host.OCIRuntime.Name}}"])
+    try:
+        done = subprocess.run(cmd, env=dict(environ), capture_output=True, text=True,
+                              timeout=PROBE_TIMEOUT, check=False, stdin=subprocess.DEVNULL)
+    except subprocess.TimeoutExpired:
+        return EngineProbe(name=name, ok=False,
+                           reason=f"`{name} {cmd[1]}` did not answer in {PROBE_TIMEOUT:.0f} s")
+    except OSError as err:
+        return EngineProbe(name=name, ok=False, reason=f"could not run {executable}: {err}")
+    if done.returncode != 0:
+        lines = [ln.strip() for ln in (done.stderr or done.stdout).splitlines() if ln.strip()]
+        why = lines[-1] if lines else f"exit code {done.returncode}"
+        return EngineProbe(name=name, ok=False, reason=f"`{name} {cmd[1]}` failed: {why}")
+    host = environ.get("DOCKER_HOST") if name == "docker" else None
+    engine = Engine(name=name, executable=executable, host=host or None)
+    return EngineProbe(name=name, ok=True, engine=engine)
+
+
+def probe_engines(settings: Settings, environ: Mapping[str, str]) -> list[EngineProbe]:
+    """Probe the candidate engines in order, stopping at the first that works."""
+    probes: list[EngineProbe] = []
+    for name in _candidates(settings, environ):
+        probe = _probe(name, environ)
+        probes.append(probe)
+        if probe.ok:
+            break
+    return probes
+
+
+def find_engine(settings: Settings, environ: Mapping[str, str]) -> Engine | None:
+    """A WORKING docker or podman (``container-engine`` if set), or None.
+
+    Working means ``docker version`` reaches a daemon (``DOCKER_HOST`` honoured) or
+    ``podman info`` succeeds, within :data:`PROBE_TIMEOUT` seconds.
+    """
+    for probe in probe_engines(settings, environ):
+        if probe.ok:
+            return probe.engine
+    return None
+
+
+def require_engine(settings: Settings, environ: Mapping[str, str]) -> Engine:
+    """:func:`find_engine`, or a :class:`BuildError` that says what each probe found."""
+    probes = probe_engines(settings, environ)
+    for probe in probes:
+        if probe.ok and probe.engine is not None:
+            return probe.engine
+    names = " or ".join(p.name for p in probes)
+    hint = ("start the Docker daemon or install podman (Debian: apt-get install podman runc), "
+            "or build on the host with --isolation uv")
+    if environ.get("DOCKER_HOST"):
+        hint = f"check that DOCKER_HOST ({environ['DOCKER_HOST']}) points at a running " \
+               "Docker-compatible socket, " + hint
+    msg = f"container build: no working container engine ({names})"
+    raise BuildError(msg, hint=hint, details=[f"{p.name}: {p.reason}" for p in probes])
+
+
+# -- targets ----------------------------------------------------------------------------------
+def _host_arch() -> str:
+    machine = platform.machine().lower()
+    return {"amd64": "x86_64", "arm64": "aarch64"}.get(machine, machine)
+
+
+def container_targets(project: Project, settings: Settings) -> list[str]:
+    """The cibuildwheel identifiers a container build makes.
+
+    With ``target`` set: exactly that cell, which must be a Linux cell of ``hwb plan`` (a
+    :class:`UsageError` otherwise).  Without it: the plan's Linux cells, limited to the host's
+    architecture unless ``archs`` names architectures explicitly (others need QEMU).
+    """
+    from hwb_action.plan import plan_targets
+
+    plan = plan_targets(project, settings)
+    linux = [t for t in plan.targets if t.platform == "linux" and not t.is_pure]
+    target = str(settings.get("target") or "")
+    if target:
+        if target == "pure" or _LINUX_IDENTIFIER.match(target) is None:
+            msg = (f"target {target!r} cannot be built in a container: containers build "
+                   "Linux targets (cpXY-manylinux_ARCH, cpXY-musllinux_ARCH)")
+            raise settings.error("target", msg, hint="drop --isolation container for this "
+                                 "target, or pick a Linux target from `hwb plan`")
+        ids = [t.identifier for t in linux]
+        if target not in ids:
+            msg = f"target {target!r} is not in the build plan" + did_you_mean(target, ids)
+            sample = ", ".join(ids[:6]) + (", ..." if len(ids) > 6 else "")
+            raise settings.error("target", msg, hint=(
+                f"the plan's Linux targets are: {sample}" if ids else
+                "the plan has no Linux targets; check platforms, build and skip") +
+                "; `hwb plan` lists them all")
+        return [target]
+    if not linux:
+        raise settings.error("platforms", "the build plan has no Linux targets to build in a "
+                             "container", hint="include linux in platforms, or check "
+                             "build/skip")
+    if not list(settings.get("archs") or []) or all(
+            a.lower() in ("auto", "native", "auto64") for a in settings["archs"]):
+        host = _host_arch()
+        linux = [t for t in linux if t.arch == host]
+        if not linux:
+            raise settings.error("archs", f"the build plan has no Linux target for this "
+                                 f"machine's architecture ({host})",
+                                 hint="name the architectures with --archs (others build "
+                                 "under QEMU), or pick one with --target")
+    return [t.identifier for t in linux]
+
+
+# -- cibuildwheel's options -------------------------------------------------------------------
+def _image_value(value: str, policy: re.Pattern[str], family: str) -> str | None:
+    """cibuildwheel's value for a manylinux/musllinux image option, or None for "default".
+
+    A policy (``2_28``, ``manylinux_2_28``, ``2014``) becomes cibuildwheel's pinned name
+    (``manylinux_2_28``, ``manylinux2014``); anything else is an image reference.
+    """
+    text = value.strip()
+    if not text or text.lower() == "none":
+        return None
+    match = policy.match(text)
+    if match:
+        version = match.group("v")
+        return f"{family}{version}" if version == "2014" else f"{family}_{version}"
+    return text
+
+
+def _target_archs(targets: Sequence[str]) -> list[str]:
+    archs: list[str] = []
+    for ident in targets:
+        match = _LINUX_IDENTIFIER.match(ident)
+        if match and match.group("arch") not in archs:
+            archs.append(match.group("arch"))
+    return archs
+
+
+def _engine_option(engine: Engine | None, settings: Settings,
+                   environ: Mapping[str, str]) -> str | None:
+    create_args = str(settings.get("container-create-args") or "").strip()
+    if engine is None:
+        return None
+    user = environ.get("CIBW_CONTAINER_ENGINE", "")
+    if user and not create_args and user.split(";", 1)[0].strip() == engine.name:
+        return None  # the user's own value, with its create_args: untouched
+    return f"{engine.name}; create_args: {create_args}" if create_args else engine.name
+
+
+def cibuildwheel_environment(
+    *,
+    targets: Sequence[str],
+    settings: Settings,
+    engine: Engine | None,
+    environ: Mapping[str, str],
+) -> dict[str, str]:
+    """The environment for the cibuildwheel process: ``environ`` plus hwb's ``CIBW_*``.
+
+    Pure computation (no process is started), so every translation is unit-tested.
+    """
+    env = dict(environ)
+    ours: dict[str, str] = {"CIBW_PLATFORM": "linux"}
+    if len(targets) > 1:
+        ours["CIBW_BUILD"] = " ".join(targets)
+        ours["CIBW_SKIP"] = ""
+        ours["CIBW_ARCHS"] = " ".join(_target_archs(targets))
+        # The plan already chose these cells; let cibuildwheel build PyPy/free-threaded ones.
+        ours["CIBW_ENABLE"] = "all"
+    elif not targets:
+        for key in ("build", "skip", "archs"):
+            values = [str(v) for v in settings.get(key) or []]
+            if values:
+                ours[f"CIBW_{key.upper()}"] = " ".join(values)
+    archs = _target_archs(targets) or [
+        a for a in (settings.get("archs") or []) if a not in ("auto", "native", "auto64",
+                                                             "auto32", "all")] or [_host_arch()]
+    for family, policy, key in (("manylinux", _MANYLINUX_POLICY, "manylinux"),
+                                ("musllinux", _MUSLLINUX_POLICY, "musllinux")):
+        image = _image_value(str(settings.get(key) or ""), policy, family)
+        if image is None:
+            continue
+        for arch in archs:
+            ours[f"CIBW_{family.upper()}_{arch.upper()}_IMAGE"] = image
+            if family == "manylinux" and arch in _PYPY_IMAGE_ARCHS:
+                ours[f"CIBW_MANYLINUX_PYPY_{arch.upper()}_IMAGE"] = image
+    engine_value = _engine_option(engine, settings, environ)
+    if engine_value:
+        ours["CIBW_CONTAINER_ENGINE"] = engine_value
+    environment = settings.get("environment") or {}
+    if environment:
+        # The format cibuildwheel gives its own [tool.cibuildwheel.environment] table, so
+        # values may use $VARS and $(commands) evaluated inside the container.
+        ours["CIBW_ENVIRONMENT"] = " ".join(f'{k}="{v}"' for k, v in environment.items())
+    if settings.get("test-command"):
+        ours["CIBW_TEST_COMMAND"] = str(settings["test-command"])
+    if settings.get("test-requires"):
+        ours["CIBW_TEST_REQUIRES"] = shlex.join(str(r) for r in settings["test-requires"])
+    if settings.get("before-build"):
+        ours["CIBW_BEFORE_BUILD"] = str(settings["before-build"])
+    env.update(ours)
+    # Streamed output: line by line, without colour codes in CI logs.
+    env["PYTHONUNBUFFERED"] = "1"
+    env.setdefault("NO_COLOR", "1")
+    return env
+
+
+def cibuildwheel_command(*, targets: Sequence[str], package: Path, output_dir: Path,
+                         python: str = sys.executable) -> list[str]:
+    """``python -m cibuildwheel [--only ID] --output-dir DIR PACKAGE``."""
+    cmd = [python, "-m", "cibuildwheel"]
+    if len(targets) == 1:
+        cmd += ["--only", targets[0]]
+    else:
+        cmd += ["--platform", "linux"]
+    return [*cmd, "--output-dir", str(output_dir), str(package)]
+
+
+# -- running it -------------------------------------------------------------------------------
+class CibuildwheelError(BuildError):
+    """cibuildwheel exited non-zero; ``returncode`` is its exit code."""
+
+    def __init__(self, message: str, *, returncode: int, hint: str | None = None,
+                 details: Sequence[str] = ()) -> None:
+        super().__init__(message, hint=hint, details=details)
+        self.returncode = returncode
+
+
+# cibuildwheel's exit codes (cibuildwheel/errors.py) and what to do about each.
+_EXIT_HINTS = {
+    2: "cibuildwheel rejected its configuration: check [tool.cibuildwheel] and CIBW_* "
+       "variables",
+    3: "no build identifier matched: check the target, build/skip and requires-python",
+    5: "the build produced a pure wheel: build it with --isolation uv instead",
+    7: "the container engine is too old or not working: check `docker version` / "
+       "`podman info`",
+}
+
+
+def _failure(returncode: int, output: str, engine: Engine, what: str,
+             redact: Callable[[str], str]) -> CibuildwheelError:
+    lines = [ln.rstrip() for ln in output.splitlines() if ln.strip()]
+    tail = lines[-TAIL_LINES:]
+    earlier = [ln for ln in lines[:-TAIL_LINES] if _ERROR_LINE.search(ln)][-10:]
+    details = [redact(ln) for ln in earlier]
+    if earlier:
+        details.append("...")
+    details += [redact(ln) for ln in tail]
+    msg = f"cibuildwheel failed with exit code {returncode} building {what} with " \
+          f"{engine.describe()}"
+    hint = _EXIT_HINTS.get(returncode, "the log above shows the failing step; "
+                           "CIBW_DEBUG_KEEP_CONTAINER=1 keeps the container to look into")
+    return CibuildwheelError(redact(msg), returncode=returncode, hint=hint, details=details)
+
+
+def build_in_container(
+    *,
+    project_dir: Path,
+    targets: Sequence[str],
+    settings: Settings,
+    out_dir: Path,
+    reporter: Reporter,
+    environ: Mapping[str, str],
+    engine: Engine | None = None,
+) -> list[Path]:
+    """Build ``targets`` (cibuildwheel identifiers; none = cibuildwheel's own selection)
+    of the project in ``project_dir`` (a directory or an sdist) in containers.
+
+    Returns the wheels cibuildwheel produced, moved into ``out_dir``; checking them and
+    writing checksums is the caller's job.  Raises :class:`BuildError` when no engine works
+    and :class:`CibuildwheelError` (with cibuildwheel's exit code, the compiler's error lines
+    and the log's tail) when the build fails.
+    """
+    if engine is None:
+        engine = require_engine(settings, environ)
+    for ident in targets:
+        if _LINUX_IDENTIFIER.match(ident) is None:
+            msg = f"target {ident!r} is not a Linux target; containers build Linux wheels"
+            raise UsageError(msg, hint="pick a cpXY-manylinux_ARCH or cpXY-musllinux_ARCH "
+                             "target from `hwb plan`")
+    project_dir = project_dir.resolve()
+    out_dir.mkdir(parents=True, exist_ok=True)
+    env = cibuildwheel_environment(targets=targets, settings=settings, engine=engine,
+                                   environ=environ)
+    what = ", ".join(targets) if targets else "the selected Linux targets"
+    # cibuildwheel copies its working directory into the container: run it in the project
+    # (for an sdist, next to it: cibuildwheel unpacks it itself).
+    cwd = project_dir if project_dir.is_dir() else project_dir.parent
+    package = Path(".") if project_dir.is_dir() else project_dir
+    prefix = f"[{targets[0]}] " if len(targets) == 1 else "[cibuildwheel] "
+    # A private output directory: only what this run produced is returned.
+    with tempfile.TemporaryDirectory(prefix=".hwb-cibw-", dir=out_dir) as tmp:
+        output = Path(tmp)
+        cmd = cibuildwheel_command(targets=targets, package=package, output_dir=output)
+        reporter.info(f"Building {what} in containers with cibuildwheel ({engine.describe()})")
+        with reporter.group(f"cibuildwheel: {what}"):
+            try:
+                done = _process.run(cmd, reporter=reporter, cwd=cwd, env=env, stream=True,
+                                    check=False, what="cibuildwheel", prefix=prefix)
+            except ProcessError as err:
+                msg = f"could not start cibuildwheel: {err.message}"
+                raise BuildError(msg, hint="install cibuildwheel (pip install cibuildwheel)"
+                                 ) from err
+        if done.returncode != 0:
+            raise _failure(done.returncode, done.stdout, engine, what, reporter.redact)
+        wheels = sorted(output.glob("*.whl"))
+        if not wheels:
+            msg = f"cibuildwheel produced no wheel for {what}"
+            raise BuildError(msg, hint="check the build and skip selectors and "
+                             "requires-python", details=done.stdout.splitlines()[-TAIL_LINES:])
+        placed: list[Path] = []
+        for wheel in wheels:
+            dest = out_dir / wheel.name
+            os.replace(wheel, dest)
+            placed.append(dest)
+    for wheel in placed:
+        reporter.info(f"Built {wheel.name}")
+    return placed

@@ -1,0 +1,121 @@
+"""`hwb check` as a user runs it: `python -m hwb_action check ...` in a subprocess."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from tests.artifacts_support import ROOT, build_dists, replace_header, rewrite_wheel
+
+WHEEL = "check_demo-1.0-py3-none-any.whl"
+SDIST = "check_demo-1.0.tar.gz"
+DI = "check_demo-1.0.dist-info"
+
+
+@pytest.fixture(scope="module")
+def built(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
+    return build_dists("check_demo", tmp_path_factory.mktemp("good"))
+
+
+@pytest.fixture
+def project(built: tuple[Path, Path], tmp_path: Path) -> Path:
+    """A directory with dist/ holding the good sdist and wheel."""
+    dist = tmp_path / "dist"
+    dist.mkdir()
+    for p in built:
+        shutil.copy(p, dist)
+    return tmp_path
+
+
+def hwb(cwd: Path, *args: str, env: dict[str, str] | None = None,
+        ) -> subprocess.CompletedProcess[str]:
+    environ = {k: v for k, v in os.environ.items() if not k.startswith("HWB_")}
+    environ["PYTHONPATH"] = str(ROOT)
+    environ.update(env or {})
+    return subprocess.run([sys.executable, "-m", "hwb_action", "check", *args], cwd=cwd,
+                          env=environ, capture_output=True, text=True, check=False)
+
+
+def test_json_for_good_dists_default_dist_dir(project: Path) -> None:
+    result = hwb(project, "--json")
+    assert result.returncode == 0, result.stderr
+    doc = json.loads(result.stdout)  # stdout holds the JSON document and nothing else
+    assert [a["filename"] for a in doc["artifacts"]] == [SDIST, WHEEL]  # sdists first
+    assert doc["problems"] == {}
+    wheel = doc["artifacts"][1]
+    assert set(wheel) == {"path", "kind", "filename", "sha256", "size", "tags"}
+    assert wheel["kind"] == "wheel"
+    assert wheel["tags"] == ["py3-none-any"]
+    assert wheel["size"] == (project / "dist" / WHEEL).stat().st_size
+
+
+def test_bad_dist_exits_1_and_names_the_problem(project: Path) -> None:
+    def bump(m: dict[str, bytes]) -> None:
+        m[f"{DI}/METADATA"] = replace_header(m[f"{DI}/METADATA"], "Version", "9.9")
+
+    bad = rewrite_wheel(project / "dist" / WHEEL, project / "bad" / WHEEL, bump)
+    result = hwb(project, str(bad), "dist/" + SDIST, "--json")
+    assert result.returncode == 1, result.stderr
+    doc = json.loads(result.stdout)
+    assert [a["filename"] for a in doc["artifacts"]] == [SDIST]
+    assert doc["problems"] == {WHEEL: [
+        f"{WHEEL}: METADATA: version '9.9' does not match the filename (1.0)"]}
+    assert f"{WHEEL}: METADATA: version '9.9' does not match" in result.stderr
+
+
+def test_human_output(project: Path) -> None:
+    (project / "dist" / WHEEL).write_bytes(b"garbage")
+    result = hwb(project, "dist")  # a directory is expanded like dist/*
+    assert result.returncode == 1
+    assert result.stdout.splitlines() == [f"{SDIST}: PASSED", f"{WHEEL}: FAILED (1 problem)"]
+    assert f"{WHEEL}: not a valid zip file" in result.stderr
+    assert "Traceback" not in result.stderr
+
+
+def test_missing_path_is_a_usage_error(project: Path) -> None:
+    result = hwb(project, "dist/nothere-1.0-py3-none-any.whl", "--json")
+    assert result.returncode == 2
+    assert result.stdout == ""
+    assert "nothere-1.0-py3-none-any.whl: no such file" in result.stderr
+
+
+def test_unknown_file_type_is_a_usage_error(project: Path) -> None:
+    (project / "notes.txt").write_text("x")
+    result = hwb(project, "notes.txt")
+    assert result.returncode == 2
+    assert "not a distribution" in result.stderr
+
+
+def test_no_dists_is_a_usage_error(tmp_path: Path) -> None:
+    result = hwb(tmp_path)
+    assert result.returncode == 2
+    assert "no distributions given" in result.stderr
+    assert "TIP:" in result.stderr
+
+
+def test_glob_from_the_environment(project: Path) -> None:
+    # An action input reaches us as HWB_DISTS, unexpanded by any shell.
+    result = hwb(project, "--json", env={"HWB_DISTS": "dist/*.whl"})
+    assert result.returncode == 0, result.stderr
+    assert [a["filename"] for a in json.loads(result.stdout)["artifacts"]] == [WHEEL]
+
+
+def test_github_annotations_and_summary(project: Path, tmp_path: Path) -> None:
+    (project / "dist" / WHEEL).write_bytes(b"garbage")
+    summary = tmp_path / "summary.md"
+    output = tmp_path / "output"
+    result = hwb(project, env={"GITHUB_ACTIONS": "true", "GITHUB_STEP_SUMMARY": str(summary),
+                               "GITHUB_OUTPUT": str(output)})
+    assert result.returncode == 1
+    assert any(line.startswith("::error") and WHEEL in line
+               for line in result.stdout.splitlines() + result.stderr.splitlines())
+    text = summary.read_text()
+    assert "### hwb check" in text
+    assert f"`{SDIST}` | sdist" in text
+    assert f"{WHEEL}: not a valid zip file" in text

@@ -1,0 +1,3 @@
+"""check-demo."""
+
+VALUE = 1

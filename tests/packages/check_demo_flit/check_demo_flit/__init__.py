@@ -1,0 +1,3 @@
+"""check-demo built by flit."""
+
+__version__ = "2.0.1"
