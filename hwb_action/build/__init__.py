@@ -362,7 +362,7 @@ def _build_wheels(
 
             test_wheel(wheel, Path(interp.path), test_command=settings["test-command"],
                        test_requires=settings["test-requires"], project_dir=project.root,
-                       reporter=reporter, environ=environ)
+                       reporter=reporter, environ=environ, prefix=prefix)
             info = WheelInfo(filename=info.filename, python=info.python,
                              repaired=info.repaired, tag=info.tag, vendored=info.vendored,
                              tested=True)

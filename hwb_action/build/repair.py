@@ -152,7 +152,19 @@ def repair_wheel(
             _process.run(args, reporter=reporter, env=env, what=f"auditwheel repair "
                          f"{wheel.name}")
         except ProcessError as err:
-            raise _repair_error(wheel, plat, err, env=env, reporter=reporter) from err
+            host = _host_policy(arch)
+            if plat or host is None or not any("InvalidLibcError" in ln for ln in err.details):
+                raise _repair_error(wheel, plat, err, env=env, reporter=reporter) from err
+            # An extension that calls nothing from libc gives auditwheel no libc to detect;
+            # naming the host's own policy tells it glibc, and it still adds every more
+            # compatible tag the wheel satisfies.
+            reporter.debug(f"{wheel.name}: no libc symbols; repairing against {host}")
+            try:
+                _process.run([*cmd, tmp, "--plat", host, str(wheel)], reporter=reporter,
+                             env=env, what=f"auditwheel repair {wheel.name}")
+            except ProcessError as again:
+                raise _repair_error(wheel, host, again, env=env,
+                                    reporter=reporter) from again
         produced = sorted(Path(tmp).glob("*.whl"))
         if len(produced) != 1:
             msg = f"auditwheel repair wrote {len(produced)} wheels for {wheel.name}, not one"
@@ -169,6 +181,16 @@ def repair_wheel(
     libs = ", ".join(Path(v).name for v in vendored) or "no libraries"
     reporter.info(f"repaired {wheel.name} -> {target.name} (vendored: {libs})")
     return result
+
+
+def _host_policy(arch: str) -> str | None:
+    """``manylinux_X_Y_ARCH`` for this host's glibc, or None on other libcs."""
+    try:
+        libc = os.confstr("CS_GNU_LIBC_VERSION") or ""
+    except (ValueError, OSError, AttributeError):
+        return None
+    match = re.fullmatch(r"glibc (\d+)\.(\d+)", libc.strip())
+    return f"manylinux_{match.group(1)}_{match.group(2)}_{arch}" if match else None
 
 
 def _repair_error(wheel: Path, plat: str | None, err: ProcessError, *,

@@ -1,0 +1,196 @@
+"""Downloading an sdist or tarball named by an https URL.
+
+urllib from the standard library does this (one GET, no retries or sessions needed);
+what it lacks is added here: credentials in the URL become a Basic ``Authorization``
+header that is not sent on to a redirect target, a redirect may not downgrade to plain
+http, the body is bounded, and the URL is only ever shown without its credentials.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import ipaddress
+import ssl
+import urllib.error
+import urllib.parse
+import urllib.request
+from collections.abc import Mapping
+from http.client import HTTPMessage
+from pathlib import Path
+from typing import IO
+
+from hwb_action import __version__
+from hwb_action.errors import SourceError, UsageError
+
+DEFAULT_MAX_DOWNLOAD = 1024**3
+DEFAULT_TIMEOUT = 60.0
+_CHUNK = 1024 * 1024
+
+
+def redact_url(url: str) -> str:
+    """``url`` with its credentials replaced by ``***``.
+
+    For http(s) the whole user-info goes (a token is often sent as the user name); for
+    ssh and other schemes the user name is kept (``git@``) and only a password hidden.
+    """
+    parts = urllib.parse.urlsplit(url)
+    if "@" not in parts.netloc:
+        return url
+    userinfo, _, hostport = parts.netloc.rpartition("@")
+    if parts.scheme.removeprefix("git+") in ("http", "https"):
+        netloc = "***@" + hostport
+    else:
+        user, sep, _ = userinfo.partition(":")
+        netloc = (user + (":***" if sep else "")) + "@" + hostport
+    return urllib.parse.urlunsplit(parts._replace(netloc=netloc))
+
+
+def url_secrets(url: str) -> list[str]:
+    """The strings of ``url`` to mask in every log: the password, or a lone user name
+    of an http(s) URL (a token)."""
+    parts = urllib.parse.urlsplit(url)
+    if "@" not in parts.netloc:
+        return []
+    userinfo = parts.netloc.rpartition("@")[0]
+    user, sep, password = userinfo.partition(":")
+    found = [password, urllib.parse.unquote(password)] if sep and password else []
+    if not sep and parts.scheme.removeprefix("git+") in ("http", "https"):
+        found += [user, urllib.parse.unquote(user)]
+    return [s for s in dict.fromkeys(found) if s]
+
+
+def is_loopback(host: str | None) -> bool:
+    """True for localhost and loopback addresses (a test server, a local mirror)."""
+    if not host:
+        return False
+    if host.lower() == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+def http_allowed(url: str, allow_http: bool) -> bool:
+    parts = urllib.parse.urlsplit(url)
+    return parts.scheme == "https" or (
+        parts.scheme == "http" and (allow_http or is_loopback(parts.hostname))
+    )
+
+
+class _Redirects(urllib.request.HTTPRedirectHandler):
+    def __init__(self, shown: str, allow_http: bool) -> None:
+        self.shown = shown
+        self.allow_http = allow_http
+
+    def redirect_request(  # noqa: PLR0917 (urllib's signature)
+        self, req: urllib.request.Request, fp: IO[bytes], code: int, msg: str,
+        headers: HTTPMessage, newurl: str,
+    ) -> urllib.request.Request | None:
+        if not http_allowed(newurl, self.allow_http):
+            msg = f"{self.shown} redirects to {redact_url(newurl)}, which is not https"
+            raise SourceError(msg, hint="use the final https URL")
+        return super().redirect_request(req, fp, code, msg, headers, newurl)
+
+
+def _proxies(environ: Mapping[str, str]) -> dict[str, str]:
+    # The same reading as urllib.request.getproxies_environment, from the mapping we are
+    # handed rather than os.environ.
+    proxies: dict[str, str] = {}
+    for name, value in environ.items():
+        key = name.lower()
+        if value and key.endswith("_proxy"):
+            proxies[key[: -len("_proxy")]] = value
+    for name, value in environ.items():  # lower case wins, as in urllib
+        if value and name.endswith("_proxy") and name.islower():
+            proxies[name[: -len("_proxy")]] = value
+    return proxies
+
+
+def download(
+    url: str,
+    dest_dir: Path,
+    *,
+    environ: Mapping[str, str],
+    allow_http: bool = False,
+    max_bytes: int = DEFAULT_MAX_DOWNLOAD,
+    sha256: str | None = None,
+    timeout: float = DEFAULT_TIMEOUT,
+) -> Path:
+    """Download ``url`` into ``dest_dir`` under its own file name; returns the file."""
+    shown = redact_url(url)
+    parts = urllib.parse.urlsplit(url)
+    if not http_allowed(url, allow_http):
+        msg = f"refusing to download {shown} over plain http"
+        raise UsageError(msg, hint="use an https:// URL (plain http is allowed only for "
+                                   "localhost and 127.0.0.1)")
+    name = urllib.parse.unquote(parts.path.rsplit("/", 1)[-1])
+    if not name or "/" in name or "\\" in name or name.startswith(".") or "\x00" in name:
+        msg = f"{shown} does not end in an archive file name"
+        raise UsageError(msg, hint="give the URL of the .tar.gz or .zip file itself")
+    netloc = parts.netloc.rpartition("@")[2]
+    clean = urllib.parse.urlunsplit(parts._replace(netloc=netloc, fragment=""))
+    # S310: the scheme was checked above (https, or http when allowed).
+    request = urllib.request.Request(  # noqa: S310
+        clean, headers={"User-Agent": f"hwb/{__version__}"}
+    )
+    if parts.username is not None:
+        user = urllib.parse.unquote(parts.username)
+        password = urllib.parse.unquote(parts.password or "")
+        token = base64.b64encode(f"{user}:{password}".encode()).decode("ascii")
+        # Unredirected: a redirect to another host must not carry the credentials.
+        request.add_unredirected_header("Authorization", f"Basic {token}")
+
+    proxies = _proxies(environ)
+    bypass = urllib.request.proxy_bypass_environment  # type: ignore[attr-defined]
+    if proxies and bypass(parts.hostname or "", proxies):
+        proxies = {}
+    proxies.pop("no", None)
+    context = ssl.create_default_context(cafile=environ.get("SSL_CERT_FILE") or None)
+    opener = urllib.request.build_opener(
+        urllib.request.ProxyHandler(proxies),
+        urllib.request.HTTPSHandler(context=context),
+        _Redirects(shown, allow_http),
+    )
+    dest_dir.mkdir(parents=True, exist_ok=True)
+    target = dest_dir / name
+    digest = hashlib.sha256()
+    try:
+        with opener.open(request, timeout=timeout) as response:
+            length = response.headers.get("Content-Length")
+            if length and length.isdigit() and int(length) > max_bytes:
+                msg = f"{shown} is {int(length)} bytes, more than the limit of {max_bytes}"
+                raise SourceError(msg, hint="is this really an sdist?")
+            size = 0
+            with open(target, "wb") as out:
+                while chunk := response.read(_CHUNK):
+                    size += len(chunk)
+                    if size > max_bytes:
+                        msg = f"{shown} is more than the limit of {max_bytes} bytes"
+                        raise SourceError(msg, hint="is this really an sdist?")
+                    digest.update(chunk)
+                    out.write(chunk)
+            # http.client's read(n) does not raise when the connection ends early.
+            if length and length.isdigit() and size != int(length):
+                msg = f"download of {shown} was cut off after {size} of {length} bytes"
+                raise SourceError(msg, hint="try again; check the network or proxy")
+    except urllib.error.HTTPError as err:
+        msg = f"download of {shown} failed: HTTP {err.code} {err.reason}"
+        hint = {
+            401: "the server wants credentials: https://USER:TOKEN@host/... (never printed)",
+            403: "the credentials were refused or do not allow reading this file",
+            404: "check the URL: the file is not there",
+        }.get(err.code, "check the URL and try again")
+        raise SourceError(msg, hint=hint) from err
+    except urllib.error.URLError as err:
+        msg = f"could not download {shown}: {err.reason}"
+        raise SourceError(msg, hint="check the URL and the network (proxy variables, "
+                                    "SSL_CERT_FILE for a private CA)") from err
+    except (OSError, ValueError) as err:  # timeouts, resets, malformed responses
+        msg = f"could not download {shown}: {err}"
+        raise SourceError(msg, hint="check the URL and the network, then try again") from err
+    if sha256 is not None and digest.hexdigest() != sha256.lower():
+        msg = f"{shown} has sha256 {digest.hexdigest()}, not the {sha256} given in SOURCE"
+        raise SourceError(msg, hint="the file changed or was tampered with")
+    return target

@@ -1,0 +1,200 @@
+"""Git for sources: shallow clones of a branch, tag or commit, and reading a checkout.
+
+Every git command gets ``GIT_TERMINAL_PROMPT=0`` (CI has no one to answer a password
+prompt), none of the variables that point git at another repository, ``--`` before
+positional URLs, and ``-c protocol.file.allow=always`` only when the URL is a file URL
+(git refuses the file transport by default for submodules since CVE-2022-39253).
+"""
+
+from __future__ import annotations
+
+import re
+import shutil
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+
+from hwb_action import _process
+from hwb_action.ci import Reporter
+from hwb_action.errors import ProcessError, SourceError
+
+FULL_SHA = re.compile(r"^(?:[0-9a-f]{40}|[0-9a-f]{64})$")
+SHORT_SHA = re.compile(r"^[0-9a-f]{7,63}$")
+
+# Variables that would make our git commands act on some other repository.
+_REPO_VARS = frozenset({
+    "GIT_DIR", "GIT_WORK_TREE", "GIT_INDEX_FILE", "GIT_OBJECT_DIRECTORY",
+    "GIT_ALTERNATE_OBJECT_DIRECTORIES", "GIT_COMMON_DIR", "GIT_NAMESPACE", "GIT_PREFIX",
+})
+
+_QUIET = ("-c", "advice.detachedHead=false")
+
+
+def git_env(environ: Mapping[str, str] | None) -> dict[str, str] | None:
+    """The environment for git: ``environ`` without repository pointers, never prompting."""
+    if environ is None:
+        return None
+    env = {k: v for k, v in environ.items() if k not in _REPO_VARS}
+    env["GIT_TERMINAL_PROMPT"] = "0"
+    return env
+
+
+def _git_failed(err: ProcessError, what: str, hint: str) -> SourceError:
+    if err.returncode == 127:
+        msg = "git is not installed or not on PATH"
+        return SourceError(msg, hint="install git (apt-get install git, or git-scm.com)")
+    return SourceError(what, hint=hint, details=err.details)
+
+
+class GitClone:
+    """One clone of ``url`` (which may hold credentials: ``shown`` is the printable form)."""
+
+    def __init__(
+        self,
+        url: str,
+        *,
+        shown: str,
+        dest: Path,
+        reporter: Reporter,
+        environ: Mapping[str, str],
+        file_url: bool,
+    ) -> None:
+        self.url = url
+        self.shown = shown
+        self.dest = dest
+        self.reporter = reporter
+        self.env = git_env(environ)
+        self.config: tuple[str, ...] = _QUIET + (
+            ("-c", "protocol.file.allow=always") if file_url else ()
+        )
+
+    def _git(self, *args: str, cwd: Path | None = None, what: str) -> str:
+        return _process.run(
+            ["git", *self.config, *args], reporter=self.reporter, cwd=cwd, env=self.env,
+            what=what,
+        ).stdout
+
+    def _reset_dest(self) -> None:
+        if self.dest.exists():
+            shutil.rmtree(self.dest)
+
+    def clone(self, ref: str | None) -> str:
+        """Check out ``ref`` (branch, tag, commit hash, ``refs/...``, or the default branch)
+        into ``dest``; returns the full commit hash of HEAD."""
+        try:
+            if ref is None:
+                self._shallow_clone(None)
+            elif FULL_SHA.match(ref) or ref.startswith("refs/"):
+                self._fetch_one(ref)
+            else:
+                self._clone_named(ref)
+            if (self.dest / ".gitmodules").is_file():
+                self._git("submodule", "update", "--init", "--recursive", cwd=self.dest,
+                          what="git submodule update")
+            return self._git("rev-parse", "--verify", "HEAD", cwd=self.dest,
+                             what="git rev-parse").strip()
+        except ProcessError as err:
+            raise _git_failed(
+                err, f"git could not fetch {self.shown}",
+                "check the URL and that this machine can reach it and is allowed to read it "
+                "(for private repositories: credentials in the URL, an ssh key, or a git "
+                "credential helper)",
+            ) from err
+
+    def _shallow_clone(self, branch: str | None) -> None:
+        self._reset_dest()
+        args = ["clone", "--quiet", "--depth", "1"]
+        if branch is not None:
+            args += ["--branch", branch]
+        self._git(*args, "--", self.url, str(self.dest), what="git clone")
+
+    def _clone_named(self, ref: str) -> None:
+        try:
+            self._shallow_clone(ref)
+            return
+        except ProcessError as err:
+            names = self._remote_names()
+            if names is None or ref in names:
+                raise  # unreachable, or it failed for a reason other than the name
+            if not SHORT_SHA.match(ref):
+                msg = f"ref {ref!r} is neither a branch nor a tag of {self.shown}"
+                raise SourceError(
+                    msg, hint="check the spelling after '@' in SOURCE, or give a full commit "
+                              "hash", details=err.details,
+                ) from err
+        # An abbreviated commit hash cannot be fetched by itself: clone it all.
+        self._full_clone_at(ref)
+
+    def _remote_names(self) -> set[str] | None:
+        """Branch and tag names of the remote, or None when it cannot be listed."""
+        try:
+            out = self._git("ls-remote", "--", self.url, what="git ls-remote")
+        except ProcessError:
+            return None
+        names: set[str] = set()
+        for line in out.splitlines():
+            _, _, refname = line.partition("\t")
+            refname = refname.removesuffix("^{}")
+            for prefix in ("refs/heads/", "refs/tags/"):
+                if refname.startswith(prefix):
+                    names.add(refname[len(prefix):])
+        return names
+
+    def _fetch_one(self, ref: str) -> None:
+        self._reset_dest()
+        self.dest.mkdir(parents=True)
+        self._git("init", "--quiet", cwd=self.dest, what="git init")
+        self._git("remote", "add", "--", "origin", self.url, cwd=self.dest,
+                  what="git remote add")
+        try:
+            self._git("fetch", "--quiet", "--depth", "1", "--", "origin", ref, cwd=self.dest,
+                      what="git fetch")
+        except ProcessError:
+            # Servers that do not allow fetching an unadvertised commit refuse this;
+            # a full clone finds it if it exists at all.
+            self.reporter.debug(f"{self.shown}: fetching {ref} alone was refused; "
+                                "cloning the whole repository")
+            self._full_clone_at(ref)
+            return
+        self._git("checkout", "--quiet", "--detach", "FETCH_HEAD", cwd=self.dest,
+                  what="git checkout")
+
+    def _full_clone_at(self, ref: str) -> None:
+        self._reset_dest()
+        self._git("clone", "--quiet", "--no-checkout", "--", self.url, str(self.dest),
+                  what="git clone")
+        try:
+            sha = self._git("rev-parse", "--verify", "--quiet", "--end-of-options",
+                            ref + "^{commit}", cwd=self.dest, what="git rev-parse").strip()
+        except ProcessError as err:
+            msg = f"commit {ref!r} not found in {self.shown}"
+            raise SourceError(
+                msg, hint="check the hash after '@' in SOURCE (was the commit pushed?)",
+            ) from err
+        self._git("checkout", "--quiet", "--detach", sha, cwd=self.dest, what="git checkout")
+
+
+def _query(path: Path, args: Sequence[str], environ: Mapping[str, str] | None) -> str | None:
+    try:
+        out = _process.run(["git", "-C", str(path), *args], env=git_env(environ), check=False)
+    except ProcessError:  # git is not installed
+        return None
+    if out.returncode != 0:
+        return None
+    return out.stdout.strip() or None
+
+
+def git_commit(path: Path, environ: Mapping[str, str] | None = None) -> str | None:
+    """The full commit hash of HEAD when ``path`` is inside a git work tree, else None."""
+    return _query(path, ["rev-parse", "--verify", "--quiet", "HEAD"], environ)
+
+
+def git_toplevel(path: Path, environ: Mapping[str, str] | None = None) -> Path | None:
+    """The root of the git work tree holding ``path``, else None."""
+    top = _query(path, ["rev-parse", "--show-toplevel"], environ)
+    return Path(top) if top else None
+
+
+def git_commit_time(path: Path, environ: Mapping[str, str] | None = None) -> int | None:
+    """The committer time (Unix seconds) of HEAD when ``path`` is in a work tree, else None."""
+    out = _query(path, ["log", "-1", "--format=%ct", "HEAD"], environ)
+    return int(out) if out and out.isdigit() else None

@@ -1,0 +1,56 @@
+"""`hwb plan` end to end: a directory and an sdist as SOURCE, --json, formats, step output."""
+
+from __future__ import annotations
+
+import json
+import tarfile
+from pathlib import Path
+
+import pytest
+import yaml
+
+from hwb_action.cli import main
+
+PACKAGES = Path(__file__).resolve().parent.parent / "packages"
+
+
+def test_plan_json_and_github_output(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                     capsys: pytest.CaptureFixture[str]) -> None:
+    output = tmp_path / "github_output"
+    output.write_text("")
+    monkeypatch.setenv("GITHUB_ACTIONS", "true")
+    monkeypatch.setenv("GITHUB_OUTPUT", str(output))
+    monkeypatch.setenv("GITHUB_STEP_SUMMARY", str(tmp_path / "summary.md"))
+    code = main(["plan", str(PACKAGES / "cext_bz2"), "--json", "--platforms", "linux",
+                 "--archs", "x86_64", "--python-versions", "3.11,3.12"])
+    out = capsys.readouterr().out
+    assert code == 0
+    matrix = json.loads(out)
+    assert [c["target"] for c in matrix["include"]] == ["cp311-manylinux_x86_64",
+                                                        "cp312-manylinux_x86_64"]
+    assert list(matrix) == ["include"]
+    lines = output.read_text().splitlines()
+    matrix_lines = [ln for ln in lines if ln.startswith("matrix=")]
+    assert len(matrix_lines) == 1, lines
+    assert json.loads(matrix_lines[0].removeprefix("matrix=")) == matrix
+
+
+def test_plan_of_an_sdist_and_formats(tmp_path: Path,
+                                      capsys: pytest.CaptureFixture[str]) -> None:
+    sdist = tmp_path / "cext_bz2-0.1.0.tar.gz"
+    with tarfile.open(sdist, "w:gz") as tf:
+        tf.add(PACKAGES / "cext_bz2", arcname="cext_bz2-0.1.0")
+    assert main(["plan", str(sdist), "--format", "gitlab", "--platforms", "windows"]) == 0
+    rows = yaml.safe_load(capsys.readouterr().out)["parallel"]["matrix"]
+    assert {r["HWB_TARGET"] for r in rows} == {f"cp3{n}-win_amd64" for n in range(9, 15)}
+    assert main(["plan", str(PACKAGES / "cext_bz2"), "--platforms", "macos",
+                 "--build", "cp313-*"]) == 0
+    table = capsys.readouterr().out.splitlines()
+    assert table[0].split()[0] == "target"
+    assert [ln.split()[0] for ln in table[1:-1]] == ["cp313-macosx_arm64", "cp313-macosx_x86_64"]
+
+
+def test_plan_usage_errors_exit_2(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["plan", str(PACKAGES / "cext_bz2"), "--archs", "arm65"]) == 2
+    err = capsys.readouterr().err
+    assert "--archs: unknown architecture 'arm65' (did you mean 'arm64'?)" in err
