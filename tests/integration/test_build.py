@@ -116,7 +116,7 @@ def test_sdist_only_and_sdist_source(tmp_path: Path, cache_dir: Path) -> None:
 @pytest.mark.slow
 def test_setuptools_c_extension_is_binary(tmp_path: Path, cache_dir: Path) -> None:
     project = copy_package("cext_setuptools", tmp_path)
-    proc = hwb("build", "--json", cwd=project, cache=cache_dir)
+    proc = hwb("build", "--json", "--isolation", "uv", cwd=project, cache=cache_dir)
     assert proc.returncode == 0, proc.stderr
     data = json.loads(proc.stdout)
     assert data["project"]["pure"] is False

@@ -11,9 +11,7 @@ import zipfile
 from pathlib import Path
 
 import pytest
-from packaging.specifiers import SpecifierSet
 
-from hwb_action.build.interpreters import Interpreter, find_interpreters
 from hwb_action.build.repair import policy_tag, repair_wheel
 from hwb_action.ci import NullReporter
 from hwb_action.errors import BuildError, UsageError
@@ -124,25 +122,3 @@ def test_policy_spellings() -> None:
     assert policy_tag("musllinux_1_1", "i686") == "musllinux_1_1_i686"
     with pytest.raises(UsageError, match="unknown manylinux/musllinux policy 'glibc'"):
         policy_tag("glibc", "x86_64")
-
-
-def _cpythons_from_310() -> list[Interpreter]:
-    try:
-        return find_interpreters("all", allowed=SpecifierSet(">=3.10"), environ=os.environ,
-                                 reporter=NullReporter())
-    except UsageError:
-        return []
-
-
-@pytest.mark.slow
-@pytest.mark.parametrize("interp", _cpythons_from_310(), ids=lambda i: i.label)
-def test_every_interpreter_gets_a_repaired_wheel_that_imports(
-        interp: Interpreter, tmp_path: Path) -> None:
-    raw = build_raw_wheel(PACKAGE, tmp_path, interp.path)
-    nodot = interp.minor.replace(".", "")
-    assert raw.name.endswith(f"-cp{nodot}-cp{nodot}-linux_x86_64.whl")
-    result = repair_wheel(raw, tmp_path / "dist", policy=None, reporter=NullReporter(),
-                          environ=os.environ)
-    assert MANYLINUX.match(result.tag)
-    assert [Path(v).name.split("-")[0] for v in result.vendored] == ["libbz2"]
-    assert run_in_fresh_venv(result.wheel, interp.path, CHECK, tmp_path).startswith("ok ")

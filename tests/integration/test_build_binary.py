@@ -1,0 +1,101 @@
+"""`hwb build` of a binary project on the host: many interpreters in parallel, auditwheel
+repair, and the test command, all through the CLI."""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import PACKAGES
+
+ROOT = Path(__file__).resolve().parents[2]
+
+pytestmark = pytest.mark.skipif(not sys.platform.startswith("linux"),
+                                reason="auditwheel repairs wheels on Linux hosts only")
+
+
+def hwb(*args: str, cwd: Path, cache: Path) -> subprocess.CompletedProcess[str]:
+    env = dict(os.environ, HWB_CACHE_DIR=str(cache), PYTHONPATH=str(ROOT))
+    return subprocess.run([sys.executable, "-m", "hwb_action", *args], cwd=cwd, env=env,
+                          capture_output=True, text=True, timeout=900, check=False)
+
+
+def cpythons_from_310() -> list[str]:
+    from hwb_action.build.interpreters import find_interpreters
+    from hwb_action.ci import NullReporter
+
+    found = find_interpreters("all", allowed=None, environ=dict(os.environ),
+                              reporter=NullReporter())
+    return sorted({i.minor for i in found if i.implementation == "cpython"
+                   and not i.free_threaded and tuple(map(int, i.minor.split("."))) >= (3, 10)})
+
+
+@pytest.fixture
+def project(tmp_path: Path) -> Path:
+    dest = tmp_path / "cext_bz2"
+    shutil.copytree(PACKAGES / "cext_bz2", dest)
+    return dest
+
+
+@pytest.mark.slow
+def test_every_interpreter_repaired_tested_in_parallel(project: Path, tmp_path: Path) -> None:
+    minors = cpythons_from_310()
+    assert len(minors) >= 2, f"the machine should have several CPythons, found {minors}"
+    proc = hwb("build", "--isolation", "uv", "--python", ",".join(minors), "--jobs", "2",
+               "--test-command", "python {project}/tests/check.py", "--json",
+               cwd=project, cache=tmp_path / "cache")
+    assert proc.returncode == 0, proc.stderr
+    data = json.loads(proc.stdout)
+    wheels = data["wheels"]
+    assert sorted(w["python"].rsplit(".", 1)[0] for w in wheels) == minors
+    for wheel in wheels:
+        assert wheel["repaired"] and wheel["tested"], wheel
+        match = re.search(r"manylinux_2_(\d+)_x86_64", wheel["tag"])
+        assert match and int(match.group(1)) >= 25, wheel["tag"]  # getrandom is glibc 2.25
+        assert any("libbz2" in lib for lib in wheel["vendored"]), wheel["vendored"]
+    # One sdist shared by every wheel; every wheel in the output is a repaired one.
+    arts = data["artifacts"]
+    assert [a["kind"] for a in arts].count("sdist") == 1
+    assert not any("linux_x86_64" in a["filename"] and "manylinux" not in a["filename"]
+                   for a in arts)
+    # Parallel output stays readable: each test run's output is prefixed by its Python.
+    for minor in minors:
+        assert f"[py{minor}]" in proc.stderr
+
+
+def test_missing_interpreter_lists_what_was_found(project: Path, tmp_path: Path) -> None:
+    proc = hwb("build", "--isolation", "uv", "--python", "3.10,3.99", cwd=project, cache=tmp_path / "cache")
+    assert proc.returncode == 2, proc.stderr
+    assert "3.99" in proc.stderr
+    assert "found" in proc.stderr.lower()
+    assert "Traceback" not in proc.stderr
+    assert not (project / "dist").exists() or not list((project / "dist").iterdir())
+
+
+@pytest.mark.slow
+def test_failing_test_command_fails_that_wheel(project: Path, tmp_path: Path) -> None:
+    proc = hwb("build", "--wheel", "--isolation", "uv", "--test-command",
+               "python -c \"import sys; print('boom from test'); sys.exit(4)\"",
+               cwd=project, cache=tmp_path / "cache")
+    assert proc.returncode == 1
+    assert "test-command failed" in proc.stderr
+    assert "boom from test" in proc.stderr
+    assert not list((project / "dist").iterdir())
+
+
+@pytest.mark.slow
+def test_demanding_an_old_manylinux_policy_fails_with_reason(project: Path,
+                                                             tmp_path: Path) -> None:
+    proc = hwb("build", "--wheel", "--manylinux", "2_17", "--isolation", "uv",
+               cwd=project, cache=tmp_path / "cache")
+    assert proc.returncode == 1, proc.stderr
+    assert "manylinux_2_17" in proc.stderr
+    assert "GLIBC_2.25" in proc.stderr or "too-recent" in proc.stderr
+    assert "Traceback" not in proc.stderr
