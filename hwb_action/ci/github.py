@@ -1,14 +1,36 @@
-"""Reporter for GitHub Actions: workflow commands, $GITHUB_OUTPUT, $GITHUB_STEP_SUMMARY."""
+"""Reporter for GitHub Actions: workflow commands, ``$GITHUB_OUTPUT``, ``$GITHUB_STEP_SUMMARY``.
+
+The runner's rules, which this module follows to the letter:
+
+* Workflow commands are lines whose text, after leading whitespace, starts with ``::`` (or
+  holds ``##[``, the older syntax).  Build logs are untrusted text, so a log line that looks
+  like a command is wrapped in ``::stop-commands::TOKEN`` ... ``::TOKEN::`` and shown as text.
+* In a command's message ``%``, CR and LF are escaped as ``%25``, ``%0D``, ``%0A``; in its
+  properties also ``:`` and ``,`` (``%3A``, ``%2C``).
+* ``$GITHUB_OUTPUT`` holds ``name=value`` lines, or ``name<<DELIM`` / value / ``DELIM`` for
+  values with line breaks, ``DELIM`` random and found in neither the name nor the value.  The
+  file is written with ``\\n`` line ends on every OS (the runner accepts them on Windows too).
+* Only ten annotations of each kind are shown per step, so the job summary lists them all.
+  The summary of one step may not exceed 1 MiB; a longer one is cut with a note.
+"""
 
 from __future__ import annotations
 
 import contextlib
+import os
+import re
 import secrets
 import sys
+import threading
 from collections.abc import Iterator, Mapping
+from pathlib import Path
 from typing import TextIO
 
 from hwb_action.ci import Annotation, BaseReporter
+from hwb_action.ci.summary import annotations_markdown
+
+SUMMARY_LIMIT = 1024 * 1024
+_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_-]*$")
 
 
 def escape_data(value: str) -> str:
@@ -21,19 +43,60 @@ def escape_property(value: str) -> str:
     return escape_data(value).replace(":", "%3A").replace(",", "%2C")
 
 
-def format_output(name: str, value: str) -> str:
-    """One ``$GITHUB_OUTPUT`` entry; multi-line values get a random heredoc delimiter."""
+def looks_like_command(line: str) -> bool:
+    """Whether the runner would read ``line`` as a workflow command."""
+    return line.lstrip().startswith("::") or "##[" in line
+
+
+def _new_delimiter() -> str:
+    return f"ghadelimiter_{secrets.token_hex(16)}"
+
+
+def format_output(name: str, value: str, *, windows: bool = os.name == "nt") -> str:
+    """One ``$GITHUB_OUTPUT`` (or ``$GITHUB_ENV``) entry.
+
+    Single-line values are written ``name=value``; a value with CR or LF gets a heredoc with
+    a random delimiter that occurs in neither the name nor the value.  The runner on Windows
+    also ends lines at CRLF, so there a value that ends with CR is closed with CRLF.
+    """
+    if not _NAME.match(name):
+        msg = f"invalid output name {name!r}: use letters, digits, '_' and '-'"
+        raise ValueError(msg)
     if "\n" not in value and "\r" not in value:
         return f"{name}={value}\n"
     while True:
-        delimiter = f"ghadelimiter_{secrets.token_hex(16)}"
+        delimiter = _new_delimiter()
         if delimiter not in value and delimiter not in name:
             break
-    return f"{name}<<{delimiter}\n{value}\n{delimiter}\n"
+    newline = "\r\n" if windows and value.endswith("\r") else "\n"
+    return f"{name}<<{delimiter}\n{value}{newline}{delimiter}\n"
+
+
+def _append(path: str, text: str) -> None:
+    # newline="": no CRLF translation on Windows, the bytes are what the runner parses.
+    with open(path, "a", encoding="utf-8", newline="") as fh:
+        fh.write(text)
+
+
+def cut_to_limit(markdown: str, room: int) -> str:
+    """``markdown`` cut so that its UTF-8 encoding fits in ``room`` bytes, with a note."""
+    data = markdown.encode("utf-8")
+    if len(data) <= room:
+        return markdown
+    note = (
+        "\n\n> **Note:** the summary was cut at GitHub's limit of 1 MiB per step; "
+        "the job log holds everything.\n"
+    )
+    keep = max(0, room - len(note.encode("utf-8")))
+    head = data[:keep].decode("utf-8", errors="ignore")
+    # End on a line boundary so that a table or a list is not left mid-row.
+    if "\n" in head:
+        head = head[: head.rfind("\n")]
+    return head + note
 
 
 class GitHubReporter(BaseReporter):
-    """Speaks the runner's workflow-command protocol on stdout-equivalent log stream."""
+    """Speaks the runner's workflow-command protocol on the log stream (stderr by default)."""
 
     def __init__(
         self, environ: Mapping[str, str], *, verbose: bool = False, stream: TextIO | None = None
@@ -41,54 +104,111 @@ class GitHubReporter(BaseReporter):
         # Workflow commands are read from the step's stdout and stderr alike; use stderr so
         # that --json keeps stdout for the document.
         super().__init__(stream=stream if stream is not None else sys.stderr, verbose=verbose)
-        self.output_path = environ.get("GITHUB_OUTPUT")
-        self.summary_path = environ.get("GITHUB_STEP_SUMMARY")
+        self.output_path = environ.get("GITHUB_OUTPUT") or None
+        self.summary_path = environ.get("GITHUB_STEP_SUMMARY") or None
+        self.workspace = environ.get("GITHUB_WORKSPACE") or None
+        self._lock = threading.Lock()
+        self._closed = False
 
+    # -- raw and neutralised lines -------------------------------------------------
+    def _command(self, text: str) -> None:
+        """A workflow command, written as is."""
+        with self._lock:
+            self.stream.write(text + "\n")
+            self.stream.flush()
+
+    def _emit(self, text: str) -> None:
+        """Text for people: never read as a command by the runner, secrets redacted."""
+        out: list[str] = []
+        for line in self.redact(text).split("\n"):
+            if looks_like_command(line):
+                token = secrets.token_hex(16)
+                out.extend((f"::stop-commands::{token}", line, f"::{token}::"))
+            else:
+                out.append(line)
+        with self._lock:
+            self.stream.write("\n".join(out) + "\n")
+            self.stream.flush()
+
+    def debug(self, message: str) -> None:
+        if self.verbose:
+            self._emit(message)
+        else:
+            # Shown when the workflow is re-run with debug logging.
+            self._command(f"::debug::{escape_data(self.redact(message))}")
+
+    # -- secrets ---------------------------------------------------------------------
     def mask(self, secret: str) -> None:
         if secret:
             for line in secret.splitlines():
                 if line.strip():
-                    self.stream.write(f"::add-mask::{escape_data(line)}\n")
-            self.stream.flush()
+                    self._command(f"::add-mask::{escape_data(line)}")
         super().mask(secret)
+
+    # -- annotations -------------------------------------------------------------------
+    def relative_file(self, file: str) -> str:
+        """``file`` relative to the workspace, with ``/``, as annotations want it."""
+        path = Path(file)
+        if self.workspace and path.is_absolute():
+            with contextlib.suppress(ValueError):
+                path = path.relative_to(self.workspace)
+        return path.as_posix()
 
     def format_annotation(self, annotation: Annotation) -> str:
         props = []
         if annotation.file:
-            props.append(f"file={escape_property(annotation.file)}")
+            props.append(f"file={escape_property(self.relative_file(annotation.file))}")
             if annotation.line is not None:
                 props.append(f"line={annotation.line}")
                 if annotation.col is not None:
                     props.append(f"col={annotation.col}")
         if annotation.title:
-            props.append(f"title={escape_property(annotation.title)}")
+            props.append(f"title={escape_property(self.redact(annotation.title))}")
         head = annotation.level + (" " + ",".join(props) if props else "")
-        return f"::{head}::{escape_data(annotation.message)}"
+        return f"::{head}::{escape_data(self.redact(annotation.message))}"
 
+    def annotate(self, annotation: Annotation) -> None:
+        self.annotations.append(annotation)
+        self._command(self.format_annotation(annotation))
+
+    # -- groups --------------------------------------------------------------------------
     @contextlib.contextmanager
     def group(self, name: str) -> Iterator[None]:
-        self._emit(f"::group::{escape_data(name)}")
+        # Groups do not nest on GitHub: an inner group would end the outer one early.
+        self._command(f"::group::{escape_data(self.redact(name))}")
         try:
             yield
         finally:
-            self._emit("::endgroup::")
+            self._command("::endgroup::")
 
+    # -- outputs and summary ---------------------------------------------------------------
     def set_output(self, name: str, value: str) -> None:
         super().set_output(name, value)
         if self.output_path:
-            with open(self.output_path, "a", encoding="utf-8") as fh:
-                fh.write(format_output(name, self.redact(value)))
+            _append(self.output_path, format_output(name, self.redact(value)))
+
+    def summary_markdown(self) -> str:
+        """Everything for the job summary: the parts added, then every warning and error."""
+        parts = list(self.summary_parts)
+        listed = annotations_markdown(self.annotations, file_name=self.relative_file)
+        if listed:
+            parts.append(listed)
+        return self.redact("\n\n".join(parts))
 
     def close(self) -> None:
+        if self._closed:
+            return
+        self._closed = True
         if not self.summary_path:
             return
-        parts = list(self.summary_parts)
-        if self.annotations:
-            lines = ["### Warnings and errors", ""]
-            for a in self.annotations:
-                where = f"`{a.file}:{a.line}` " if a.file and a.line else ""
-                lines.append(f"- **{a.level}** {where}{a.message}")
-            parts.append("\n".join(lines))
-        if parts:
-            with open(self.summary_path, "a", encoding="utf-8") as fh:
-                fh.write(self.redact("\n\n".join(parts)) + "\n")
+        markdown = self.summary_markdown()
+        if not markdown:
+            return
+        try:
+            used = os.path.getsize(self.summary_path)
+        except OSError:
+            used = 0
+        room = SUMMARY_LIMIT - used - 2
+        if room <= 200:
+            return
+        _append(self.summary_path, cut_to_limit(markdown, room) + "\n")

@@ -71,7 +71,8 @@ def test_every_interpreter_repaired_tested_in_parallel(project: Path, tmp_path: 
 
 
 def test_missing_interpreter_lists_what_was_found(project: Path, tmp_path: Path) -> None:
-    proc = hwb("build", "--isolation", "uv", "--python", "3.10,3.99", cwd=project, cache=tmp_path / "cache")
+    proc = hwb("build", "--isolation", "uv", "--python", "3.10,3.99", cwd=project,
+               cache=tmp_path / "cache")
     assert proc.returncode == 2, proc.stderr
     assert "3.99" in proc.stderr
     assert "found" in proc.stderr.lower()
