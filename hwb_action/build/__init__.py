@@ -250,16 +250,23 @@ def run_build(inv: Invocation) -> BuildResult:
             built.append(sdist_path)
             reporter.info(f"Built {sdist_path.name}")
         if want_wheel:
-            wheel_src = project_dir
             wheel_bs = project.build_system
+            trees = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="hwb-trees-")))
+            # Backends write into the tree they build (setuptools: build/, *.egg-info), so
+            # parallel builds each get their own copy: an unpacked sdist, or the source tree.
+            sources: list[Path] = []
+            for index in range(len(interpreters)):
+                if sdist_path is not None:
+                    sources.append(safe_extract(sdist_path, trees / str(index)))
+                elif index == 0:
+                    sources.append(project_dir)
+                else:
+                    sources.append(_copy_tree(project_dir, trees / str(index)))
             if sdist_path is not None:
-                unpacked = Path(stack.enter_context(
-                    tempfile.TemporaryDirectory(prefix="hwb-from-sdist-")))
-                wheel_src = safe_extract(sdist_path, unpacked)
-                wheel_bs = load_project(wheel_src).build_system
+                wheel_bs = load_project(sources[0]).build_system
             t0 = time.monotonic()
             results = _build_wheels(
-                interpreters=interpreters, srcdir=wheel_src, bs=wheel_bs, staging=staging,
+                interpreters=interpreters, sources=sources, bs=wheel_bs, staging=staging,
                 config=config, settings=settings, project=project, reporter=reporter,
                 environ=build_environ, first=first, frontend_for=frontend_for,
             )
@@ -334,7 +341,7 @@ def _container_build(
 
 
 def _build_wheels(
-    *, interpreters: Sequence[_Interp], srcdir: Path, bs: Any, staging: Path,
+    *, interpreters: Sequence[_Interp], sources: Sequence[Path], bs: Any, staging: Path,
     config: Mapping[str, str], settings: Settings, project: Project, reporter: Reporter,
     environ: Mapping[str, str], first: Frontend, frontend_for: Any,
 ) -> list[tuple[Path, WheelInfo]]:
@@ -345,7 +352,7 @@ def _build_wheels(
         fe = first if index == 0 else frontend_for(interp, prefix)
         outdir = staging / f"wheel-{index}"
         with reporter.group(f"Building wheel for Python {interp.version}"):
-            wheel = fe.build("wheel", srcdir, outdir, bs, config)
+            wheel = fe.build("wheel", sources[index], outdir, bs, config)
         info = WheelInfo(filename=wheel.name, python=interp.version)
         if not project.is_pure and settings["repair"] and sys.platform.startswith("linux"):
             from hwb_action.build.repair import repair_wheel
@@ -396,6 +403,15 @@ def _build_wheels(
         msg = f"{len(errors)} of {len(interpreters)} wheel builds failed"
         raise BuildError(msg, details=details)
     return results
+
+
+_TREE_IGNORE = shutil.ignore_patterns(".git", ".hg", ".tox", ".nox", ".venv", "venv", "build",
+                                      "dist", "__pycache__", ".mypy_cache", ".pytest_cache")
+
+
+def _copy_tree(src: Path, dest: Path) -> Path:
+    shutil.copytree(src, dest, symlinks=True, ignore=_TREE_IGNORE)
+    return dest
 
 
 def _check_all(paths: Sequence[Path], reporter: Reporter) -> list[Artifact]:

@@ -1,0 +1,192 @@
+"""``hwb publish``: upload checked distributions to PyPI, a private index, or an S3 index.
+
+Public API::
+
+    publish(dists, repository="pypi", *, environ, reporter, given=GivenCredentials(),
+            options=UploadOptions(), endpoint_url="", index_url="",
+            trusted_publishing="auto", s3_acl="") -> PublishReport
+
+Every file passes ``hwb check`` (and twine's metadata check) before anything is sent; the
+credential is found in the order documented in :mod:`hwb_action.publish.credentials`.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, cast
+
+from hwb_action._command import CommandResult, Invocation
+from hwb_action.artifacts import Artifact, check_files, find_dists
+from hwb_action.ci import Annotation, Reporter
+from hwb_action.errors import EXIT_FAILED, EXIT_OK, CheckError, UsageError
+from hwb_action.publish.credentials import (
+    Credentials,
+    GivenCredentials,
+    TrustedMode,
+    resolve_credentials,
+)
+from hwb_action.publish.oidc import TrustedPublisher
+from hwb_action.publish.results import FileResult, UploadOptions, summary_table
+from hwb_action.publish.target import LegacyTarget, S3Target, Target, resolve_target
+
+__all__ = ["FileResult", "GivenCredentials", "PublishReport", "UploadOptions", "cli_publish",
+           "collect_dists", "publish"]
+
+
+@dataclass(frozen=True, kw_only=True)
+class PublishReport:
+    """The outcome of one publish: where to, and one result per file."""
+
+    repository: str
+    results: tuple[FileResult, ...]
+    check_only: bool = False
+    credential_source: str | None = None
+
+    @property
+    def ok(self) -> bool:
+        return all(r.status != "failed" for r in self.results)
+
+    def to_json(self) -> dict[str, Any]:
+        data: dict[str, Any] = {"repository": self.repository,
+                                "results": [r.to_json() for r in self.results]}
+        if self.check_only:
+            data["check"] = True
+        return data
+
+
+def collect_dists(dists: Sequence[str], cwd: Path) -> list[Path]:
+    """The files to publish: the arguments, or ``dist/*.whl`` and ``dist/*.tar.gz``."""
+    if dists:
+        return [p if p.is_absolute() else cwd / p for p in map(Path, dists)]
+    found = [p for p in find_dists(cwd / "dist") if p.name.endswith((".whl", ".tar.gz"))]
+    if not found:
+        msg = f"no distributions in {cwd / 'dist'}"
+        raise UsageError(msg, hint="build first (hwb build), or name the files: "
+                                   "hwb publish dist/*")
+    return found
+
+
+def check_dists(paths: Sequence[Path], reporter: Reporter) -> list[Artifact]:
+    """``hwb check`` on every file; sdists first."""
+    report = check_files(paths)
+    if not report.ok:
+        details = [line for problems in report.problems.values() for line in problems]
+        msg = f"{len(report.problems)} file(s) failed `hwb check`; nothing was published"
+        raise CheckError(msg, details=details, hint="fix the problems and rebuild")
+    for name, warnings in report.warnings.items():
+        for warning in warnings:
+            reporter.warning(f"{name}: {warning}")
+    return sorted(report.artifacts, key=lambda a: a.kind != "sdist")
+
+
+def publish(
+    dists: Sequence[Path],
+    repository: str = "pypi",
+    *,
+    environ: Mapping[str, str],
+    reporter: Reporter,
+    given: GivenCredentials | None = None,
+    options: UploadOptions | None = None,
+    endpoint_url: str = "",
+    index_url: str = "",
+    trusted_publishing: TrustedMode = "auto",
+    s3_acl: str = "",
+) -> PublishReport:
+    """Check ``dists`` and publish them to ``repository``; never raises for a failed file
+    (see :attr:`PublishReport.ok`), raises :class:`HwbError` for setup problems."""
+    given = given or GivenCredentials()
+    options = options or UploadOptions()
+    target: Target = resolve_target(repository, endpoint_url=endpoint_url, index_url=index_url)
+    for secret in (given.token, given.password, target.url_password if
+                   isinstance(target, LegacyTarget) else None):
+        if secret:
+            reporter.mask(secret)
+    with reporter.group("check distributions"):
+        artifacts = check_dists(dists, reporter)
+    if isinstance(target, S3Target):
+        from hwb_action.publish.s3index import S3Publisher
+
+        s3 = S3Publisher(target, reporter=reporter, options=options, given=given,
+                         environ=environ, acl=s3_acl)
+        with reporter.group(f"publish to {target.display_url}"):
+            results = s3.publish(artifacts)
+        return PublishReport(repository=target.display_url, results=tuple(results),
+                             check_only=options.check_only)
+    return _publish_legacy(target, artifacts, environ=environ, reporter=reporter, given=given,
+                           options=options, trusted_publishing=trusted_publishing)
+
+
+def _publish_legacy(
+    target: LegacyTarget,
+    artifacts: Sequence[Artifact],
+    *,
+    environ: Mapping[str, str],
+    reporter: Reporter,
+    given: GivenCredentials,
+    options: UploadOptions,
+    trusted_publishing: TrustedMode,
+) -> PublishReport:
+    from hwb_action.publish.upload import LegacyUploader, prepare_packages
+
+    packages = prepare_packages(artifacts)  # twine's metadata check, before any credential
+    publisher = TrustedPublisher(target.oidc_base, environ=environ, reporter=reporter,
+                                 timeout=min(options.timeout, 60))
+    try:
+        with reporter.group("credentials"):
+            credentials: Credentials = resolve_credentials(
+                target, given, environ=environ, reporter=reporter, mode=trusted_publishing,
+                publisher=publisher)
+            reporter.info(f"credential: {credentials.source} (user {credentials.username})")
+        uploader = LegacyUploader(target, credentials, reporter=reporter, options=options)
+        with reporter.group(f"publish to {target.display_url}"):
+            results = uploader.publish(artifacts, packages)
+    finally:
+        publisher.burn()
+    return PublishReport(repository=target.display_url, results=tuple(results),
+                         check_only=options.check_only, credential_source=credentials.source)
+
+
+def cli_publish(inv: Invocation) -> CommandResult:
+    """``hwb publish``: the CLI handler."""
+    from hwb_action.settings import resolve
+
+    settings = resolve("publish", cli=inv.cli, environ=inv.environ, project_dir=inv.cwd)
+    reporter = inv.reporter
+    for name in ("token", "password"):
+        if settings[name]:
+            reporter.mask(settings[name])
+
+    def from_cli(name: str) -> str:
+        return str(settings[name]) if settings.origin(name).kind == "cli" else ""
+
+    given = GivenCredentials(token=from_cli("token"), username=str(settings["username"]),
+                             password=from_cli("password"))
+    retries = int(settings["retries"])
+    if retries < 0:
+        raise settings.error("retries", f"must be 0 or more, not {retries}")
+    options = UploadOptions(jobs=int(settings["jobs"]) or 4, retries=retries,
+                            timeout=max(1, int(settings["timeout"])),
+                            skip_existing=bool(settings["skip-existing"]),
+                            check_only=bool(settings["check-only"]))
+    dists = collect_dists(list(settings["dists"]), inv.cwd)
+    report = publish(
+        dists, str(settings["repository"]), environ=inv.environ, reporter=reporter,
+        given=given, options=options, endpoint_url=str(settings["endpoint-url"]),
+        index_url=str(settings["index-url"]),
+        trusted_publishing=cast(TrustedMode, settings["trusted-publishing"]),
+        s3_acl=str(settings["s3-acl"]),
+    )
+    data = report.to_json()
+    reporter.set_output("published", json.dumps(data["results"]))
+    reporter.add_summary(summary_table(report.repository, report.results,
+                                       check_only=report.check_only))
+    lines = [f"{r.status:9} {r.filename}  {r.error or r.url}" for r in report.results]
+    failed = [r for r in report.results if r.status == "failed"]
+    for r in failed:
+        reporter.annotate(Annotation(level="error", message=f"{r.filename}: {r.error}",
+                                     title="hwb publish"))
+    text = "\n".join(lines)
+    return CommandResult(data=data, text=text, exit_code=EXIT_FAILED if failed else EXIT_OK)

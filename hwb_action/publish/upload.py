@@ -1,0 +1,312 @@
+"""Upload to an index that speaks the legacy upload API, through twine's Python API.
+
+twine does the metadata check (:meth:`twine.package.PackageFile.from_filename`), builds the
+multipart request and sends it (:meth:`twine.repository.Repository.upload`).  Around it,
+this module adds what makes a publish safe to re-run:
+
+- files already on the index (read from its simple index) with the same sha256 are
+  skipped; the same filename with another sha256 is an error naming both hashes;
+- one attempt per call to twine (``max_redirects=1``), retried here with exponential
+  backoff on 5xx answers, timeouts and dropped connections; before each retry the index is
+  asked whether the file arrived after all, so nothing is uploaded twice;
+- the first file of each project (its sdist) goes alone, so that the index creates the
+  project once; the other files go ``jobs`` at a time;
+- a refused credential (401/403) stops the run: every other upload would fail the same way.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import io
+import threading
+import time
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any
+
+import requests
+from requests.adapters import HTTPAdapter
+
+from hwb_action.artifacts import Artifact
+from hwb_action.ci import Reporter
+from hwb_action.errors import CheckError
+from hwb_action.publish.credentials import Credentials
+from hwb_action.publish.index import IndexedFile, SimpleIndex
+from hwb_action.publish.results import FileResult, UploadOptions
+from hwb_action.publish.target import LegacyTarget
+
+
+class _TimeoutAdapter(HTTPAdapter):
+    """twine's requests carry no timeout; a hung index must not hang the job."""
+
+    def __init__(self, timeout: float, **kwargs: Any) -> None:
+        self.timeout = timeout
+        super().__init__(**kwargs)
+
+    def send(  # noqa: PLR0917 - the signature requests defines
+        self,
+        request: requests.PreparedRequest,
+        stream: bool = False,
+        timeout: float | tuple[float | None, float | None] | None = None,
+        verify: bool | str = True,
+        cert: str | tuple[str, str] | None = None,
+        proxies: dict[str, str] | None = None,
+    ) -> requests.Response:
+        return super().send(request, stream=stream,
+                            timeout=self.timeout if timeout is None else timeout,
+                            verify=verify, cert=cert, proxies=proxies)
+
+
+class _Refused(Exception):
+    """The index refused the credential: stop the run."""
+
+
+_RETRYABLE = (requests.ConnectionError, requests.Timeout,
+              requests.exceptions.ChunkedEncodingError)
+
+
+@contextlib.contextmanager
+def _quiet_stdout() -> Iterator[None]:
+    # twine's Repository prints "Uploading X" and a progress bar with rich to stdout, which
+    # belongs to --json; the reporter tells the same story.
+    with contextlib.redirect_stdout(io.StringIO()):
+        yield
+
+
+def prepare_packages(artifacts: Sequence[Artifact]) -> dict[str, Any]:
+    """twine's metadata check for every file; all problems at once, before any upload."""
+    from twine import exceptions as twine_exceptions
+    from twine.package import PackageFile
+
+    packages: dict[str, Any] = {}
+    problems: list[str] = []
+    for art in artifacts:
+        try:
+            packages[art.filename] = PackageFile.from_filename(str(art.path), None)
+        except twine_exceptions.TwineException as err:
+            problems.append(f"{art.filename}: {err}")
+    if problems:
+        msg = f"twine's metadata check failed for {len(problems)} file(s)"
+        raise CheckError(msg, details=problems,
+                         hint="fix the project metadata and rebuild (see `hwb check`)")
+    return packages
+
+
+def upload_order(artifacts: Sequence[Artifact]) -> tuple[list[Artifact], list[Artifact]]:
+    """(first file of each project, its sdist when there is one; every other file)."""
+    first: dict[str, Artifact] = {}
+    for art in sorted(artifacts, key=lambda a: a.kind != "sdist"):
+        key = art.name.lower().replace("_", "-").replace(".", "-")
+        first.setdefault(key, art)
+    leaders = list(first.values())
+    rest = [a for a in artifacts if all(a is not b for b in leaders)]
+    rest.sort(key=lambda a: a.kind != "sdist")
+    return leaders, rest
+
+
+class LegacyUploader:
+    """Publishes to one :class:`LegacyTarget` with one credential."""
+
+    def __init__(
+        self,
+        target: LegacyTarget,
+        credentials: Credentials,
+        *,
+        reporter: Reporter,
+        options: UploadOptions,
+        sleep: Callable[[float], None] = time.sleep,
+    ) -> None:
+        self.target = target
+        self.credentials = credentials
+        self.reporter = reporter
+        self.options = options
+        self.sleep = sleep
+        self._local = threading.local()
+        self._repos: list[Any] = []
+        self._repos_lock = threading.Lock()
+        self._refused: str | None = None
+        session = requests.Session()
+        session.mount("http://", _TimeoutAdapter(options.timeout, max_retries=2))
+        session.mount("https://", _TimeoutAdapter(options.timeout, max_retries=2))
+        self._session = session
+        host = target.upload_url.split("/")[2] if "://" in target.upload_url else None
+        self.index = SimpleIndex(target.index_urls, session=session,
+                                 auth=(credentials.username, credentials.password),
+                                 auth_host=host, timeout=min(options.timeout, 60))
+        self._cache: dict[str, dict[str, IndexedFile] | None] = {}
+        self._cache_lock = threading.Lock()
+
+    # -- the index's view ----------------------------------------------------------------
+    def existing(self, project: str, *, refresh: bool = False) -> dict[str, IndexedFile] | None:
+        """Files of ``project`` on the index (cached per run; ``refresh`` asks again)."""
+        with self._cache_lock:
+            if not refresh and project in self._cache:
+                return self._cache[project]
+        files = self.index.project_files(project)
+        with self._cache_lock:
+            self._cache[project] = files
+        return files
+
+    def _file_url(self, art: Artifact) -> str:
+        files = self._cache.get(art.name)
+        if files and art.filename in files:
+            return files[art.filename].url
+        if self.target.is_pypi:
+            web = "https://test.pypi.org" if "test." in self.target.upload_url else \
+                "https://pypi.org"
+            return f"{web}/project/{art.name}/{art.version}/#files"
+        base = self.index.base_url
+        return f"{base}{art.name}/" if base else self.target.display_url
+
+    def _compare(self, art: Artifact, found: IndexedFile, *, uploaded_now: bool) -> FileResult:
+        if found.sha256 is None:
+            return FileResult(filename=art.filename, status="failed", url=found.url,
+                              sha256=art.sha256,
+                              error="a file of that name is already on the index, which gives "
+                                    "no sha256 to compare; not replaced")
+        if found.sha256.lower() == art.sha256:
+            return FileResult(filename=art.filename, status="uploaded" if uploaded_now
+                              else "skipped", url=found.url, sha256=art.sha256)
+        return FileResult(
+            filename=art.filename, status="failed", url=found.url, sha256=art.sha256,
+            error=f"the index already holds {art.filename} with sha256 {found.sha256}, but "
+                  f"this file's sha256 is {art.sha256}; an index never replaces a file: "
+                  "bump the version and rebuild")
+
+    # -- one file --------------------------------------------------------------------------
+    def _repository(self) -> Any:
+        repo = getattr(self._local, "repo", None)
+        if repo is None:
+            from twine.repository import Repository
+
+            repo = Repository(self.target.upload_url, self.credentials.username,
+                              self.credentials.password, disable_progress_bar=True)
+            for scheme in ("http://", "https://"):
+                # No urllib3 retries for the POST: this module retries, after asking the
+                # index whether the file arrived.
+                repo.session.mount(scheme, _TimeoutAdapter(self.options.timeout))
+            self._local.repo = repo
+            with self._repos_lock:
+                self._repos.append(repo)
+        return repo
+
+    def _failed(self, art: Artifact, error: str) -> FileResult:
+        return FileResult(filename=art.filename, status="failed", url=self.target.display_url,
+                          sha256=art.sha256, error=self.reporter.redact(error))
+
+    def publish_one(self, art: Artifact, package: Any) -> FileResult:
+        """Check, upload with retries, and classify one file."""
+        if self._refused is not None:
+            return self._failed(art, f"not attempted: {self._refused}")
+        if self.options.skip_existing:
+            files = self.existing(art.name)
+            if files is not None and art.filename in files:
+                result = self._compare(art, files[art.filename], uploaded_now=False)
+                if result.status == "skipped":
+                    self.reporter.info(f"skipped {art.filename}: already on the index with the "
+                                       "same sha256")
+                return result
+        if self.options.check_only:
+            return FileResult(filename=art.filename, status="ready", url=self._file_url(art),
+                              sha256=art.sha256)
+        problem = ""
+        attempts = self.options.retries + 1
+        for attempt in range(attempts):
+            if attempt:
+                delay = min(self.options.backoff * 2 ** (attempt - 1), 30.0)
+                self.reporter.info(f"retrying {art.filename} in {delay:g}s "
+                                   f"({attempt}/{self.options.retries}): {problem}")
+                self.sleep(delay)
+                # A dropped connection may have happened after the index stored the file.
+                files = self.existing(art.name, refresh=True)
+                if files is not None and art.filename in files:
+                    return self._compare(art, files[art.filename], uploaded_now=True)
+            try:
+                resp = self._repository().upload(package, max_redirects=1)
+            except _RETRYABLE as err:
+                problem = f"{type(err).__name__} (connection dropped or timed out)"
+                continue
+            status = resp.status_code
+            reason = resp.reason or ""
+            text = resp.text or ""
+            resp.close()
+            if 200 <= status < 300 and not resp.is_redirect:
+                self.reporter.info(f"uploaded {art.filename}")
+                return FileResult(filename=art.filename, status="uploaded",
+                                  url=self._file_url(art), sha256=art.sha256)
+            if resp.is_redirect:
+                location = resp.headers.get("location", "")
+                return self._failed(art, f"the index answered with a redirect (HTTP {status}) "
+                                         f"to {_strip(location)}; use that URL as --repository")
+            if status in (401, 403):
+                self._refused = (f"the index refused the credential from "
+                                 f"{self.credentials.source} (HTTP {status} {reason})")
+                raise _Refused(self._refused)
+            if status == 409 or (status == 400 and "exist" in (reason + text).lower()):
+                files = self.existing(art.name, refresh=True)
+                if files is not None and art.filename in files:
+                    return self._compare(art, files[art.filename], uploaded_now=attempt > 0)
+                return self._failed(art, f"the index says {art.filename} already exists "
+                                         f"(HTTP {status}), but its simple index does not "
+                                         "list it to compare hashes")
+            if status >= 500:
+                problem = f"HTTP {status} {reason}".strip()
+                continue
+            return self._failed(art, f"HTTP {status} {reason}: {_snippet(text)}")
+        return self._failed(art, f"gave up after {attempts} attempts: {problem}")
+
+    # -- all files -------------------------------------------------------------------------
+    def publish(
+        self, artifacts: Sequence[Artifact], packages: Mapping[str, Any] | None = None
+    ) -> list[FileResult]:
+        """Publish ``artifacts``; one result per artifact, in the order given.
+
+        ``packages`` are twine's PackageFiles from :func:`prepare_packages`, when the caller
+        has already made them."""
+        if packages is None:
+            packages = prepare_packages(artifacts)
+        leaders, rest = upload_order(artifacts)
+        results: dict[str, FileResult] = {}
+        jobs = max(1, self.options.jobs or 4)
+
+        def run(art: Artifact) -> FileResult:
+            try:
+                return self.publish_one(art, packages[art.filename])
+            except _Refused as err:
+                return self._failed(art, str(err))
+
+        try:
+            with _quiet_stdout(), ThreadPoolExecutor(max_workers=jobs) as pool:
+                for batch in (leaders, rest):
+                    for art, result in zip(batch, pool.map(run, batch), strict=True):
+                        results[art.filename] = result
+            self._resolve_urls(results, artifacts)
+        finally:
+            for repo in self._repos:
+                repo.close()
+            self._session.close()
+        return [results[a.filename] for a in artifacts]
+
+    def _resolve_urls(self, results: dict[str, FileResult], artifacts: Sequence[Artifact]) -> None:
+        """Point each uploaded file's result at its URL on the index (one read per project)."""
+        names = {a.name for a in artifacts if results[a.filename].status == "uploaded"}
+        for name in names:
+            files = self.existing(name, refresh=True) or {}
+            for art in artifacts:
+                found = files.get(art.filename)
+                current = results[art.filename]
+                if art.name == name and found is not None and current.status == "uploaded":
+                    results[art.filename] = FileResult(
+                        filename=current.filename, status="uploaded", url=found.url,
+                        sha256=current.sha256)
+
+
+def _strip(url: str) -> str:
+    from hwb_action.publish.target import _strip_userinfo
+
+    return _strip_userinfo(url)[0] if "://" in url else url
+
+
+def _snippet(text: str, limit: int = 300) -> str:
+    text = " ".join(text.split())
+    return text if len(text) <= limit else text[:limit] + "..."

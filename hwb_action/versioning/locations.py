@@ -1,0 +1,205 @@
+"""Where a project's version lives, and an edit that changes that string and nothing else.
+
+Three places: ``[project].version`` in pyproject.toml, a ``__version__ = "..."`` line in a
+Python file, or nowhere (a dynamic version from the VCS, e.g. hatch-vcs or setuptools-scm:
+the tag is the release).  Files are read and written as bytes so that line endings,
+comments and formatting survive byte for byte; after an edit the file is parsed again and
+must say the new version.
+"""
+
+from __future__ import annotations
+
+import re
+import tomllib
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Literal
+
+from hwb_action.errors import ConfigError
+
+LocationKind = Literal["pyproject", "python", "none"]
+
+_TABLE_HEADER = re.compile(r"^[ \t]*\[")
+_PROJECT_HEADER = re.compile(r"^[ \t]*\[[ \t]*project[ \t]*\][ \t]*(#.*)?$")
+_VERSION_LINE = re.compile(
+    r"""^(?P<lead>[ \t]*(?:version|"version"|'version')[ \t]*=[ \t]*)(?P<q>"|')"""
+    r"""(?P<value>[^"'\r\n]*)(?P=q)"""
+)
+_DOTTED_LINE = re.compile(
+    r"""^(?P<lead>[ \t]*project[ \t]*\.[ \t]*version[ \t]*=[ \t]*)(?P<q>"|')"""
+    r"""(?P<value>[^"'\r\n]*)(?P=q)"""
+)
+_DUNDER = re.compile(
+    r"""^(?P<lead>[ \t]*__version__[ \t]*(?::[ \t]*str[ \t]*)?=[ \t]*)(?P<q>"|')"""
+    r"""(?P<value>[^"'\r\n]*)(?P=q)""",
+    re.MULTILINE,
+)
+_VCS_PLUGINS = ("setuptools_scm", "setuptools-scm", "hatch-vcs", "hatch_vcs",
+                "versioningit", "dunamai", "poetry-dynamic-versioning", "pdm-backend-scm")
+
+
+@dataclass(frozen=True, kw_only=True)
+class VersionLocation:
+    """Where the version is written (``path`` None for ``none``), and what it says now."""
+
+    kind: LocationKind
+    path: Path | None
+    current: str | None
+    why: str
+
+    def describe(self) -> str:
+        if self.kind == "none" or self.path is None:
+            return f"tag only ({self.why})"
+        return f"{self.path.name} ({self.why})"
+
+
+def _read(path: Path) -> str:
+    try:
+        return path.read_bytes().decode("utf-8")
+    except FileNotFoundError as err:
+        msg = f"version file {path} does not exist"
+        raise ConfigError(msg, file=str(path),
+                          hint="set version-file to an existing file, or to none") from err
+    except UnicodeDecodeError as err:
+        msg = f"not valid UTF-8 ({err.reason})"
+        raise ConfigError(msg, file=str(path)) from err
+
+
+def _pyproject_version_span(text: str, path: Path) -> tuple[int, int, int]:
+    """(start, end, line) of the version value inside ``[project]`` (or a dotted key)."""
+    offset = 0
+    in_project = False
+    at_root = True
+    for number, line in enumerate(text.splitlines(keepends=True), start=1):
+        body = line.rstrip("\r\n")
+        if _TABLE_HEADER.match(body):
+            in_project = bool(_PROJECT_HEADER.match(body))
+            at_root = False
+        else:
+            regex = _VERSION_LINE if in_project else (_DOTTED_LINE if at_root else None)
+            match = regex.match(body) if regex is not None else None
+            if match is not None:
+                return offset + match.start("value"), offset + match.end("value"), number
+        offset += len(line)
+    msg = "could not find the line `version = \"...\"` in the [project] table"
+    raise ConfigError(msg, file=str(path),
+                      hint="write the version as a plain string on its own line, or set "
+                           "version-file")
+
+
+def _dunder_span(text: str, path: Path) -> tuple[int, int, int]:
+    matches = list(_DUNDER.finditer(text))
+    if len(matches) != 1:
+        found = "no" if not matches else f"{len(matches)}"
+        msg = f"expected one `__version__ = \"...\"` line, found {found}"
+        raise ConfigError(msg, file=str(path),
+                          hint="keep exactly one literal __version__ assignment, or set "
+                               "version-file to pyproject.toml or none")
+    match = matches[0]
+    return match.start("value"), match.end("value"), text.count("\n", 0, match.start()) + 1
+
+
+def _find_module_init(project_dir: Path, module: str) -> Path | None:
+    rel = Path(*module.split("."))
+    for root in (project_dir, project_dir / "src"):
+        for candidate in (root / rel / "__init__.py", root / rel.with_suffix(".py")):
+            if candidate.is_file():
+                return candidate
+    return None
+
+
+def locate(project_dir: Path, setting: str, pyproject: dict[str, Any]) -> VersionLocation:
+    """Where the version lives: ``setting`` ("", "none", "pyproject.toml" or a file path)
+    or, when empty, what pyproject.toml says."""
+    if setting.lower() == "none":
+        return VersionLocation(kind="none", path=None, current=None, why="version-file = none")
+    if setting:
+        path = project_dir / setting
+        if path.name == "pyproject.toml":
+            return _pyproject_location(path, "version-file")
+        return _python_location(path, "version-file")
+    pyproject_path = project_dir / "pyproject.toml"
+    project = pyproject.get("project")
+    if not isinstance(project, dict):
+        return VersionLocation(kind="none", path=None, current=None,
+                               why="no [project] table in pyproject.toml")
+    if "version" in project:
+        return _pyproject_location(pyproject_path, "[project].version")
+    dynamic = project.get("dynamic", [])
+    if not (isinstance(dynamic, list) and "version" in dynamic):
+        return VersionLocation(kind="none", path=None, current=None,
+                               why="pyproject.toml has no version")
+    tool = pyproject.get("tool", {}) if isinstance(pyproject.get("tool"), dict) else {}
+    requires = " ".join(str(r) for r in pyproject.get("build-system", {}).get("requires", []))
+    hatch_version = tool.get("hatch", {}).get("version", {})
+    pdm_version = tool.get("pdm", {}).get("version", {})
+    if ("setuptools_scm" in tool or hatch_version.get("source") == "vcs"
+            or pdm_version.get("source") == "scm"
+            or any(plugin in requires for plugin in _VCS_PLUGINS)):
+        return VersionLocation(kind="none", path=None, current=None,
+                               why="dynamic version from the VCS: the tag is the version")
+    if isinstance(hatch_version.get("path"), str):
+        return _python_location(project_dir / hatch_version["path"], "[tool.hatch.version]")
+    if pdm_version.get("source") == "file" and isinstance(pdm_version.get("path"), str):
+        return _python_location(project_dir / pdm_version["path"], "[tool.pdm.version]")
+    attr = tool.get("setuptools", {}).get("dynamic", {}).get("version", {}).get("attr")
+    if isinstance(attr, str) and "." in attr:
+        module, _, _name = attr.rpartition(".")
+        found = _find_module_init(project_dir, module)
+        if found is not None:
+            return _python_location(found, "[tool.setuptools.dynamic] version")
+    build_backend = str(pyproject.get("build-system", {}).get("build-backend", ""))
+    if build_backend.startswith("flit"):
+        module = tool.get("flit", {}).get("module", {}).get("name") or str(
+            project.get("name", "")).replace("-", "_")
+        found = _find_module_init(project_dir, module)
+        if found is not None:
+            return _python_location(found, "flit reads __version__")
+    return VersionLocation(kind="none", path=None, current=None,
+                           why="dynamic version; set version-file if a file holds it")
+
+
+def _pyproject_location(path: Path, why: str) -> VersionLocation:
+    text = _read(path)
+    try:
+        data = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as err:
+        msg = f"invalid TOML: {err}"
+        raise ConfigError(msg, file=str(path)) from err
+    version = data.get("project", {}).get("version")
+    if not isinstance(version, str):
+        msg = "[project].version is not set to a string"
+        raise ConfigError(msg, file=str(path),
+                          hint="set version-file to the file that holds the version, or none")
+    return VersionLocation(kind="pyproject", path=path, current=version, why=why)
+
+
+def _python_location(path: Path, why: str) -> VersionLocation:
+    text = _read(path)
+    start, end, _ = _dunder_span(text, path)
+    return VersionLocation(kind="python", path=path, current=text[start:end], why=why)
+
+
+def render_edit(location: VersionLocation, new_version: str) -> bytes | None:
+    """The file's new bytes with only the version string replaced (None for ``none``).
+
+    Checked: the result still parses and says ``new_version``.
+    """
+    if location.kind == "none" or location.path is None:
+        return None
+    path = location.path
+    text = _read(path)
+    if location.kind == "pyproject":
+        start, end, line = _pyproject_version_span(text, path)
+        if text[start:end] != location.current:
+            msg = "the version line does not match [project].version"
+            raise ConfigError(msg, file=str(path), line=line)
+        new_text = text[:start] + new_version + text[end:]
+        parsed = tomllib.loads(new_text).get("project", {}).get("version")
+        if parsed != new_version:  # e.g. a second `version =` the regex met first
+            msg = "could not edit [project].version safely"
+            raise ConfigError(msg, file=str(path), line=line)
+    else:
+        start, end, _ = _dunder_span(text, path)
+        new_text = text[:start] + new_version + text[end:]
+    return new_text.encode("utf-8")

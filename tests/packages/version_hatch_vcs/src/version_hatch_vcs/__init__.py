@@ -1,0 +1,1 @@
+"""Version from the git tag."""

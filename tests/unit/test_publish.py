@@ -1,0 +1,195 @@
+"""Unit tests of publish: targets, credential order, page parsing and generation."""
+
+from __future__ import annotations
+
+import sys
+
+import pytest
+
+from hwb_action.ci import NullReporter
+from hwb_action.errors import ConfigError, UsageError
+from hwb_action.publish.credentials import GivenCredentials, resolve_credentials
+from hwb_action.publish.index import parse_project_page
+from hwb_action.publish.oidc import describe_claims, reusable_workflow_note
+from hwb_action.publish.results import FileResult, UploadOptions, summary_table
+from hwb_action.publish.s3index import StoredFile, project_of, project_page, root_page
+from hwb_action.publish.target import (
+    PYPI_UPLOAD,
+    LegacyTarget,
+    S3Target,
+    index_candidates,
+    resolve_target,
+)
+from hwb_action.settings import resolve
+
+
+def legacy(value: str) -> LegacyTarget:
+    target = resolve_target(value)
+    assert isinstance(target, LegacyTarget)
+    return target
+
+
+def test_known_names_and_urls() -> None:
+    assert legacy("pypi").upload_url == PYPI_UPLOAD
+    assert legacy("PyPI").index_urls == ("https://pypi.org/simple/",)
+    assert legacy("testpypi").oidc_base == "https://test.pypi.org"
+    assert legacy("https://upload.pypi.org/legacy").is_pypi
+    devpi = legacy("http://127.0.0.1:3141/alice/dev/")
+    assert devpi.index_urls == ("http://127.0.0.1:3141/alice/dev/simple/",
+                                "http://127.0.0.1:3141/alice/dev/+simple/")
+    assert index_candidates("https://pypi.example.com/legacy/") == \
+        ("https://pypi.example.com/simple/",)
+
+
+def test_credentials_in_url_are_split_off() -> None:
+    target = legacy("https://bob:s3cr%40t@pypi.example.com/upload/")
+    assert target.display_url == "https://pypi.example.com/upload/"
+    assert (target.url_username, target.url_password) == ("bob", "s3cr@t")
+
+
+def test_s3_target() -> None:
+    target = resolve_target("s3://bucket/a/b/", endpoint_url="http://minio:9000")
+    assert isinstance(target, S3Target)
+    assert (target.bucket, target.prefix, target.endpoint_url) == ("bucket", "a/b",
+                                                                   "http://minio:9000")
+
+
+@pytest.mark.parametrize("value", ["ftp://x/", "s3://", "", "pypy"])
+def test_bad_repository_is_a_usage_error(value: str) -> None:
+    with pytest.raises(UsageError) as info:
+        resolve_target(value)
+    assert info.value.exit_code == 2
+
+
+def test_bad_repository_hides_password() -> None:
+    with pytest.raises(UsageError) as info:
+        resolve_target("ftp://u:hunter2pw@host/")
+    assert "hunter2pw" not in str(info.value)
+
+
+ORDER = [
+    (GivenCredentials(token="tok-opt"), {"HWB_TOKEN": "tok-env"}, "--token", "__token__"),
+    (GivenCredentials(username="u", password="pw-opt"), {"HWB_TOKEN": "tok-env"},
+     "--password", "u"),
+    (GivenCredentials(), {"HWB_TOKEN": "tok-env", "TWINE_PASSWORD": "twine-pw"}, "HWB_TOKEN",
+     "__token__"),
+    (GivenCredentials(), {"HWB_USERNAME": "me", "HWB_PASSWORD": "pw-env"}, "HWB_PASSWORD", "me"),
+    (GivenCredentials(), {"TWINE_USERNAME": "tu", "TWINE_PASSWORD": "twine-pw"}, "TWINE_PASSWORD",
+     "tu"),
+    (GivenCredentials(), {"TWINE_PASSWORD": "tw-token"}, "TWINE_PASSWORD", "__token__"),
+]
+
+
+@pytest.mark.parametrize(("given", "environ", "source", "user"), ORDER)
+def test_credential_order(given: GivenCredentials, environ: dict[str, str], source: str,
+                          user: str) -> None:
+    reporter = NullReporter()
+    creds = resolve_credentials(legacy("https://idx.example/"), given, environ=environ,
+                                reporter=reporter)
+    assert (creds.source, creds.username) == (source, user)
+    assert reporter.redact(f"x {creds.password} y") == "x *** y"  # masked
+    assert creds.password not in repr(creds)
+
+
+def test_url_password_comes_after_options_before_environment() -> None:
+    target = legacy("https://bob:urlpw@idx.example/")
+    creds = resolve_credentials(target, GivenCredentials(), environ={"HWB_TOKEN": "tok"},
+                                reporter=NullReporter())
+    assert (creds.username, creds.password) == ("bob", "urlpw")
+
+
+def test_no_credentials_outside_ci_lists_the_options() -> None:
+    with pytest.raises(ConfigError) as info:
+        resolve_credentials(legacy("pypi"), GivenCredentials(), environ={},
+                            reporter=NullReporter())
+    assert info.value.exit_code == 2
+    hint = info.value.hint or ""
+    for option in ("--token", "HWB_TOKEN", "TWINE_USERNAME", "id-token: write", "PYPI_ID_TOKEN"):
+        assert option in hint
+
+
+def test_never_mode_does_not_try_oidc() -> None:
+    with pytest.raises(ConfigError) as info:
+        resolve_credentials(legacy("pypi"), GivenCredentials(), environ={"GITHUB_ACTIONS": "true"},
+                            reporter=NullReporter(), mode="never")
+    assert "never" in info.value.message
+
+
+def test_settings_options_exist() -> None:
+    settings = resolve("publish", cli={"check-only": True}, environ={"HWB_TOKEN": "t0ken"})
+    assert settings["repository"] == "pypi"
+    assert settings["skip-existing"] is True
+    assert settings["trusted-publishing"] == "auto"
+    assert settings["check-only"] is True
+    assert settings.origin("token").kind == "env"
+    with pytest.raises(UsageError):
+        resolve("publish", cli={"trusted-publishing": "sometimes"})
+
+
+def test_parse_html_and_json_pages() -> None:
+    html_page = ('<a href="/packages/demo-1.0.tar.gz#sha256=ABC" data-requires-python="&gt;=3.9">'
+                 'demo-1.0.tar.gz</a><br><a href="../../f/demo-1.0-py3-none-any.whl">'
+                 'demo-1.0-py3-none-any.whl</a>')
+    files = parse_project_page(html_page, "text/html", "http://h/simple/demo/")
+    assert files["demo-1.0.tar.gz"].sha256 == "abc"
+    assert files["demo-1.0.tar.gz"].url == "http://h/packages/demo-1.0.tar.gz"
+    assert files["demo-1.0-py3-none-any.whl"].sha256 is None
+    json_page = ('{"files": [{"filename": "demo-1.0.tar.gz", "url": "../x/demo-1.0.tar.gz", '
+                 '"hashes": {"sha256": "def"}}]}')
+    files = parse_project_page(json_page, "application/vnd.pypi.simple.v1+json",
+                               "http://h/+simple/demo/")
+    assert files["demo-1.0.tar.gz"].sha256 == "def"
+    assert files["demo-1.0.tar.gz"].url == "http://h/+simple/x/demo-1.0.tar.gz"
+
+
+def test_generated_pages_parse_back() -> None:
+    stored = [StoredFile(filename="demo-1.0-py3-none-any.whl", project="demo", sha256="aa",
+                         requires_python=">=3.9", metadata_sha256="bb"),
+              StoredFile(filename="demo-1.0.tar.gz", project="demo", sha256="cc",
+                         requires_python=None, metadata_sha256=None)]
+    page = project_page("demo", stored).decode()
+    assert 'data-requires-python="&gt;=3.9"' in page
+    assert 'data-dist-info-metadata="sha256=bb"' in page
+    files = parse_project_page(page, "text/html", "http://h/p/simple/demo/")
+    assert {f: i.sha256 for f, i in files.items()} == {"demo-1.0-py3-none-any.whl": "aa",
+                                                       "demo-1.0.tar.gz": "cc"}
+    assert files["demo-1.0.tar.gz"].url == "http://h/p/packages/demo-1.0.tar.gz"
+    assert 'href="b-c/"' in root_page(["b-c", "a"]).decode()
+    assert project_of("My_Pkg-1.0-py3-none-any.whl") == "my-pkg"
+    assert project_of("README.txt") is None
+
+
+def test_missing_boto3_is_explained(monkeypatch: pytest.MonkeyPatch) -> None:
+    from hwb_action.publish.s3index import S3Publisher
+
+    monkeypatch.setitem(sys.modules, "boto3", None)
+    target = resolve_target("s3://bucket/p")
+    assert isinstance(target, S3Target)
+    with pytest.raises(ConfigError) as info:
+        S3Publisher(target, reporter=NullReporter(), options=UploadOptions(),
+                    given=GivenCredentials(), environ={})
+    assert "hwb-action[s3]" in (info.value.hint or "")
+
+
+def test_claims_and_reusable_workflow_note() -> None:
+    claims = {"repository": "o/r", "workflow_ref": "o/r/.github/workflows/a.yml@refs/tags/v1",
+              "job_workflow_ref": "o/shared/.github/workflows/b.yml@main", "ref": "refs/tags/v1",
+              "repository_owner": "o"}
+    lines = describe_claims(claims)
+    assert "repository: o/r" in lines
+    assert "ref: refs/tags/v1" in lines
+    note = reusable_workflow_note(claims)
+    assert note is not None
+    assert "o/shared/.github/workflows/b.yml@main" in note
+    assert reusable_workflow_note({**claims, "job_workflow_ref": claims["workflow_ref"]}) is None
+
+
+def test_summary_table() -> None:
+    results = [FileResult(filename="a.whl", status="uploaded", url="http://x/a.whl",
+                          sha256="0" * 64),
+               FileResult(filename="b.tar.gz", status="failed", url="http://x", sha256="1" * 64,
+                          error="HTTP 500 | boom")]
+    table = summary_table("http://x/", results, check_only=False)
+    assert "| `a.whl` | uploaded |" in table
+    assert "HTTP 500 \\| boom" in table
+    assert "1 uploaded, 1 failed" in table
