@@ -156,8 +156,11 @@ def find_interpreters(
             raise UsageError(msg, hint="use --python all, or list the versions")
         return _find_all(allowed=allowed, environ=environ, reporter=reporter)
     out: list[Interpreter] = []
-    for word in words:
-        interp = _find_one(word, environ=environ, reporter=reporter)
+    # Each lookup starts a few short processes (uv, the candidates): look up in parallel.
+    with ThreadPoolExecutor(max_workers=min(8, len(words))) as pool:
+        found = list(pool.map(lambda w: _find_one(w, environ=environ, reporter=reporter),
+                              words))
+    for interp in found:
         _check_allowed(interp, allowed)
         if all(o.path != interp.path for o in out):
             out.append(interp)
