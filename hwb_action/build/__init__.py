@@ -203,7 +203,7 @@ def run_build(inv: Invocation) -> BuildResult:
         if settings["isolation"] == "container" or _use_container(settings, project, environ,
                                                                   reporter):
             return _container_build(inv, settings=settings, project=project, src=src,
-                                    out_dir=out_dir, start=start)
+                                    out_dir=out_dir, start=start, environ=build_environ)
 
         installer = _installer(settings, environ)
         cache_dir = None
@@ -318,7 +318,7 @@ def _use_container(
 
 def _container_build(
     inv: Invocation, *, settings: Settings, project: Project, src: ResolvedSource,
-    out_dir: Path, start: float,
+    out_dir: Path, start: float, environ: Mapping[str, str],
 ) -> BuildResult:
     from hwb_action.build.container import build_in_container, container_targets
 
@@ -326,7 +326,7 @@ def _container_build(
     targets = container_targets(project, settings)
     with _staging(out_dir) as staging:
         wheels = build_in_container(project_dir=project.root, targets=targets, settings=settings,
-                                    out_dir=staging, reporter=reporter, environ=inv.environ)
+                                    out_dir=staging, reporter=reporter, environ=environ)
         artifacts = _check_all(wheels, reporter)
         placed = _publish_into(out_dir, wheels)
     artifacts = [_relocate(a, p) for a, p in zip(artifacts, placed, strict=True)]

@@ -68,13 +68,17 @@ ENGINES: tuple[EngineName, ...] = get_args(EngineName)
 
 # A probe that takes longer than this means the engine is not usable for a build either.
 PROBE_TIMEOUT = 30.0
-# Lines of cibuildwheel's log carried in an error, besides the compiler's error lines.
-TAIL_LINES = 30
-# Compiler, linker and Python error lines worth lifting out of a long build log.
+# Lines of cibuildwheel's log carried in an error when no error line stands out.
+TAIL_LINES = 15
+# At most this many error lines (with their context) travel in the error.
+MAX_ERROR_LINES = 20
+# Compiler, linker, build frontend, test and cibuildwheel error lines worth lifting out of a
+# long build log.
 _ERROR_LINE = re.compile(
-    r"(\berror\b[:\s]|\bError:|fatal error|undefined reference|Traceback \(most recent|"
-    r"^\s*E\s{2,}|AssertionError|ModuleNotFoundError|ImportError)",
+    r"(\berror\b[:\s]|^ERROR\b|\bError:|fatal error|undefined reference|"
+    r"^\s*E\s{2,}|AssertionError|ModuleNotFoundError|ImportError|\bFAILED\b)",
 )
+_CONTEXT = re.compile(r"^\s*(\d+\s*)?\|")
 _LINUX_IDENTIFIER = re.compile(r"^(?P<py>[a-z]+\d+t?)-(?P<libc>manylinux|musllinux)_(?P<arch>\w+)$")
 _MANYLINUX_POLICY = re.compile(r"^(?:manylinux)?_?(?P<v>2014|2_\d+)$")
 _MUSLLINUX_POLICY = re.compile(r"^(?:musllinux)?_?(?P<v>1_\d+)$")
@@ -361,15 +365,33 @@ _EXIT_HINTS = {
 }
 
 
+def _key_lines(output: str) -> list[str]:
+    """The lines of a failed build log that say what went wrong.
+
+    The compiler's (or test's) error lines with their source context, then cibuildwheel's
+    own verdict; the last lines of the log when nothing matches.  The whole log has already
+    been streamed, so the error carries only these, not a dump.
+    """
+    lines = [ln.rstrip() for ln in output.splitlines() if ln.strip()]
+    picked: list[int] = []
+    for i, line in enumerate(lines):
+        if _ERROR_LINE.search(line):
+            picked.append(i)
+            # gcc/clang show the source line and a caret under it
+            picked += [j for j in (i + 1, i + 2) if j < len(lines) and _CONTEXT.match(lines[j])]
+    if not picked:
+        return [_shorten(ln) for ln in lines[-TAIL_LINES:]]
+    keep = sorted(set(picked))[-MAX_ERROR_LINES:]
+    return [_shorten(lines[i]) for i in keep]
+
+
+def _shorten(line: str, limit: int = 400) -> str:
+    return line if len(line) <= limit else line[: limit - 3] + "..."
+
+
 def _failure(returncode: int, output: str, engine: Engine, what: str,
              redact: Callable[[str], str]) -> CibuildwheelError:
-    lines = [ln.rstrip() for ln in output.splitlines() if ln.strip()]
-    tail = lines[-TAIL_LINES:]
-    earlier = [ln for ln in lines[:-TAIL_LINES] if _ERROR_LINE.search(ln)][-10:]
-    details = [redact(ln) for ln in earlier]
-    if earlier:
-        details.append("...")
-    details += [redact(ln) for ln in tail]
+    details = [redact(ln) for ln in _key_lines(output)]
     msg = f"cibuildwheel failed with exit code {returncode} building {what} with " \
           f"{engine.describe()}"
     hint = _EXIT_HINTS.get(returncode, "the log above shows the failing step; "

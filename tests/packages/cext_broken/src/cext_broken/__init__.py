@@ -1,0 +1,1 @@
+"""Never importable: its extension does not compile."""
