@@ -12,9 +12,9 @@ preloaded; each request {"argv", "cwd", "env", "log"} is answered by {"returncod
 Runs on the build interpreter, which may be as old as Python 3.8: keep the syntax plain.
 """
 
-import contextlib
 from __future__ import annotations
 
+import contextlib
 import importlib
 import json
 import os
