@@ -210,11 +210,10 @@ def run_build(inv: Invocation) -> BuildResult:
         if settings["cache"]:
             cache_dir = Path(settings["cache-dir"]) if settings["cache-dir"] else (
                 default_cache_dir(environ))
-        interpreters = _interpreters(settings, project, environ, reporter) if want_wheel else [
-            _Interp(path=sys.executable, version=".".join(map(str, sys.version_info[:3])))]
         config = dict(settings["config-settings"])
         staging = stack.enter_context(_staging(out_dir))
         timings: dict[str, float] = {}
+        host = _Interp(path=sys.executable, version=".".join(map(str, sys.version_info[:3])))
 
         frontends: list[Frontend] = []
         providers: list[EnvProvider] = []
@@ -236,26 +235,47 @@ def run_build(inv: Invocation) -> BuildResult:
                 provider.close()
 
         stack.callback(cleanup)
-        first = frontend_for(interpreters[0], "")
-        first.prepare(project.build_system)
+        host_fe = frontend_for(host, "")
+        host_fe.prepare(project.build_system)
+
+        def wheel_frontends() -> list[tuple[_Interp, Frontend]]:
+            """Find the interpreters and start their environments and backend processes."""
+            interps = _interpreters(settings, project, environ, reporter)
+            many = len(interps) > 1
+            pairs = []
+            for interp in interps:
+                prefix = f"[py{interp.version.rsplit('.', 1)[0]}] " if many else ""
+                if interp.path == host.path and not many:
+                    pairs.append((interp, host_fe))
+                    continue
+                fe = frontend_for(interp, prefix)
+                fe.prepare(project.build_system)
+                pairs.append((interp, fe))
+            return pairs
+
+        # Interpreter discovery and environment set-up overlap with the sdist build.
+        pool = ThreadPoolExecutor(max_workers=1)
+        stack.callback(pool.shutdown)
+        pending = pool.submit(wheel_frontends) if want_wheel else None
         built: list[Path] = []
         wheel_infos: list[WheelInfo] = []
         sdist_path: Path | None = None
         if want_sdist:
             t0 = time.monotonic()
             with reporter.group(f"Building sdist of {project.name or project_dir.name}"):
-                sdist_path = first.build("sdist", project_dir, staging, project.build_system,
-                                         config)
+                sdist_path = host_fe.build("sdist", project_dir, staging, project.build_system,
+                                           config)
             timings["sdist"] = time.monotonic() - t0
             built.append(sdist_path)
             reporter.info(f"Built {sdist_path.name}")
-        if want_wheel:
+        if pending is not None:
+            pairs = pending.result()
             wheel_bs = project.build_system
             trees = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="hwb-trees-")))
             # Backends write into the tree they build (setuptools: build/, *.egg-info), so
             # parallel builds each get their own copy: an unpacked sdist, or the source tree.
             sources: list[Path] = []
-            for index in range(len(interpreters)):
+            for index in range(len(pairs)):
                 if sdist_path is not None:
                     sources.append(safe_extract(sdist_path, trees / str(index)))
                 elif index == 0:
@@ -266,9 +286,8 @@ def run_build(inv: Invocation) -> BuildResult:
                 wheel_bs = load_project(sources[0]).build_system
             t0 = time.monotonic()
             results = _build_wheels(
-                interpreters=interpreters, sources=sources, bs=wheel_bs, staging=staging,
-                config=config, settings=settings, project=project, reporter=reporter,
-                environ=build_environ, first=first, frontend_for=frontend_for,
+                pairs=pairs, sources=sources, bs=wheel_bs, staging=staging, config=config,
+                settings=settings, project=project, reporter=reporter, environ=build_environ,
             )
             timings["wheels"] = time.monotonic() - t0
             for path, info in results:
@@ -341,15 +360,16 @@ def _container_build(
 
 
 def _build_wheels(
-    *, interpreters: Sequence[_Interp], sources: Sequence[Path], bs: Any, staging: Path,
-    config: Mapping[str, str], settings: Settings, project: Project, reporter: Reporter,
-    environ: Mapping[str, str], first: Frontend, frontend_for: Any,
+    *, pairs: Sequence[tuple[_Interp, Frontend]], sources: Sequence[Path], bs: Any,
+    staging: Path, config: Mapping[str, str], settings: Settings, project: Project,
+    reporter: Reporter, environ: Mapping[str, str],
 ) -> list[tuple[Path, WheelInfo]]:
-    many = len(interpreters) > 1
+    interpreters = [interp for interp, _ in pairs]
+    many = len(pairs) > 1
 
     def one(index: int, interp: _Interp) -> tuple[Path, WheelInfo]:
-        prefix = f"[py{interp.version.rsplit('.', 1)[0]}] " if many else ""
-        fe = first if index == 0 else frontend_for(interp, prefix)
+        fe = pairs[index][1]
+        prefix = fe.prefix
         outdir = staging / f"wheel-{index}"
         with reporter.group(f"Building wheel for Python {interp.version}"):
             wheel = fe.build("wheel", sources[index], outdir, bs, config)
