@@ -260,7 +260,7 @@ def _hint(problems: Sequence[str]) -> str:
 
 
 # -- the `hwb check` command ---------------------------------------------------------------
-def _expand(raw: Sequence[str], cwd: Path) -> list[Path]:
+def expand_dist_args(raw: Sequence[str], cwd: Path) -> list[Path]:
     """Paths from the command line or HWB_DISTS; directories and globs are expanded here
     because an action input is not expanded by a shell."""
     out: list[Path] = []
@@ -286,7 +286,7 @@ def cli_check(inv: Invocation) -> CommandResult:
     settings = resolve("check", cli=inv.cli, environ=inv.environ, project_dir=inv.cwd)
     given: list[str] = list(settings["dists"])
     if given:
-        paths = _expand(given, inv.cwd)
+        paths = expand_dist_args(given, inv.cwd)
         if not paths:
             msg = f"no distributions in {', '.join(given)}"
             raise UsageError(msg, hint="pass .whl, .tar.gz or .zip files")

@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import Any, cast
 
 from hwb_action._command import CommandResult, Invocation
-from hwb_action.artifacts import Artifact, check_files, find_dists
+from hwb_action.artifacts import Artifact, check_files, expand_dist_args, find_dists
 from hwb_action.ci import Annotation, Reporter
 from hwb_action.errors import EXIT_FAILED, EXIT_OK, CheckError, UsageError
 from hwb_action.publish.credentials import (
@@ -60,7 +60,13 @@ class PublishReport:
 def collect_dists(dists: Sequence[str], cwd: Path) -> list[Path]:
     """The files to publish: the arguments, or ``dist/*.whl`` and ``dist/*.tar.gz``."""
     if dists:
-        return [p if p.is_absolute() else cwd / p for p in map(Path, dists)]
+        # Directories and globs are expanded here: an action input meets no shell.
+        expanded = [p for p in expand_dist_args(dists, cwd)
+                    if not p.exists() or p.name.endswith((".whl", ".tar.gz"))]
+        if not expanded:
+            msg = f"no distributions in {', '.join(dists)}"
+            raise UsageError(msg, hint="build first (hwb build), or name the files")
+        return expanded
     found = [p for p in find_dists(cwd / "dist") if p.name.endswith((".whl", ".tar.gz"))]
     if not found:
         msg = f"no distributions in {cwd / 'dist'}"

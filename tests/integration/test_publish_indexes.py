@@ -52,9 +52,12 @@ def test_pypiserver_upload_install_rerun(pypiserver: PypiServer, dists: list[Pat
     assert (tmp_path / "site" / "hwb_publish_demo" / "__init__.py").read_text() == \
         "VALUE = 'demo'\n"
 
-    again = run_hwb(["--json", "-r", pypiserver.url], tmp_path, env)
+    # A re-run, naming the directory as an action input would (no shell to expand it).
+    again = run_hwb(["--json", "-r", pypiserver.url, "dist"], tmp_path, env)
     assert again.returncode == 0, again.stderr
-    assert {r["status"] for r in json.loads(again.stdout)["results"]} == {"skipped"}
+    results = json.loads(again.stdout)["results"]
+    assert {r["status"] for r in results} == {"skipped"}
+    assert sorted(r["filename"] for r in results) == sorted(p.name for p in dists)
 
 
 def test_pypiserver_wrong_password(pypiserver: PypiServer, dists: list[Path],
