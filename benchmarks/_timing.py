@@ -15,7 +15,7 @@ def time_command(cmd: Sequence[str], *, cwd: str, env: Mapping[str, str] | None 
         before()
     start = time.perf_counter()
     proc = subprocess.run(list(cmd), cwd=cwd, env=dict(env) if env else None,
-                          capture_output=True, text=True)
+                          capture_output=True, text=True, check=False)
     elapsed = time.perf_counter() - start
     if proc.returncode != 0:
         raise SystemExit(f"{' '.join(cmd)} failed:\n{proc.stdout}\n{proc.stderr}")
@@ -44,5 +44,6 @@ def report(samples: Mapping[str, list[float]], baseline: str, subject: str = "hw
         if name != baseline:
             lines.append(f"ratio {name} / {baseline}: {statistics.median(values) / base:.2f}")
     if subject in samples:
-        lines.append(f"=> {subject} = {statistics.median(samples[subject]) / base:.2f} x {baseline}")
+        ratio = statistics.median(samples[subject]) / base
+        lines.append(f"=> {subject} = {ratio:.2f} x {baseline}")
     return "\n".join(lines)

@@ -19,7 +19,7 @@ import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from _timing import alternate, report, time_command  # noqa: E402
+from _timing import alternate, report, time_command
 
 ROOT = Path(__file__).resolve().parents[1]
 VERSIONS = ["3.10", "3.11", "3.12", "3.13"]
@@ -27,7 +27,7 @@ VERSIONS = ["3.10", "3.11", "3.12", "3.13"]
 
 def interpreter_paths() -> list[str]:
     sys.path.insert(0, str(ROOT))
-    from hwb_action.build.interpreters import find_interpreters
+    from hwb_action.builder.interpreters import find_interpreters
     from hwb_action.ci import NullReporter
 
     found = find_interpreters(",".join(VERSIONS), allowed=None, environ=dict(os.environ),

@@ -17,7 +17,7 @@ import tempfile
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from _timing import alternate, report, time_command  # noqa: E402
+from _timing import alternate, report, time_command
 
 ROOT = Path(__file__).resolve().parents[1]
 

@@ -14,12 +14,12 @@ __all__ = ["__version__", "build", "check"]
 
 if TYPE_CHECKING:
     from hwb_action.artifacts import CheckReport
-    from hwb_action.build import BuildResult
+    from hwb_action.builder import BuildResult
 
 
 def build(source: str = ".", **options: Any) -> BuildResult:
-    """Build ``source`` (see :func:`hwb_action.build.build`)."""
-    from hwb_action.build import build as _build
+    """Build ``source`` (see :func:`hwb_action.builder.build`)."""
+    from hwb_action.builder import build as _build
 
     return _build(source, **options)
 

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import os
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -18,14 +17,13 @@ _MACHINE_VARS = ("PIP_FIND_LINKS", "PIP_INDEX_URL", "PIP_EXTRA_INDEX_URL", "UV_I
 
 
 @pytest.fixture(autouse=True)
-def _clean_environment(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+def _clean_environment(monkeypatch: pytest.MonkeyPatch) -> None:
     for name in _MACHINE_VARS:
         monkeypatch.delenv(name, raising=False)
     for name in list(os.environ):
         if name.startswith(("HWB_", "TWINE_", "CIBW_")) or name.endswith("_ID_TOKEN"):
             monkeypatch.delenv(name, raising=False)
     monkeypatch.setenv("PIP_CONFIG_FILE", os.devnull)
-    yield
 
 
 @pytest.fixture

@@ -17,6 +17,7 @@ The runner's rules, which this module follows to the letter:
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import os
 import re
 import secrets
@@ -95,6 +96,37 @@ def cut_to_limit(markdown: str, room: int) -> str:
     return head + note
 
 
+def workflow_file(environ: Mapping[str, str]) -> str | None:
+    """The running workflow's path in its repository, from ``GITHUB_WORKFLOW_REF``.
+
+    ``owner/repo/.github/workflows/build.yml@refs/heads/main`` -> ``.github/workflows/build.yml``.
+    """
+    ref = environ.get("GITHUB_WORKFLOW_REF", "")
+    repo = environ.get("GITHUB_REPOSITORY", "")
+    path = ref.rsplit("@", 1)[0]
+    if repo and path.startswith(repo + "/"):
+        path = path[len(repo) + 1:]
+    elif path.count("/") >= 2:
+        path = path.split("/", 2)[2]
+    return path if path.startswith(".github/workflows/") else None
+
+
+def find_input_line(lines: list[str], name: str) -> int | None:
+    """1-based line of ``name:`` in the ``with:`` of the first step that uses the action."""
+    in_step = False
+    for number, text in enumerate(lines, start=1):
+        stripped = text.strip()
+        if stripped.startswith("- "):
+            in_step = False  # the next step (or list item) begins
+        if re.match(r"(-\s*)?uses\s*:", stripped):
+            target = stripped.split(":", 1)[1].strip().strip("'\"")
+            in_step = "hwb" in target.lower() or target in ("./", ".")
+            continue
+        if in_step and re.match(rf"{re.escape(name)}\s*:", stripped):
+            return number
+    return None
+
+
 class GitHubReporter(BaseReporter):
     """Speaks the runner's workflow-command protocol on the log stream (stderr by default)."""
 
@@ -107,7 +139,9 @@ class GitHubReporter(BaseReporter):
         self.output_path = environ.get("GITHUB_OUTPUT") or None
         self.summary_path = environ.get("GITHUB_STEP_SUMMARY") or None
         self.workspace = environ.get("GITHUB_WORKSPACE") or None
+        self.environ = environ
         self._lock = threading.Lock()
+        self._open_groups = 0
         self._closed = False
 
     # -- raw and neutralised lines -------------------------------------------------
@@ -168,18 +202,52 @@ class GitHubReporter(BaseReporter):
         return f"::{head}::{escape_data(self.redact(annotation.message))}"
 
     def annotate(self, annotation: Annotation) -> None:
+        if annotation.file is None:
+            annotation = self.locate_input(annotation)
         self.annotations.append(annotation)
         self._command(self.format_annotation(annotation))
+
+    def locate_input(self, annotation: Annotation) -> Annotation:
+        """Point a problem with an ``HWB_X`` value at the ``x:`` input in the workflow file.
+
+        Settings errors from the environment start with the variable's name; the action sets
+        ``HWB_X`` from input ``x``, which the workflow (``GITHUB_WORKFLOW_REF``) passes in a
+        step's ``with:``.  The first such input under a step that uses hwb is taken.
+        """
+        match = re.match(r"(HWB_[A-Z0-9_]+): ", annotation.message)
+        workflow = workflow_file(self.environ)
+        if not match or not workflow or not self.workspace:
+            return annotation
+        path = Path(self.workspace) / workflow
+        try:
+            lines = path.read_text(encoding="utf-8").splitlines()
+        except (OSError, UnicodeDecodeError):
+            return annotation
+        line = find_input_line(lines, match.group(1)[4:].lower().replace("_", "-"))
+        if line is None:
+            return annotation
+        return dataclasses.replace(annotation, file=str(path), line=line)
 
     # -- groups --------------------------------------------------------------------------
     @contextlib.contextmanager
     def group(self, name: str) -> Iterator[None]:
-        # Groups do not nest on GitHub: an inner group would end the outer one early.
-        self._command(f"::group::{escape_data(self.redact(name))}")
+        # Groups do not nest on GitHub (an inner ::group:: ends the outer one), and parallel
+        # builds share one log: only the outermost open group is a real one; the others are
+        # a heading line inside it.
+        with self._lock:
+            outer = self._open_groups == 0
+            self._open_groups += 1
+        if outer:
+            self._command(f"::group::{escape_data(self.redact(name))}")
+        else:
+            self._emit(f"-- {name}")
         try:
             yield
         finally:
-            self._command("::endgroup::")
+            with self._lock:
+                self._open_groups -= 1
+            if outer:
+                self._command("::endgroup::")
 
     # -- outputs and summary ---------------------------------------------------------------
     def set_output(self, name: str, value: str) -> None:

@@ -22,7 +22,7 @@ from collections.abc import Iterator, Mapping
 from pathlib import Path
 from typing import TextIO
 
-from hwb_action.ci import BaseReporter
+from hwb_action.ci import Annotation, BaseReporter
 from hwb_action.ci.summary import annotations_markdown
 
 # GitLab's default limit is 5 KB per dotenv file; one value may use a fraction of it.
@@ -80,6 +80,11 @@ class GitLabReporter(BaseReporter):
         with self._lock:
             self.stream.write(self.redact(text) + "\n")
             self.stream.flush()
+
+    def format_annotation(self, annotation: Annotation) -> str:
+        # GitLab's job log renders ANSI colours; it has no annotations of its own.
+        colour = {"error": "31;1", "warning": "33;1", "notice": "36"}[annotation.level]
+        return f"\x1b[{colour}m{super().format_annotation(annotation)}\x1b[0m"
 
     @contextlib.contextmanager
     def group(self, name: str) -> Iterator[None]:

@@ -12,6 +12,7 @@ from __future__ import annotations
 import collections
 import contextlib
 import shutil
+import sys
 import threading
 import time
 from collections.abc import Iterator, Mapping
@@ -43,8 +44,6 @@ class TerminalReporter(BaseReporter):
     def __init__(
         self, environ: Mapping[str, str], *, verbose: bool = False, stream: TextIO | None = None
     ) -> None:
-        import sys
-
         super().__init__(stream=stream if stream is not None else sys.stderr, verbose=verbose)
         isatty = bool(getattr(self.stream, "isatty", lambda: False)())
         dumb = environ.get("TERM") == "dumb"

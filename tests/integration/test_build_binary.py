@@ -28,7 +28,7 @@ def hwb(*args: str, cwd: Path, cache: Path) -> subprocess.CompletedProcess[str]:
 
 
 def cpythons_from_310() -> list[str]:
-    from hwb_action.build.interpreters import find_interpreters
+    from hwb_action.builder.interpreters import find_interpreters
     from hwb_action.ci import NullReporter
 
     found = find_interpreters("all", allowed=None, environ=dict(os.environ),

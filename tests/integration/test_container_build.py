@@ -22,7 +22,7 @@ from pathlib import Path
 
 import pytest
 
-from hwb_action.build.container import CibuildwheelError, build_in_container, find_engine
+from hwb_action.builder.container import CibuildwheelError, build_in_container, find_engine
 from hwb_action.ci import NullReporter
 from hwb_action.settings import resolve
 from tests.container_support import Unavailable, ensure_manylinux_image, podman_env

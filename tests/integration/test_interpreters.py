@@ -12,8 +12,8 @@ import pytest
 from packaging.specifiers import SpecifierSet
 from packaging.version import Version
 
-from hwb_action.build import interpreters
-from hwb_action.build.interpreters import find_interpreters, path_without_shims, probe
+from hwb_action.builder import interpreters
+from hwb_action.builder.interpreters import find_interpreters, path_without_shims, probe
 from hwb_action.ci import NullReporter
 from hwb_action.errors import UsageError
 

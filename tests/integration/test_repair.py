@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from hwb_action.build.repair import policy_tag, repair_wheel
+from hwb_action.builder.repair import policy_tag, repair_wheel
 from hwb_action.ci import NullReporter
 from hwb_action.errors import BuildError, UsageError
 from tests.wheels_support import build_raw_wheel, run_in_fresh_venv

@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from hwb_action.build.testing import render_command
-from hwb_action.build.testing import test_wheel as run_wheel_test
+from hwb_action.builder.testing import render_command
+from hwb_action.builder.testing import test_wheel as run_wheel_test
 from hwb_action.ci import NullReporter
 from hwb_action.errors import BuildError
 from tests.wheels_support import build_raw_wheel

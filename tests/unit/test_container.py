@@ -13,7 +13,7 @@ from typing import Any
 
 import pytest
 
-from hwb_action.build.container import (
+from hwb_action.builder.container import (
     Engine,
     cibuildwheel_command,
     cibuildwheel_environment,
@@ -158,7 +158,7 @@ def test_default_targets_are_the_host_arch(packages: Path) -> None:
 
 
 def test_failed_build_error_carries_the_compiler_message_not_the_log() -> None:
-    from hwb_action.build.container import _failure
+    from hwb_action.builder.container import _failure
 
     log = "\n".join([
         *(f"noise line {i}" for i in range(200)),

@@ -235,3 +235,28 @@ def test_unsupported_suffix(tmp_path: Path) -> None:
     other.write_bytes(b"Rar!")
     with pytest.raises(SourceError, match="not a supported archive"):
         safe_extract(other, tmp_path / "out")
+
+
+@pytest.fixture
+def no_extraction_filters(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Python before 3.11.4 (e.g. Debian bookworm's 3.11.2) has no tarfile filters."""
+    monkeypatch.delattr(tarfile, "data_filter")
+
+
+@pytest.mark.usefixtures("no_extraction_filters")
+def test_good_sdist_extracts_without_tarfile_filters(tmp_path: Path) -> None:
+    archive = make_tar(tmp_path / "demo-1.0.tar.gz", SDIST, "w:gz")
+    top = safe_extract(archive, tmp_path / "out")
+    assert (top / "src" / "demo" / "__init__.py").read_text() == "VALUE = 1\n"
+    assert (top / "run.sh").stat().st_mode & stat.S_IXUSR
+    assert (top / "copy.py").read_text() == "VALUE = 1\n"
+
+
+@pytest.mark.usefixtures("no_extraction_filters")
+@pytest.mark.parametrize("case", ["dotdot", "symlink-escaping", "hardlink-absolute", "fifo"])
+def test_tar_attack_refused_without_tarfile_filters(tmp_path: Path, case: str) -> None:
+    entries, member, _ = TAR_ATTACKS[case]
+    archive = make_tar(tmp_path / "evil-1.0.tar.gz", [_file("demo/ok.txt"), *entries])
+    with pytest.raises(UnsafeArchiveError, match=repr(member).replace("\\", "\\\\")):
+        safe_extract(archive, tmp_path / "out")
+    assert list((tmp_path / "out").iterdir()) == []

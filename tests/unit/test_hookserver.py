@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 from pyproject_hooks import BuildBackendHookCaller
 
-from hwb_action.build.hooks import HookRunner
+from hwb_action.builder.hooks import HookRunner
 from hwb_action.ci import NullReporter
 
 BACKEND = '''

@@ -1,7 +1,7 @@
 """The PEP 517 frontend: ``build.ProjectBuilder`` over pyproject-hooks, in our environments.
 
 The hook protocol is pyproject-hooks'; this module only chooses the environment, hands
-ProjectBuilder a runner (:class:`~hwb_action.build.hooks.HookRunner`), installs extra
+ProjectBuilder a runner (:class:`~hwb_action.builder.hooks.HookRunner`), installs extra
 requirements the backend asks for, and turns backend failures into :class:`BuildError`
 naming the hook and showing the last lines of its output.
 """
@@ -13,8 +13,8 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Literal
 
-from hwb_action.build.hooks import HookRunner
-from hwb_action.build.isolation import BuildEnv, EnvProvider
+from hwb_action.builder.hooks import HookRunner
+from hwb_action.builder.isolation import BuildEnv, EnvProvider
 from hwb_action.ci import Reporter
 from hwb_action.errors import BuildError
 from hwb_action.project import BuildSystem

@@ -2,7 +2,7 @@
 
 Every hook call runs pyproject-hooks' own in-process script in a separate process, as the
 default runner does.  Where ``os.fork`` exists the process is forked from a small server
-(:mod:`hwb_action.build._hookserver_main`) that has the backend already imported, which saves
+(:mod:`hwb_action.builder._hookserver_main`) that has the backend already imported, which saves
 an interpreter start and the backend's imports on each of the four hook calls of a build.
 Output is captured per call: streamed to the reporter with ``--verbose`` (prefixed for
 parallel builds) and kept so that a failing hook shows its last lines.

@@ -23,8 +23,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from hwb_action._command import CommandResult, Invocation
-from hwb_action.build.frontend import Frontend
-from hwb_action.build.isolation import EnvProvider, Installer, default_cache_dir, find_uv
+from hwb_action.builder.frontend import Frontend
+from hwb_action.builder.isolation import EnvProvider, Installer, default_cache_dir, find_uv
 from hwb_action.ci import NullReporter, Reporter
 from hwb_action.errors import BuildError, CheckError, HwbError
 from hwb_action.project import Project, load_project
@@ -120,7 +120,7 @@ def _interpreters(
                                                                       reporter))]
     from packaging.specifiers import SpecifierSet
 
-    from hwb_action.build.interpreters import find_interpreters
+    from hwb_action.builder.interpreters import find_interpreters
 
     allowed = SpecifierSet(project.requires_python) if project.requires_python else None
     found = find_interpreters(spec, allowed=allowed, environ=environ, reporter=reporter)
@@ -324,7 +324,7 @@ def _use_container(
         # containers are used when a target, a policy or CI asks for them.
         return False
     try:
-        from hwb_action.build.container import find_engine
+        from hwb_action.builder.container import find_engine
     except ImportError:
         return False
     engine = find_engine(settings, environ)
@@ -339,7 +339,7 @@ def _container_build(
     inv: Invocation, *, settings: Settings, project: Project, src: ResolvedSource,
     out_dir: Path, start: float, environ: Mapping[str, str],
 ) -> BuildResult:
-    from hwb_action.build.container import build_in_container, container_targets
+    from hwb_action.builder.container import build_in_container, container_targets
 
     reporter = inv.reporter
     targets = container_targets(project, settings)
@@ -375,7 +375,7 @@ def _build_wheels(
             wheel = fe.build("wheel", sources[index], outdir, bs, config)
         info = WheelInfo(filename=wheel.name, python=interp.version)
         if not project.is_pure and settings["repair"] and sys.platform.startswith("linux"):
-            from hwb_action.build.repair import repair_wheel
+            from hwb_action.builder.repair import repair_wheel
 
             repaired_dir = staging / f"repaired-{index}"
             repaired_dir.mkdir()
@@ -385,7 +385,7 @@ def _build_wheels(
             info = WheelInfo(filename=wheel.name, python=interp.version,
                              repaired=fixed.repaired, tag=fixed.tag, vendored=fixed.vendored)
         if settings["test-command"]:
-            from hwb_action.build.testing import test_wheel
+            from hwb_action.builder.testing import test_wheel
 
             test_wheel(wheel, Path(interp.path), test_command=settings["test-command"],
                        test_requires=settings["test-requires"], project_dir=project.root,

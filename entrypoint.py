@@ -1,0 +1,192 @@
+"""Entry point of the hwb GitHub Action (``action.yml``); thin on purpose.
+
+The composite step runs this file with the runner's own Python (3.11 or newer).  It
+
+1. maps the action's inputs to ``HWB_*`` variables: the step already sets ``HWB_<INPUT>``
+   through ``env:``; ``INPUT_<NAME>`` variables (what the runner sets for JavaScript and
+   Docker actions, ``INPUT_OUT-DIR`` for input ``out-dir``) fill in any that are missing;
+2. installs hwb-action from the action's own directory into a private virtual environment
+   under ``$RUNNER_TEMP`` (with uv when it is on PATH, else ``python -m venv`` and pip),
+   reused by every later step of the job that runs the same action source
+   (input ``install: none``, ``HWB_INSTALL=none``, skips this and runs in the current interpreter);
+3. runs ``hwb <command>`` there, through :func:`hwb_action.cli.main`, and passes on its exit
+   code.  Everything else (outputs, annotations, the job summary) is the CLI's reporter's job.
+
+Only the standard library is used here: this runs before anything is installed.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Callable, Mapping, MutableMapping, Sequence
+from pathlib import Path
+
+ACTION_DIR = Path(__file__).resolve().parent
+ACTION_ONLY_INPUTS = ("command", "python-version", "install", "verbose", "working-directory")
+COMMANDS = ("plan", "build", "check", "publish", "version", "release")
+_TRUE = ("1", "true", "yes", "on")
+# Files whose content decides whether a cached environment is still the right one.
+_SOURCE_GLOBS = ("pyproject.toml", "hwb_action/**/*.py")
+
+
+def input_env(environ: Mapping[str, str]) -> dict[str, str]:
+    """``environ`` with every ``INPUT_*`` variable copied to its ``HWB_*`` name if unset."""
+    out = dict(environ)
+    for key, value in environ.items():
+        if not key.startswith("INPUT_") or len(key) == len("INPUT_"):
+            continue
+        name = key[len("INPUT_"):].strip().lower().replace("_", "-").replace(" ", "-")
+        target = "HWB_" + name.upper().replace("-", "_")
+        out.setdefault(target, value)
+    return out
+
+
+def hwb_argv(environ: Mapping[str, str]) -> list[str]:
+    """The ``hwb`` arguments: the command, and ``--verbose`` when asked for.
+
+    Every other setting travels as an ``HWB_*`` variable, read by the settings resolver.
+    """
+    command = environ.get("HWB_COMMAND", "").strip()
+    argv = [command]
+    if environ.get("HWB_VERBOSE", "").strip().lower() in _TRUE:
+        argv.append("--verbose")
+    return argv
+
+
+def _error(message: str, environ: Mapping[str, str]) -> None:
+    if environ.get("GITHUB_ACTIONS") == "true":
+        text = message.replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A")
+        sys.stderr.write(f"::error title=hwb-action::{text}\n")
+    else:
+        sys.stderr.write(f"ERROR: {message}\n")
+    sys.stderr.flush()
+
+
+def source_digest(action_dir: Path = ACTION_DIR) -> str:
+    """A digest of the action's Python source and the interpreter that will run it."""
+    digest = hashlib.sha256()
+    digest.update(sys.executable.encode())
+    digest.update(sys.version.encode())
+    for pattern in _SOURCE_GLOBS:
+        for path in sorted(action_dir.glob(pattern)):
+            digest.update(path.relative_to(action_dir).as_posix().encode())
+            digest.update(path.read_bytes())
+    return digest.hexdigest()[:16]
+
+
+def venv_python(venv: Path) -> Path:
+    """The interpreter of a virtual environment, on Windows and elsewhere."""
+    if os.name == "nt":
+        return venv / "Scripts" / "python.exe"
+    return venv / "bin" / "python"
+
+
+def _run(cmd: Sequence[str], env: Mapping[str, str]) -> tuple[int, str]:
+    proc = subprocess.run(
+        list(cmd), env=dict(env), stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+        text=True, encoding="utf-8", errors="replace", check=False,
+    )
+    return proc.returncode, proc.stdout
+
+
+def _say(message: str) -> None:
+    sys.stderr.write(message + "\n")
+    sys.stderr.flush()
+
+
+def ensure_venv(
+    environ: Mapping[str, str],
+    action_dir: Path = ACTION_DIR,
+    say: Callable[[str], None] = _say,
+) -> Path:
+    """The interpreter of the private environment with hwb-action installed; made if needed.
+
+    Raises :class:`RuntimeError` with the installer's output when the installation fails.
+    """
+    base = Path(environ.get("RUNNER_TEMP") or tempfile.gettempdir()) / "hwb-action"
+    venv = base / f"venv-{source_digest(action_dir)}"
+    python = venv_python(venv)
+    if (venv / ".hwb-ready").is_file() and python.is_file():
+        return python
+    base.mkdir(parents=True, exist_ok=True)
+    # Build in a fresh directory and rename: a half-made environment is never reused.
+    work = base / f"{venv.name}.tmp-{os.getpid()}"
+    shutil.rmtree(work, ignore_errors=True)
+    env = {k: v for k, v in environ.items() if k != "VIRTUAL_ENV"}
+    uv = shutil.which("uv", path=environ.get("PATH"))
+    if uv:
+        steps = [
+            [uv, "venv", "--quiet", "--python", sys.executable, str(work)],
+            [uv, "pip", "install", "--quiet", "--python", str(venv_python(work)),
+             str(action_dir)],
+        ]
+    else:
+        steps = [
+            [sys.executable, "-m", "venv", str(work)],
+            [str(venv_python(work)), "-m", "pip", "install", "--quiet",
+             "--disable-pip-version-check", str(action_dir)],
+        ]
+    tool = "uv" if uv else "venv and pip"
+    say(f"hwb-action: installing hwb-action into {venv} ({tool}); later steps reuse it")
+    for cmd in steps:
+        code, output = _run(cmd, env)
+        if code != 0:
+            shutil.rmtree(work, ignore_errors=True)
+            msg = f"installing hwb-action failed ({Path(cmd[0]).name} exited {code}):\n{output}"
+            raise RuntimeError(msg)
+    (work / ".hwb-ready").write_text(time.strftime("%Y-%m-%dT%H:%M:%SZ\n", time.gmtime()))
+    try:
+        work.rename(venv)
+    except OSError:
+        # Another step made it first; use theirs.
+        shutil.rmtree(work, ignore_errors=True)
+    return python
+
+
+def main(environ: MutableMapping[str, str] | None = None) -> int:
+    """Run the action: inputs -> ``HWB_*`` -> ``hwb <command>``; returns the exit code."""
+    env = input_env(os.environ if environ is None else environ)
+    argv = hwb_argv(env)
+    if argv[0] not in COMMANDS:
+        given = f" (got {argv[0]!r})" if argv[0] else ""
+        _error(f"the command input must be one of {', '.join(COMMANDS)}{given}", env)
+        return 2
+    mode = env.get("HWB_INSTALL", "").strip().lower() or "venv"
+    if mode == "none":
+        sys.path.insert(0, str(ACTION_DIR))
+        from hwb_action.cli import main as hwb_main
+
+        # The runner reads the log as UTF-8, whatever the console's code page (Windows).
+        for stream in (sys.stdout, sys.stderr):
+            if isinstance(stream, io.TextIOWrapper):
+                stream.reconfigure(encoding="utf-8", errors="replace")
+
+        os.environ.update(env)
+        return hwb_main(argv)
+    if mode != "venv":
+        _error(f"the install input must be venv or none (got {mode!r})", env)
+        return 2
+    start = time.monotonic()
+    try:
+        python = ensure_venv(env)
+    except RuntimeError as err:
+        _error(str(err), env)
+        return 1
+    if env.get("HWB_VERBOSE", "").strip().lower() in _TRUE:
+        sys.stderr.write(f"hwb-action: {python} ready in {time.monotonic() - start:.1f}s\n")
+    code = "import sys; from hwb_action.cli import main; sys.exit(main(sys.argv[1:]))"
+    sys.stderr.flush()
+    # -I: neither PYTHONPATH nor the working directory (the user's project) shadows hwb_action.
+    # -X utf8: the runner reads the log as UTF-8, whatever the console's code page (Windows).
+    return subprocess.call([str(python), "-I", "-X", "utf8", "-c", code, *argv], env=env)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

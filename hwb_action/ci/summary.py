@@ -1,0 +1,49 @@
+"""Markdown pieces shared by the job summaries of GitHub and GitLab."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+
+from hwb_action.ci import Annotation
+
+_ICON = {
+    "error": "\u274c error",
+    "warning": "\u26a0\ufe0f warning",
+    "notice": "\u2139\ufe0f notice",
+}
+
+
+def md_cell(text: str) -> str:
+    """``text`` safe inside one cell of a Markdown table (pipes escaped, one line)."""
+    return text.replace("\\", "\\\\").replace("|", "\\|").replace("\r", "").replace("\n", "<br>")
+
+
+def annotations_markdown(
+    annotations: Sequence[Annotation], *, file_name: Callable[[str], str] = str
+) -> str:
+    """Every warning and error as a table (GitHub shows only ten annotations of each kind)."""
+    if not annotations:
+        return ""
+    errors = sum(1 for a in annotations if a.level == "error")
+    warnings = sum(1 for a in annotations if a.level == "warning")
+    counts = []
+    if errors:
+        counts.append(f"{errors} error{'s' * (errors != 1)}")
+    if warnings:
+        counts.append(f"{warnings} warning{'s' * (warnings != 1)}")
+    heading = "### Warnings and errors" + (f" ({', '.join(counts)})" if counts else "")
+    rows = [heading, "", "| | Where | Message |", "|---|---|---|"]
+    for a in annotations:
+        where = ""
+        if a.file:
+            where = file_name(a.file)
+            if a.line is not None:
+                where += f":{a.line}"
+                if a.col is not None:
+                    where += f":{a.col}"
+            where = f"`{md_cell(where)}`"
+        message = md_cell(a.message)
+        if a.title:
+            message = f"**{md_cell(a.title)}**: {message}"
+        rows.append(f"| {_ICON[a.level]} | {where} | {message} |")
+    return "\n".join(rows)

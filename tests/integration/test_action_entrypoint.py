@@ -1,0 +1,217 @@
+"""The action's hwb step, driven as the runner drives it: env from action.yml, bash, files."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from tests.action_support import ROOT, run_step
+from tests.runner_support import parse_file_command
+
+PACKAGES = ROOT / "tests" / "packages"
+# Most tests run hwb in the test interpreter (install: none); one test installs it for real.
+FAST = {"install": "none"}
+
+
+def _workspace(tmp_path: Path, package: str) -> Path:
+    ws = tmp_path / "workspace"
+    shutil.copytree(PACKAGES / package, ws)
+    return ws
+
+
+def _git(cwd: Path, *args: str) -> None:
+    subprocess.run(["git", "-c", "user.name=hwb test", "-c", "user.email=hwb@example.invalid",
+                    "-c", "commit.gpgsign=false", "-c", "tag.gpgsign=false", *args],
+                   cwd=cwd, check=True, capture_output=True)
+
+
+def test_plan_writes_a_one_line_matrix(tmp_path: Path) -> None:
+    ws = _workspace(tmp_path, "action_demo")
+    step = run_step({**FAST, "command": "plan"}, workspace=ws, runner_temp=tmp_path / "rt")
+    assert step.returncode == 0, step.log
+    matrix = step.outputs["matrix"]
+    assert "\n" not in matrix
+    cells = json.loads(matrix)["include"]
+    assert cells
+    assert all({"runner", "python", "platform", "arch", "target", "artifact-name"} <= set(c)
+               for c in cells)
+    assert step.env_file == ""  # hwb leaves the job's environment alone
+
+
+def test_build_outputs_and_summary(tmp_path: Path) -> None:
+    ws = _workspace(tmp_path, "action_demo")
+    step = run_step({**FAST, "command": "build", "isolation": "none", "out-dir": "wheelhouse"},
+                    workspace=ws, runner_temp=tmp_path / "rt")
+    assert step.returncode == 0, step.log
+    artifacts = json.loads(step.outputs["artifacts"])
+    names = sorted(a["filename"] for a in artifacts)
+    assert names == ["action_demo-1.0.0-py3-none-any.whl", "action_demo-1.0.0.tar.gz"]
+    wheels = step.outputs["wheels"].split()
+    assert len(wheels) == 1
+    assert (ws / wheels[0]).is_file()
+    sdist = step.outputs["sdist"]
+    assert sdist.endswith("action_demo-1.0.0.tar.gz")
+    assert (ws / "wheelhouse" / "action_demo-1.0.0.tar.gz").is_file()
+    for a in artifacts:
+        assert a["sha256"] in step.summary  # the artifacts table: file, tags, size, sha256
+        assert a["filename"] in step.summary
+    # Builds are grouped in the log.
+    assert any(c.name == "group" for c in step.commands)
+    assert sum(c.name == "group" for c in step.commands) == sum(
+        c.name == "endgroup" for c in step.commands)
+
+
+def test_config_error_is_annotated_at_its_line(tmp_path: Path) -> None:
+    ws = _workspace(tmp_path, "action_bad_config")
+    step = run_step({**FAST, "command": "build"}, workspace=ws, runner_temp=tmp_path / "rt")
+    assert step.returncode == 2, step.log
+    errors = [c for c in step.commands if c.name == "error"]
+    assert len(errors) == 1, step.log
+    (error,) = errors
+    assert error.properties["file"] == "pyproject.toml"
+    lines = (ws / "pyproject.toml").read_text().splitlines()
+    assert "isolaton" in lines[int(error.properties["line"]) - 1]
+    assert "isolation" in error.data  # the "did you mean"
+    assert "isolaton" in step.summary
+    assert "pyproject.toml:" in step.summary
+    assert "Traceback" not in step.log
+
+
+def test_hostile_values_survive_outputs_and_annotations(tmp_path: Path) -> None:
+    ws = _workspace(tmp_path, "action_demo")
+    _git(ws, "init", "-q")
+    _git(ws, "add", "-A")
+    _git(ws, "commit", "-qm", "chore: initial")
+    _git(ws, "tag", "v1.0.0")
+    (ws / "feature.txt").write_text("x\n")
+    _git(ws, "add", "feature.txt")
+    hostile = "feat: 100% more ::error::power, ghadelimiter_0 <<EOF a=b %0A"
+    _git(ws, "commit", "-qm", hostile + "\n\nBody line\n::warning::in body")
+    step = run_step({**FAST, "command": "version"}, workspace=ws, runner_temp=tmp_path / "rt")
+    assert step.returncode == 0, step.log
+    assert step.outputs["version"] == "1.1.0"
+    assert step.outputs["previous-version"] == "1.0.0"
+    assert step.outputs["tag"] == "v1.1.0"
+    notes = step.outputs["release-notes"]
+    assert "100% more ::error::power, ghadelimiter_0 <<EOF a=b %0A" in notes
+    assert "\n" in notes
+    # The same notes as `hwb version --json` gives: nothing lost or added on the way.
+    doc = subprocess.run([sys.executable, "-m", "hwb_action", "version", "--json"], cwd=ws,
+                         capture_output=True, text=True, check=True, env={
+                             "PATH": "/usr/bin:/bin", "HOME": str(tmp_path)})
+    assert notes == json.loads(doc.stdout)["release_notes"]
+    # No command was smuggled in through the log.
+    assert [c for c in step.commands if c.name in ("error", "warning")] == []
+
+
+def test_unknown_command_is_a_usage_error(tmp_path: Path) -> None:
+    ws = _workspace(tmp_path, "action_demo")
+    step = run_step({**FAST, "command": "bild"}, workspace=ws, runner_temp=tmp_path / "rt")
+    assert step.returncode == 2
+    (error,) = [c for c in step.commands if c.name == "error"]
+    assert "plan, build, check, publish, version, release" in error.data
+    assert "'bild'" in error.data
+
+
+def test_input_variables_of_javascript_style_actions_are_mapped(tmp_path: Path) -> None:
+    ws = _workspace(tmp_path, "action_demo")
+    out = tmp_path / "out"
+    out.write_text("")
+    env = {"PATH": f"{Path(sys.executable).parent}:/usr/bin:/bin", "GITHUB_ACTIONS": "true",
+           "GITHUB_OUTPUT": str(out), "INPUT_COMMAND": "build", "INPUT_ISOLATION": "none",
+           "INPUT_OUT-DIR": "out dir", "INPUT_INSTALL": "none", "HOME": str(tmp_path)}
+    proc = subprocess.run([sys.executable, str(ROOT / "entrypoint.py")], cwd=ws, env=env,
+                          capture_output=True, text=True, check=False)
+    assert proc.returncode == 0, proc.stderr
+    outputs = parse_file_command(out.read_text())
+    assert outputs["sdist"].endswith("out dir/action_demo-1.0.0.tar.gz")
+    assert (ws / "out dir" / "action_demo-1.0.0.tar.gz").is_file()
+
+
+def test_missing_python_is_explained(tmp_path: Path) -> None:
+    ws = _workspace(tmp_path, "action_demo")
+    empty = tmp_path / "empty-bin"
+    empty.mkdir()
+    step = run_step({**FAST, "command": "plan"}, workspace=ws, runner_temp=tmp_path / "rt",
+                    extra_env={"PATH": f"{empty}:/nonexistent"})
+    assert step.returncode == 2
+    (error,) = [c for c in step.commands if c.name == "error"]
+    assert "python-version" in error.data
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(shutil.which("uv") is None, reason="uv is not installed")
+def test_private_environment_is_installed_once_per_job(tmp_path: Path) -> None:
+    ws = _workspace(tmp_path, "action_demo")
+    rt = tmp_path / "rt"
+    first = run_step({"command": "plan"}, workspace=ws, runner_temp=rt)
+    assert first.returncode == 0, first.log
+    assert "hwb-action: installing hwb-action into" in first.log
+    venvs = sorted((rt / "hwb-action").iterdir())
+    assert [v.name.startswith("venv-") for v in venvs] == [True]
+    marker = venvs[0] / ".hwb-ready"
+    stamp = marker.stat().st_mtime_ns
+    # hwb ran from the private environment, not from the test's interpreter.
+    assert (venvs[0] / "bin" / "hwb").exists()
+    second = run_step({"command": "plan"}, workspace=ws, runner_temp=rt)
+    assert second.returncode == 0, second.log
+    assert "installing" not in second.log
+    assert second.outputs["matrix"] == first.outputs["matrix"]
+    assert sorted((rt / "hwb-action").iterdir()) == venvs
+    assert marker.stat().st_mtime_ns == stamp
+
+
+def _fake_tool_cache(tmp_path: Path) -> tuple[Path, Path]:
+    """A runner tool cache holding "Python 3.11.7": a wrapper around the test interpreter."""
+    cache = tmp_path / "hostedtoolcache"
+    exe = cache / "Python" / "3.11.7" / "x64" / "bin" / "python3"
+    exe.parent.mkdir(parents=True)
+    used = tmp_path / "tool-cache-python-used"
+    exe.write_text(f"#!/bin/sh\ntouch '{used}'\nexec '{sys.executable}' \"$@\"\n")
+    exe.chmod(0o755)
+    return cache, used
+
+
+def test_python_version_comes_from_the_tool_cache(tmp_path: Path) -> None:
+    ws = _workspace(tmp_path, "action_demo")
+    cache, used = _fake_tool_cache(tmp_path)
+    step = run_step({**FAST, "command": "plan", "python-version": "3.11"}, workspace=ws,
+                    runner_temp=tmp_path / "rt", extra_env={"RUNNER_TOOL_CACHE": str(cache)})
+    assert step.returncode == 0, step.log
+    assert used.exists()
+    assert json.loads(step.outputs["matrix"])["include"]
+
+
+def test_python_version_not_found_is_explained(tmp_path: Path) -> None:
+    ws = _workspace(tmp_path, "action_demo")
+    cache, used = _fake_tool_cache(tmp_path)
+    step = run_step({**FAST, "command": "plan", "python-version": "3.99"}, workspace=ws,
+                    runner_temp=tmp_path / "rt", extra_env={"RUNNER_TOOL_CACHE": str(cache)})
+    assert step.returncode == 2
+    (error,) = [c for c in step.commands if c.name == "error"]
+    assert "Python 3.99" in error.data
+    assert "actions/setup-python" in error.data
+    assert not used.exists()
+
+
+def test_bad_input_is_annotated_at_the_workflow_line(tmp_path: Path) -> None:
+    ws = _workspace(tmp_path, "action_demo")
+    workflow = ws / ".github" / "workflows" / "ci.yml"
+    workflow.parent.mkdir(parents=True)
+    workflow.write_text("on: push\njobs:\n  b:\n    runs-on: ubuntu-latest\n    steps:\n"
+                        "      - uses: ./\n        with:\n          command: build\n"
+                        "          isolation: containr\n")
+    step = run_step({**FAST, "command": "build", "isolation": "containr"}, workspace=ws,
+                    runner_temp=tmp_path / "rt",
+                    extra_env={"GITHUB_REPOSITORY": "o/r",
+                               "GITHUB_WORKFLOW_REF": "o/r/.github/workflows/ci.yml@refs/heads/m"})
+    assert step.returncode == 2, step.log
+    (error,) = [c for c in step.commands if c.name == "error"]
+    assert error.properties == {"file": ".github/workflows/ci.yml", "line": "9"}
+    assert "containr" in error.data
+    assert "container" in error.data  # did you mean

@@ -1,0 +1,46 @@
+"""The action's build and publish steps against a real pypiserver: outputs, masks, summary."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+
+from tests.action_support import ROOT, run_step
+from tests.publish_support import PypiServer
+
+SECRET = "s3cr3t-upload-pw-4711"
+
+
+def test_build_then_publish_through_the_action(tmp_path: Path) -> None:
+    ws = tmp_path / "workspace"
+    shutil.copytree(ROOT / "tests" / "packages" / "action_demo", ws)
+    server = PypiServer(root=tmp_path / "index", users={"uploader": SECRET}).start()
+    try:
+        built = run_step({"install": "none", "command": "build", "isolation": "none"},
+                         workspace=ws, runner_temp=tmp_path / "rt")
+        assert built.returncode == 0, built.log
+        inputs = {"install": "none", "command": "publish", "repository": server.url,
+                  "username": "uploader", "password": SECRET, "trusted-publishing": "never"}
+        first = run_step(inputs, workspace=ws, runner_temp=tmp_path / "rt")
+        assert first.returncode == 0, first.log
+        again = run_step(inputs, workspace=ws, runner_temp=tmp_path / "rt")
+        assert again.returncode == 0, again.log
+    finally:
+        server.stop()
+    assert sorted(p.name for p in server.packages.iterdir()) == [
+        "action_demo-1.0.0-py3-none-any.whl", "action_demo-1.0.0.tar.gz"]
+    for step in (first, again):
+        # The password is masked before use and appears nowhere hwb writes.
+        masks = [c.data for c in step.commands if c.name == "add-mask"]
+        assert SECRET in masks
+        assert SECRET not in "\n".join(step.text)
+        assert SECRET not in step.summary
+        assert SECRET not in json.dumps(step.outputs)
+    first_status = {r["filename"]: r["status"] for r in json.loads(first.outputs["published"])}
+    again_status = {r["filename"]: r["status"] for r in json.loads(again.outputs["published"])}
+    names = {"action_demo-1.0.0-py3-none-any.whl", "action_demo-1.0.0.tar.gz"}
+    assert set(first_status) == set(again_status) == names
+    assert set(first_status.values()) == {"uploaded"}
+    assert set(again_status.values()) == {"skipped"}  # idempotent: same sha256 already there
+    assert "action_demo-1.0.0.tar.gz" in first.summary

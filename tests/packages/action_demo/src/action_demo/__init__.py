@@ -1,0 +1,3 @@
+"""action-demo."""
+
+__version__ = "1.0.0"
