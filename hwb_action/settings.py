@@ -84,7 +84,7 @@ OPTIONS: tuple[Option, ...] = (
     Option(name="sdist", kind="bool", default=False, in_config=False, commands=_BUILD,
            help="build only the sdist"),
     Option(name="wheel", kind="bool", default=False, in_config=False, commands=_BUILD,
-           help="build only the wheel (from an sdist of the source unless SOURCE is an sdist)"),
+           help="build only the wheel (straight from the source tree, as uv build --wheel does)"),
     Option(name="config-settings", kind="dict", default={}, flags=("-C",), commands=_BUILD,
            metavar="KEY=VALUE", help="PEP 517 config settings for the backend (repeatable)"),
     Option(name="cache", kind="bool", default=True, commands=_BUILD,
