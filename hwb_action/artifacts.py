@@ -216,7 +216,7 @@ def artifacts_table(artifacts: Iterable[Artifact]) -> str:
     rows = ["| file | kind | tags | size | sha256 |", "| --- | --- | --- | ---: | --- |"]
     for a in artifacts:
         tags = "<br>".join(f"`{t}`" for t in a.tags) or "-"
-        rows.append(f"| `{_md_cell(a.filename)}` | {a.kind} | {tags} | {_human_size(a.size)} "
+        rows.append(f"| `{_md_cell(a.filename)}` | {a.kind} | {tags} | {human_size(a.size)} "
                     f"| `{a.sha256}` |")
     return "\n".join(rows) + "\n"
 
@@ -236,7 +236,8 @@ def _write_atomic(target: Path, text: str) -> Path:
     return target
 
 
-def _human_size(size: int) -> str:
+def human_size(size: int) -> str:
+    """``1.2 KiB``-style size for people."""
     value = float(size)
     for unit in ("B", "KiB", "MiB", "GiB"):
         if value < 1024 or unit == "GiB":

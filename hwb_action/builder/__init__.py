@@ -484,23 +484,14 @@ def _all_dists(out_dir: Path, fresh: Sequence[Artifact]) -> list[Artifact]:
     return [*fresh, *others]
 
 
-def _human_size(size: int) -> str:
-    value = float(size)
-    for unit in ("B", "KiB", "MiB", "GiB"):
-        if value < 1024 or unit == "GiB":
-            return f"{value:.0f} {unit}" if unit == "B" else f"{value:.1f} {unit}"
-        value /= 1024
-    return f"{size} B"
-
-
 def _report(result: BuildResult, reporter: Reporter) -> None:
     import json
 
-    from hwb_action.artifacts import artifacts_table
+    from hwb_action.artifacts import artifacts_table, human_size
 
     for a in result.artifacts:
         tags = ", ".join(a.tags) if a.tags else "-"
-        reporter.info(f"  {a.filename}  [{tags}]  {_human_size(a.size)}  sha256:{a.sha256[:16]}")
+        reporter.info(f"  {a.filename}  [{tags}]  {human_size(a.size)}  sha256:{a.sha256[:16]}")
     reporter.info(f"{len(result.artifacts)} artifact(s) in {result.out_dir}, checked, "
                   f"in {result.seconds:.2f}s")
     reporter.set_output("artifacts", json.dumps([a.to_json() for a in result.artifacts]))
