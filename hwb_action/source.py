@@ -237,7 +237,7 @@ def parse_source(spec: str, *, cwd: Path) -> SourceSpec:
     shown = redact_url(spec) if "://" in spec else spec
     if spec.startswith("-"):
         raise _usage(f"SOURCE {shown!r} starts with '-': refused (it would reach git as an "
-                     "option); write ./{shown} for a directory of that name")
+                     f"option); write ./{shown} for a directory of that name")
     if _CONTROL.search(spec):
         raise _usage(f"SOURCE {shown!r} holds control characters")
     # An existing path wins over every other reading ('#' and ':' are legal in file names).

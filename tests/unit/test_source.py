@@ -78,7 +78,7 @@ def test_credentials_are_redacted_and_masked(tmp_path: Path) -> None:
 @pytest.mark.parametrize(
     ("spec", "words"),
     [
-        ("-uhack", "starts with '-'"),
+        ("-uhack", "write ./-uhack for a directory"),
         ("--upload-pack=evil", "starts with '-'"),
         ("git+https://host/repo.git@-uhack", "REF '-uhack'"),
         ("git+https://host/repo.git@--upload-pack=x", "REF '--upload-pack=x'"),
