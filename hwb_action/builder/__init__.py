@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import platform
 import shutil
 import sys
 import tempfile
@@ -112,9 +113,10 @@ class _Interp:
 
 
 def _interpreters(
-    settings: Settings, project: Project, environ: Mapping[str, str], reporter: Reporter
+    settings: Settings, project: Project, environ: Mapping[str, str], reporter: Reporter,
+    *, spec: str | None = None,
 ) -> list[_Interp]:
-    spec = (settings["python"] or "").strip()
+    spec = (settings["python"] or spec or "").strip()
     if not spec:
         return [_Interp(path=sys.executable, version=_python_version(sys.executable, environ,
                                                                       reporter))]
@@ -129,6 +131,39 @@ def _interpreters(
                       f"building it once with Python {found[0].version}")
         found = found[:1]
     return [_Interp(path=str(i.path), version=i.version) for i in found]
+
+
+_ARCH_ALIASES = {"amd64": "x86_64", "x64": "x86_64", "arm64": "aarch64"}
+_HOST_PLATFORMS = {"linux": "linux", "darwin": "macos", "win32": "windows"}
+
+
+def _host_target_python(project: Project, settings: Settings) -> str | None:
+    """For ``--target`` built on this host: check the cell is in the plan and fits this
+    machine, and return the Python it is for (``3.12``, ``3.13t``, ``pypy3.10``)."""
+    target = str(settings["target"] or "")
+    if not target:
+        return None
+    from hwb_action._suggest import did_you_mean
+    from hwb_action.plan import plan_targets
+
+    cells = {t.identifier: t for t in plan_targets(project, settings).targets}
+    cell = cells.get(target)
+    if cell is None:
+        msg = f"target {target!r} is not in the build plan" + did_you_mean(target, cells)
+        raise settings.error("target", msg, hint="pass a target that `hwb plan` prints "
+                             "for this project (" + ", ".join(list(cells)[:4]) + ", ...)")
+    if cell.is_pure:
+        return None
+    here = _HOST_PLATFORMS.get(sys.platform, sys.platform)
+    machine = platform.machine().lower()
+    if cell.platform != here or _ARCH_ALIASES.get(cell.arch.lower(), cell.arch.lower()) != (
+            _ARCH_ALIASES.get(machine, machine)):
+        msg = (f"target {target!r} is for {cell.platform} {cell.arch}; this machine is "
+               f"{here} {platform.machine()}")
+        raise settings.error("target", msg, hint=f"run it on the plan's runner ({cell.runner})"
+                             + (", or build Linux targets in a container (--isolation "
+                                "container)" if cell.platform == "linux" else ""))
+    return cell.python
 
 
 @contextlib.contextmanager
@@ -205,6 +240,7 @@ def run_build(inv: Invocation) -> BuildResult:
             return _container_build(inv, settings=settings, project=project, src=src,
                                     out_dir=out_dir, start=start, environ=build_environ)
 
+        cell_python = _host_target_python(project, settings)
         installer = _installer(settings, environ)
         cache_dir = None
         if settings["cache"]:
@@ -240,7 +276,7 @@ def run_build(inv: Invocation) -> BuildResult:
 
         def wheel_frontends() -> list[tuple[_Interp, Frontend]]:
             """Find the interpreters and start their environments and backend processes."""
-            interps = _interpreters(settings, project, environ, reporter)
+            interps = _interpreters(settings, project, environ, reporter, spec=cell_python)
             many = len(interps) > 1
             pairs = []
             for interp in interps:

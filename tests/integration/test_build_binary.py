@@ -100,3 +100,33 @@ def test_demanding_an_old_manylinux_policy_fails_with_reason(project: Path,
     assert "manylinux_2_17" in proc.stderr
     assert "GLIBC_2.25" in proc.stderr or "too-recent" in proc.stderr
     assert "Traceback" not in proc.stderr
+
+
+@pytest.mark.slow
+def test_target_on_the_host_builds_for_the_targets_python(project: Path, tmp_path: Path) -> None:
+    minors = cpythons_from_310()
+    minor = next(m for m in minors if m != f"{sys.version_info[0]}.{sys.version_info[1]}")
+    nodot = minor.replace(".", "")
+    proc = hwb("build", "--isolation", "uv", "--target", f"cp{nodot}-manylinux_x86_64",
+               "--json", cwd=project, cache=tmp_path / "cache")
+    assert proc.returncode == 0, proc.stderr
+    (wheel,) = json.loads(proc.stdout)["wheels"]
+    assert wheel["python"].startswith(minor + ".")
+    assert f"-cp{nodot}-cp{nodot}-manylinux_" in wheel["filename"]
+
+
+@pytest.mark.parametrize(
+    ("target", "words"),
+    [
+        ("cp311-macosx_arm64", "is for macos arm64; this machine is linux"),
+        ("cp311-manylinx_x86_64", "did you mean 'cp311-manylinux_x86_64'"),
+        ("pure", "not in the build plan"),
+    ],
+)
+def test_targets_that_cannot_build_here(project: Path, tmp_path: Path, target: str,
+                                        words: str) -> None:
+    proc = hwb("build", "--isolation", "uv", "--target", target, cwd=project,
+               cache=tmp_path / "cache")
+    assert proc.returncode == 2, proc.stderr
+    assert words in proc.stderr
+    assert "Traceback" not in proc.stderr
