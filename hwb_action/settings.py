@@ -79,8 +79,9 @@ OPTIONS: tuple[Option, ...] = (
            choices=("auto", "uv", "pip", "none", "container"),
            help="build environment: uv (default when available), pip, none, or container "
                 "(manylinux/musllinux through cibuildwheel)"),
-    Option(name="python", kind="str", default="", commands=_PLAN_BUILD,
-           help="interpreter(s): a version (3.12), a comma-separated list, 'all', or a path"),
+    Option(name="python", kind="str", default="", commands=_BUILD,
+           help="interpreter(s) to build wheels for: a version (3.12), a comma-separated "
+                "list, 'all', or a path (hwb plan: see python-versions)"),
     Option(name="sdist", kind="bool", default=False, in_config=False, commands=_BUILD,
            help="build only the sdist"),
     Option(name="wheel", kind="bool", default=False, in_config=False, commands=_BUILD,
