@@ -17,76 +17,30 @@ import shutil
 import sys
 import tempfile
 import time
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from hwb_action._command import CommandResult, Invocation
 from hwb_action.builder.frontend import Frontend
 from hwb_action.builder.isolation import EnvProvider, Installer, default_cache_dir, find_uv
+from hwb_action.builder.output import (
+    check_all,
+    move_into,
+    relocate,
+    staging_dir,
+    write_all_checksums,
+)
+from hwb_action.builder.result import BuildResult, WheelInfo, report_result
 from hwb_action.ci import NullReporter, Reporter
-from hwb_action.errors import BuildError, CheckError, HwbError
+from hwb_action.errors import BuildError, HwbError
 from hwb_action.project import Project, load_project
 from hwb_action.settings import Settings, resolve
 from hwb_action.source import ResolvedSource, open_source, safe_extract, source_date_epoch
 
-if TYPE_CHECKING:
-    from hwb_action.artifacts import Artifact
-
 __all__ = ["BuildResult", "build", "cli_build"]
-
-
-@dataclass(frozen=True, kw_only=True)
-class WheelInfo:
-    """What happened to one wheel after the backend made it."""
-
-    filename: str
-    python: str
-    repaired: bool = False
-    tag: str | None = None
-    vendored: tuple[str, ...] = ()
-    tested: bool = False
-
-
-@dataclass(frozen=True, kw_only=True)
-class BuildResult:
-    """The result of ``hwb build`` as data (``to_json`` is the ``--json`` contract)."""
-
-    artifacts: tuple[Artifact, ...]
-    out_dir: Path
-    checksums: Path
-    project: Project
-    source: ResolvedSource
-    seconds: float
-    wheels: tuple[WheelInfo, ...] = ()
-    timings: dict[str, float] = field(default_factory=dict)
-
-    @property
-    def sdist(self) -> Artifact | None:
-        return next((a for a in self.artifacts if a.kind == "sdist"), None)
-
-    def to_json(self) -> dict[str, Any]:
-        return {
-            "artifacts": [a.to_json() for a in self.artifacts],
-            "out_dir": str(self.out_dir),
-            "checksums": str(self.checksums),
-            "project": {
-                "name": self.project.name, "version": self.artifacts[0].version
-                if self.artifacts else self.project.version,
-                "backend": self.project.build_system.backend,
-                "pure": self.project.is_pure,
-            },
-            "source": {"kind": self.source.kind, "spec": self.source.spec,
-                       "commit": self.source.commit, "ref": self.source.ref},
-            "wheels": [
-                {"filename": w.filename, "python": w.python, "repaired": w.repaired,
-                 "tag": w.tag, "vendored": list(w.vendored), "tested": w.tested}
-                for w in self.wheels
-            ],
-            "seconds": round(self.seconds, 3),
-        }
 
 
 def _python_version(python: str, environ: Mapping[str, str], reporter: Reporter) -> str:
@@ -166,25 +120,6 @@ def _host_target_python(project: Project, settings: Settings) -> str | None:
     return cell.python
 
 
-@contextlib.contextmanager
-def _staging(out_dir: Path) -> Iterator[Path]:
-    out_dir.mkdir(parents=True, exist_ok=True)
-    staging = Path(tempfile.mkdtemp(prefix=".hwb-staging-", dir=out_dir))
-    try:
-        yield staging
-    finally:
-        shutil.rmtree(staging, ignore_errors=True)
-
-
-def _publish_into(out_dir: Path, files: Sequence[Path]) -> list[Path]:
-    placed = []
-    for path in files:
-        target = out_dir / path.name
-        os.replace(path, target)
-        placed.append(target)
-    return placed
-
-
 def build(
     source: str = ".",
     *,
@@ -247,7 +182,7 @@ def run_build(inv: Invocation) -> BuildResult:
             cache_dir = Path(settings["cache-dir"]) if settings["cache-dir"] else (
                 default_cache_dir(environ))
         config = dict(settings["config-settings"])
-        staging = stack.enter_context(_staging(out_dir))
+        staging = stack.enter_context(staging_dir(out_dir))
         timings: dict[str, float] = {}
         host = _Interp(path=sys.executable, version=".".join(map(str, sys.version_info[:3])))
 
@@ -331,19 +266,19 @@ def run_build(inv: Invocation) -> BuildResult:
                 wheel_infos.append(info)
 
         t0 = time.monotonic()
-        artifacts = _check_all(built, reporter)
+        artifacts = check_all(built, reporter)
         timings["check"] = time.monotonic() - t0
-        placed = _publish_into(out_dir, built)
+        placed = move_into(out_dir, built)
         artifacts = [
-            _relocate(a, p) for a, p in zip(artifacts, placed, strict=True)
+            relocate(a, p) for a, p in zip(artifacts, placed, strict=True)
         ]
-        checksums = _write_checksums(out_dir, artifacts)
+        checksums = write_all_checksums(out_dir, artifacts)
         result = BuildResult(
             artifacts=tuple(artifacts), out_dir=out_dir, checksums=checksums, project=project,
             source=src, seconds=time.monotonic() - start, wheels=tuple(wheel_infos),
             timings=timings,
         )
-    _report(result, reporter)
+    report_result(result, reporter)
     return result
 
 
@@ -379,19 +314,19 @@ def _container_build(
 
     reporter = inv.reporter
     targets = container_targets(project, settings)
-    with _staging(out_dir) as staging:
+    with staging_dir(out_dir) as staging:
         wheels = build_in_container(project_dir=project.root, targets=targets, settings=settings,
                                     out_dir=staging, reporter=reporter, environ=environ)
-        artifacts = _check_all(wheels, reporter)
-        placed = _publish_into(out_dir, wheels)
-    artifacts = [_relocate(a, p) for a, p in zip(artifacts, placed, strict=True)]
-    checksums = _write_checksums(out_dir, artifacts)
+        artifacts = check_all(wheels, reporter)
+        placed = move_into(out_dir, wheels)
+    artifacts = [relocate(a, p) for a, p in zip(artifacts, placed, strict=True)]
+    checksums = write_all_checksums(out_dir, artifacts)
     result = BuildResult(artifacts=tuple(artifacts), out_dir=out_dir, checksums=checksums,
                          project=project, source=src, seconds=time.monotonic() - start,
                          wheels=tuple(WheelInfo(filename=a.filename, python="", repaired=True,
                                                 tag=a.tags[0] if a.tags else None)
                                       for a in artifacts))
-    _report(result, reporter)
+    report_result(result, reporter)
     return result
 
 
@@ -468,73 +403,6 @@ _TREE_IGNORE = shutil.ignore_patterns(".git", ".hg", ".tox", ".nox", ".venv", "v
 def _copy_tree(src: Path, dest: Path) -> Path:
     shutil.copytree(src, dest, symlinks=True, ignore=_TREE_IGNORE)
     return dest
-
-
-def _check_all(paths: Sequence[Path], reporter: Reporter) -> list[Artifact]:
-    from hwb_action.artifacts import check_artifact
-
-    artifacts: list[Artifact] = []
-    problems: list[str] = []
-    for path in paths:
-        try:
-            artifact = check_artifact(path)
-        except CheckError as err:
-            problems.append(err.message)
-            problems.extend("  " + d for d in err.details)
-        else:
-            artifacts.append(artifact)
-            for warning in artifact.warnings:
-                reporter.warning(warning)
-    if problems:
-        msg = "built distributions failed their checks"
-        raise CheckError(msg, details=problems,
-                         hint="the backend produced a broken distribution; see the problems above")
-    return artifacts
-
-
-def _write_checksums(out_dir: Path, artifacts: Sequence[Artifact]) -> Path:
-    from hwb_action.artifacts import write_checksums
-
-    return write_checksums(out_dir, _all_dists(out_dir, artifacts))
-
-
-def _relocate(artifact: Artifact, path: Path) -> Artifact:
-    from dataclasses import replace
-
-    return replace(artifact, path=path)
-
-
-def _all_dists(out_dir: Path, fresh: Sequence[Artifact]) -> list[Artifact]:
-    """This build's artifacts plus dists already in ``out_dir`` (e.g. from other jobs)."""
-    from hwb_action.artifacts import check_artifact, find_dists
-
-    known = {a.filename for a in fresh}
-    others: list[Artifact] = []
-    for path in find_dists(out_dir):
-        if path.name in known:
-            continue
-        try:
-            others.append(check_artifact(path))
-        except CheckError:
-            continue
-    return [*fresh, *others]
-
-
-def _report(result: BuildResult, reporter: Reporter) -> None:
-    import json
-
-    from hwb_action.artifacts import artifacts_table, human_size
-
-    for a in result.artifacts:
-        tags = ", ".join(a.tags) if a.tags else "-"
-        reporter.info(f"  {a.filename}  [{tags}]  {human_size(a.size)}  sha256:{a.sha256[:16]}")
-    reporter.info(f"{len(result.artifacts)} artifact(s) in {result.out_dir}, checked, "
-                  f"in {result.seconds:.2f}s")
-    reporter.set_output("artifacts", json.dumps([a.to_json() for a in result.artifacts]))
-    reporter.set_output("wheels", " ".join(str(a.path) for a in result.artifacts
-                                           if a.kind == "wheel"))
-    reporter.set_output("sdist", str(result.sdist.path) if result.sdist else "")
-    reporter.add_summary("### Built distributions\n\n" + artifacts_table(result.artifacts))
 
 
 def cli_build(inv: Invocation) -> CommandResult:

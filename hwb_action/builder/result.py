@@ -1,0 +1,80 @@
+"""The result of ``hwb build`` as data, and how it is reported."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from hwb_action.artifacts import Artifact
+    from hwb_action.ci import Reporter
+    from hwb_action.project import Project
+    from hwb_action.source import ResolvedSource
+
+
+@dataclass(frozen=True, kw_only=True)
+class WheelInfo:
+    """What happened to one wheel after the backend made it."""
+
+    filename: str
+    python: str
+    repaired: bool = False
+    tag: str | None = None
+    vendored: tuple[str, ...] = ()
+    tested: bool = False
+
+
+@dataclass(frozen=True, kw_only=True)
+class BuildResult:
+    """The result of ``hwb build`` as data (``to_json`` is the ``--json`` contract)."""
+
+    artifacts: tuple[Artifact, ...]
+    out_dir: Path
+    checksums: Path
+    project: Project
+    source: ResolvedSource
+    seconds: float
+    wheels: tuple[WheelInfo, ...] = ()
+    timings: dict[str, float] = field(default_factory=dict)
+
+    @property
+    def sdist(self) -> Artifact | None:
+        return next((a for a in self.artifacts if a.kind == "sdist"), None)
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "artifacts": [a.to_json() for a in self.artifacts],
+            "out_dir": str(self.out_dir),
+            "checksums": str(self.checksums),
+            "project": {
+                "name": self.project.name, "version": self.artifacts[0].version
+                if self.artifacts else self.project.version,
+                "backend": self.project.build_system.backend,
+                "pure": self.project.is_pure,
+            },
+            "source": {"kind": self.source.kind, "spec": self.source.spec,
+                       "commit": self.source.commit, "ref": self.source.ref},
+            "wheels": [
+                {"filename": w.filename, "python": w.python, "repaired": w.repaired,
+                 "tag": w.tag, "vendored": list(w.vendored), "tested": w.tested}
+                for w in self.wheels
+            ],
+            "seconds": round(self.seconds, 3),
+        }
+
+
+def report_result(result: BuildResult, reporter: Reporter) -> None:
+    from hwb_action.artifacts import artifacts_table, human_size
+
+    for a in result.artifacts:
+        tags = ", ".join(a.tags) if a.tags else "-"
+        reporter.info(f"  {a.filename}  [{tags}]  {human_size(a.size)}  sha256:{a.sha256[:16]}")
+    reporter.info(f"{len(result.artifacts)} artifact(s) in {result.out_dir}, checked, "
+                  f"in {result.seconds:.2f}s")
+    reporter.set_output("artifacts", json.dumps([a.to_json() for a in result.artifacts]))
+    reporter.set_output("wheels", " ".join(str(a.path) for a in result.artifacts
+                                           if a.kind == "wheel"))
+    reporter.set_output("sdist", str(result.sdist.path) if result.sdist else "")
+    reporter.add_summary("### Built distributions\n\n" + artifacts_table(result.artifacts))
