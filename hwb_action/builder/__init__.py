@@ -38,7 +38,7 @@ from hwb_action.ci import NullReporter, Reporter
 from hwb_action.errors import BuildError, HwbError
 from hwb_action.project import Project, load_project
 from hwb_action.settings import Settings, resolve
-from hwb_action.source import ResolvedSource, open_source, safe_extract, source_date_epoch
+from hwb_action.source import open_source, safe_extract, source_date_epoch
 
 __all__ = ["BuildResult", "build", "cli_build"]
 
@@ -164,18 +164,23 @@ def run_build(inv: Invocation) -> BuildResult:
         want_wheel = settings["wheel"] or not settings["sdist"]
         if given_sdist is not None:
             want_sdist, want_wheel = False, True
+        if settings["target"] not in ("", "pure") and not settings["sdist"]:
+            # A binary matrix cell is one wheel; the sdist is a job of its own.
+            want_sdist = False
 
         epoch = source_date_epoch(project_dir, environ)
         build_environ = dict(environ)
         if epoch is not None:
             build_environ["SOURCE_DATE_EPOCH"] = str(epoch)
 
-        if settings["isolation"] == "container" or _use_container(settings, project, environ,
-                                                                  reporter):
-            return _container_build(inv, settings=settings, project=project, src=src,
-                                    out_dir=out_dir, start=start, environ=build_environ)
+        in_container = want_wheel and (settings["isolation"] == "container" or _use_container(
+            settings, project, environ, reporter))
+        container_ids: list[str] = []
+        if in_container:
+            from hwb_action.builder.container import container_targets
 
-        cell_python = _host_target_python(project, settings)
+            container_ids = container_targets(project, settings)
+        cell_python = None if in_container else _host_target_python(project, settings)
         installer = _installer(settings, environ)
         cache_dir = None
         if settings["cache"]:
@@ -207,7 +212,8 @@ def run_build(inv: Invocation) -> BuildResult:
 
         stack.callback(cleanup)
         host_fe = frontend_for(host, "")
-        host_fe.prepare(project.build_system)
+        if want_sdist or not in_container:
+            host_fe.prepare(project.build_system)
 
         def wheel_frontends() -> list[tuple[_Interp, Frontend]]:
             """Find the interpreters and start their environments and backend processes."""
@@ -227,7 +233,7 @@ def run_build(inv: Invocation) -> BuildResult:
         # Interpreter discovery and environment set-up overlap with the sdist build.
         pool = ThreadPoolExecutor(max_workers=1)
         stack.callback(pool.shutdown)
-        pending = pool.submit(wheel_frontends) if want_wheel else None
+        pending = pool.submit(wheel_frontends) if want_wheel and not in_container else None
         built: list[Path] = []
         wheel_infos: list[WheelInfo] = []
         sdist_path: Path | None = None
@@ -239,7 +245,22 @@ def run_build(inv: Invocation) -> BuildResult:
             timings["sdist"] = time.monotonic() - t0
             built.append(sdist_path)
             reporter.info(f"Built {sdist_path.name}")
-        if pending is not None:
+        if in_container:
+            from hwb_action.builder.container import build_in_container
+
+            t0 = time.monotonic()
+            # Wheels from the sdist, as on the host; cibuildwheel takes an sdist as package.
+            package = sdist_path or given_sdist or project_dir
+            wheels = build_in_container(project_dir=package, targets=container_ids,
+                                        settings=settings, out_dir=staging / "container",
+                                        reporter=reporter, environ=build_environ)
+            timings["wheels"] = time.monotonic() - t0
+            for wheel in wheels:
+                final = staging / wheel.name
+                os.replace(wheel, final)
+                built.append(final)
+                wheel_infos.append(_container_wheel_info(final))
+        elif pending is not None:
             pairs = pending.result()
             wheel_bs = project.build_system
             trees = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="hwb-trees-")))
@@ -306,28 +327,19 @@ def _use_container(
     return True
 
 
-def _container_build(
-    inv: Invocation, *, settings: Settings, project: Project, src: ResolvedSource,
-    out_dir: Path, start: float, environ: Mapping[str, str],
-) -> BuildResult:
-    from hwb_action.builder.container import build_in_container, container_targets
+def _container_wheel_info(wheel: Path) -> WheelInfo:
+    """What a wheel made by cibuildwheel (repaired in its container) says about itself."""
+    from packaging.utils import parse_wheel_filename
 
-    reporter = inv.reporter
-    targets = container_targets(project, settings)
-    with staging_dir(out_dir) as staging:
-        wheels = build_in_container(project_dir=project.root, targets=targets, settings=settings,
-                                    out_dir=staging, reporter=reporter, environ=environ)
-        artifacts = check_all(wheels, reporter)
-        placed = move_into(out_dir, wheels)
-    artifacts = [relocate(a, p) for a, p in zip(artifacts, placed, strict=True)]
-    checksums = write_all_checksums(out_dir, artifacts)
-    result = BuildResult(artifacts=tuple(artifacts), out_dir=out_dir, checksums=checksums,
-                         project=project, source=src, seconds=time.monotonic() - start,
-                         wheels=tuple(WheelInfo(filename=a.filename, python="", repaired=True,
-                                                tag=a.tags[0] if a.tags else None)
-                                      for a in artifacts))
-    report_result(result, reporter)
-    return result
+    _, _, _, tags = parse_wheel_filename(wheel.name)
+    interpreters = sorted({t.interpreter for t in tags})
+    python = ""
+    if interpreters and interpreters[0][:2] in ("cp", "pp") and interpreters[0][2:].isdigit():
+        digits = interpreters[0][2:]
+        python = f"{digits[0]}.{digits[1:]}"
+    platforms = sorted({t.platform for t in tags})
+    return WheelInfo(filename=wheel.name, python=python, repaired=True,
+                     tag=".".join(platforms) or None)
 
 
 def _build_wheels(

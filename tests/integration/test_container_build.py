@@ -229,3 +229,27 @@ def test_auto_uses_docker_through_docker_host(image: str, docker_socket: str,
     tags = wheel["tags"]
     assert isinstance(tags, list)
     assert all("manylinux" in t for t in tags)
+
+
+def test_without_a_target_sdist_on_the_host_and_wheel_from_it_in_the_container(
+        image: str, tmp_path: Path) -> None:
+    project = _project(tmp_path, "cext_simple")
+    out = tmp_path / "dist"
+    # Remove a file that the sdist leaves out: a wheel built from the tree would still hold it.
+    (project / "MANIFEST.in").write_text("exclude src/cext_simple/not_in_sdist.py\n")
+    (project / "src" / "cext_simple" / "not_in_sdist.py").write_text("LEAK = 1\n")
+    # The test image holds CPython 3.11 only: select its targets as a user would.
+    done = hwb("build", str(project), "--isolation", "container", "--container-engine",
+               "podman", "--manylinux", image, "--build", "cp311-*", "-o", str(out), "--json",
+               env=_env(HWB_CACHE_DIR=str(tmp_path / "cache")))
+    assert done.returncode == 0, done.stderr[-3000:]
+    data = json.loads(done.stdout)
+    kinds = sorted(a["kind"] for a in data["artifacts"])
+    assert kinds == ["sdist", "wheel"]
+    (wheel,) = [a for a in data["artifacts"] if a["kind"] == "wheel"]
+    assert "manylinux" in wheel["filename"]
+    assert data["wheels"][0]["python"] == "3.11"
+    with zipfile.ZipFile(wheel["path"]) as zf:
+        names = zf.namelist()
+    assert "cext_simple/__init__.py" in names
+    assert "cext_simple/not_in_sdist.py" not in names
