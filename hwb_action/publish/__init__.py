@@ -115,6 +115,12 @@ def publish(
     if isinstance(target, S3Target):
         from hwb_action.publish.s3index import S3Publisher
 
+        if not given.password and environ.get("HWB_PASSWORD"):
+            # The action passes its username/password inputs only as HWB_* variables: for
+            # S3 they are the access key id and secret access key, as the options are.
+            reporter.mask(environ["HWB_PASSWORD"])
+            given = GivenCredentials(token=given.token, password=environ["HWB_PASSWORD"],
+                                     username=given.username or environ.get("HWB_USERNAME", ""))
         s3 = S3Publisher(target, reporter=reporter, options=options, given=given,
                          environ=environ, acl=s3_acl)
         with reporter.group(f"publish to {target.display_url}"):

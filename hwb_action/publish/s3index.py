@@ -180,7 +180,8 @@ class S3Publisher:
             if type(err).__name__ == "NoCredentialsError":
                 msg = f"S3: no credentials for {self.target.display_url}"
                 raise ConfigError(msg, hint="set AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY (or "
-                                            "a profile / role), or --username/--password") from err
+                                            "a profile / role), or --username/--password "
+                                            "(HWB_USERNAME/HWB_PASSWORD)") from err
             raise self._error("listing packages/", err) from err
         return found
 
@@ -257,8 +258,10 @@ class S3Publisher:
         self.reporter.info(f"uploaded {art.filename}")
         return FileResult(filename=art.filename, status="uploaded", url=url, sha256=art.sha256)
 
-    def regenerate(self, projects: Sequence[str]) -> None:
-        """Rewrite the pages of ``projects`` and the root page from the bucket's listing."""
+    def regenerate(self, projects: Sequence[str]) -> int:
+        """Rewrite the pages of ``projects`` and the root page from the bucket's listing;
+        returns how many page objects changed."""
+        written = 0
         listing = self.listing()
         by_project: dict[str, list[str]] = {}
         for filename in listing:
@@ -271,10 +274,24 @@ class S3Publisher:
             page = project_page(project, files)
             for key in (self.key("simple", project, ""), self.key("simple", project,
                                                                   "index.html")):
-                self._put(key, page, "text/html; charset=utf-8")
+                written += self._put_page(key, page)
         root = root_page(sorted(by_project))
         for key in (self.key("simple", ""), self.key("simple", "index.html")):
-            self._put(key, root, "text/html; charset=utf-8")
+            written += self._put_page(key, root)
+        return written
+
+    def _put_page(self, key: str, page: bytes) -> bool:
+        """Write a page unless the bucket already holds exactly these bytes."""
+        from botocore.exceptions import ClientError
+
+        try:
+            current = self.client.get_object(Bucket=self.target.bucket, Key=key)["Body"].read()
+        except ClientError:  # NoSuchKey, or not allowed to read: write it
+            current = None
+        if current == page:
+            return False
+        self._put(key, page, "text/html; charset=utf-8")
+        return True
 
     def publish(self, artifacts: Sequence[Artifact]) -> list[FileResult]:
         from botocore.exceptions import BotoCoreError, ClientError
@@ -283,16 +300,19 @@ class S3Publisher:
         jobs = max(1, self.options.jobs or 4)
         with ThreadPoolExecutor(max_workers=jobs) as pool:
             results = list(pool.map(lambda a: self.publish_one(a, listing), artifacts))
-        if not self.options.check_only and any(r.status == "uploaded" for r in results):
-            projects = [str(canonicalize_name(a.name)) for a, r in zip(artifacts, results,
-                                                                        strict=True)
-                        if r.status == "uploaded"]
+        # Pages are regenerated for skipped files too: a re-run after a failure that came
+        # between the uploads and the pages must still leave the index complete.
+        projects = [str(canonicalize_name(a.name)) for a, r in zip(artifacts, results,
+                                                                    strict=True)
+                    if r.status in ("uploaded", "skipped")]
+        if not self.options.check_only and projects:
             try:
-                self.regenerate(projects)
+                written = self.regenerate(projects)
             except (BotoCoreError, ClientError) as err:
                 raise self._error("regenerating the index pages", err) from err
-            self.reporter.info(f"index pages regenerated under "
-                               f"{self.target.display_url}/simple/")
+            if written:
+                self.reporter.info(f"index pages regenerated under "
+                                   f"{self.target.display_url}/simple/")
         return results
 
 

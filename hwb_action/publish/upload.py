@@ -239,8 +239,10 @@ class LegacyUploader:
                 return self._failed(art, f"the index answered with a redirect (HTTP {status}) "
                                          f"to {_strip(location)}; use that URL as --repository")
             if status in (401, 403):
-                self._refused = (f"the index refused the credential from "
-                                 f"{self.credentials.source} (HTTP {status} {reason})")
+                self._refused = (f"{self.target.display_url} refused the credential from "
+                                 f"{self.credentials.source} (HTTP {status} {reason}); check "
+                                 "the user name and password (or token) and that it may "
+                                 "upload this project")
                 raise _Refused(self._refused)
             if status == 409 or (status == 400 and "exist" in (reason + text).lower()):
                 files = self.existing(art.name, refresh=True)
@@ -253,7 +255,10 @@ class LegacyUploader:
                 problem = f"HTTP {status} {reason}".strip()
                 continue
             return self._failed(art, f"HTTP {status} {reason}: {_snippet(text)}")
-        return self._failed(art, f"gave up after {attempts} attempts: {problem}")
+        return self._failed(art, f"gave up after {attempts} attempt(s) to upload to "
+                                 f"{self.target.display_url}: {problem}; check the URL and "
+                                 "that the index is up, then run again (files already "
+                                 "there are skipped)")
 
     # -- all files -------------------------------------------------------------------------
     def publish(

@@ -369,7 +369,12 @@ def apply_release(
                                 notes=plan.release_notes, previous_tag=plan.compare_from,
                                 forge=forge_from_remote(git.remote_url(plan.remote)),
                                 scheme=plan.scheme)
-        writes.append((plan.changelog, text.encode("utf-8")))
+        if text == existing:
+            if reporter is not None:
+                reporter.info(f"{plan.changelog} already has a section for {plan.version}; "
+                              "left as it is")
+        else:
+            writes.append((plan.changelog, text.encode("utf-8")))
     for path, data in writes:
         path.write_bytes(data)
         if reporter is not None:

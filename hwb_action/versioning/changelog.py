@@ -170,6 +170,12 @@ def _merge_unreleased(notes: str, hand: list[str]) -> str:
     return f"{lead}\n\n{text}".strip("\n") if lead else text
 
 
+def has_section(text: str, version: str) -> bool:
+    """Whether the changelog has a ``## [version]`` (or ``## version``) section."""
+    heading = re.compile(rf"^##[ \t]+\[?{re.escape(version)}\]?(?:[ \t].*)?$", re.MULTILINE)
+    return heading.search(text.replace("\r\n", "\n")) is not None
+
+
 def update_changelog(
     existing: str | None,
     *,
@@ -181,7 +187,12 @@ def update_changelog(
     forge: Forge | None,
     scheme: str = "semver",
 ) -> str:
-    """The changelog with a section for ``version`` added under ``## [Unreleased]``."""
+    """The changelog with a section for ``version`` added under ``## [Unreleased]``.
+
+    A changelog that already has a section for ``version`` (a release re-run after the
+    commit or tag step failed, or after ``--no-commit --no-tag``) comes back unchanged."""
+    if existing is not None and has_section(existing, version):
+        return existing
     newline = "\r\n" if existing and "\r\n" in existing else "\n"
     text = (existing or HEADER.format(scheme=_SCHEMES.get(scheme, _SCHEMES["semver"])))
     lines = text.replace("\r\n", "\n").split("\n")

@@ -90,7 +90,7 @@ def _pyproject_version_span(text: str, path: Path) -> tuple[int, int, int]:
 def _dunder_span(text: str, path: Path) -> tuple[int, int, int]:
     matches = list(_DUNDER.finditer(text))
     if len(matches) != 1:
-        found = "no" if not matches else f"{len(matches)}"
+        found = "none" if not matches else f"{len(matches)}"
         msg = f"expected one `__version__ = \"...\"` line, found {found}"
         raise ConfigError(msg, file=str(path),
                           hint="keep exactly one literal __version__ assignment, or set "

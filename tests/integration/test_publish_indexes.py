@@ -65,7 +65,9 @@ def test_pypiserver_wrong_password(pypiserver: PypiServer, dists: list[Path],
     result = run_hwb(["-r", pypiserver.url, "--username", "uploader"], tmp_path,
                      {"HWB_PASSWORD": "not-the-password"})
     assert result.returncode == 1
-    assert "refused the credential from HWB_PASSWORD (HTTP 403" in result.stderr
+    assert f"{pypiserver.url} refused the credential from HWB_PASSWORD (HTTP 403" \
+        in result.stderr
+    assert "check the user name and password" in result.stderr
     assert "not-the-password" not in result.stdout + result.stderr
     assert list(pypiserver.packages.iterdir()) == []
 
@@ -171,6 +173,20 @@ def test_cut_after_the_index_stored_the_file_is_not_uploaded_twice(
     # the sdist reached the index once; the retry saw it there and did not send it again
     assert len(proxy.state.uploads_forwarded) == 2
     assert proxy.state.uploads_seen == 2
+
+
+def test_unreachable_index_is_named_with_a_remedy(dists: list[Path]) -> None:
+    import socket
+
+    # A bound port that does not listen: every connection is refused at once.
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        url = f"http://127.0.0.1:{sock.getsockname()[1]}/"
+        results = _api_publish(url, dists, retries=0)
+    assert [r["status"] for r in results] == ["failed", "failed"]
+    for r in results:
+        assert url in r["error"]
+        assert "run again" in r["error"]
 
 
 def test_failure_reported_then_rerun_finishes(pypiserver: PypiServer,

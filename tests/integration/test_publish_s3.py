@@ -90,6 +90,44 @@ def test_two_versions_then_pip_install(moto: MotoServer, tmp_path: Path) -> None
     assert fetch(simple + "hwb-publish-demo/") == page
 
 
+def test_rerun_repairs_pages_a_failed_run_left_behind(moto: MotoServer, tmp_path: Path) -> None:
+    v1 = build_dists(tmp_path / "v1", "0.1.0")
+    code, _, err = publish_s3(moto, v1, tmp_path)
+    assert code == 0, err
+    client = moto.client()
+    page_keys = [f"{PREFIX}/simple/hwb-publish-demo/", f"{PREFIX}/simple/hwb-publish-demo/"
+                 "index.html", f"{PREFIX}/simple/", f"{PREFIX}/simple/index.html"]
+    pages = {k: client.get_object(Bucket=BUCKET, Key=k)["Body"].read() for k in page_keys}
+    # A run that stored the files but died before writing the pages leaves this behind.
+    for key in page_keys:
+        client.delete_object(Bucket=BUCKET, Key=key)
+    code, doc, err = publish_s3(moto, v1, tmp_path)
+    assert code == 0, err
+    assert {r["status"] for r in doc["results"]} == {"skipped"}  # type: ignore[union-attr]
+    assert {k: client.get_object(Bucket=BUCKET, Key=k)["Body"].read() for k in page_keys} \
+        == pages
+    assert "index pages regenerated" in err
+    # Nothing missing: a further re-run writes no page.
+    code, _, err = publish_s3(moto, v1, tmp_path)
+    assert code == 0, err
+    assert "index pages regenerated" not in err
+
+
+def test_action_style_username_and_password_variables(moto: MotoServer, tmp_path: Path) -> None:
+    """The action hands its username/password inputs over as HWB_USERNAME/HWB_PASSWORD."""
+    files = build_dists(tmp_path / "d")
+    secret = "s3-secret-key-value-0451"
+    result = run_hwb(["--json", "-r", f"s3://{BUCKET}/env", "--endpoint-url", moto.url,
+                      *map(str, files)], tmp_path,
+                     {"HWB_USERNAME": "AKIDEXAMPLE", "HWB_PASSWORD": secret,
+                      "AWS_DEFAULT_REGION": "us-east-1", "AWS_EC2_METADATA_DISABLED": "true",
+                      "AWS_SHARED_CREDENTIALS_FILE": str(tmp_path / "none"),
+                      "AWS_CONFIG_FILE": str(tmp_path / "none")})
+    assert result.returncode == 0, result.stderr
+    assert {r["status"] for r in json.loads(result.stdout)["results"]} == {"uploaded"}
+    assert secret not in result.stdout + result.stderr
+
+
 def test_missing_bucket_is_explained(moto: MotoServer, tmp_path: Path) -> None:
     files = build_dists(tmp_path / "d")
     result = run_hwb(["-r", "s3://no-such-bucket/x", "--endpoint-url", moto.url,

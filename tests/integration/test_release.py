@@ -352,6 +352,20 @@ def test_allow_dirty_and_no_commit_no_tag(repo: Repo) -> None:
     assert repo.git("show", "--name-only", "--format=", "HEAD").split() == ["pyproject.toml"]
 
 
+def test_rerun_after_files_only_release_keeps_one_changelog_section(repo: Repo) -> None:
+    repo.commit("feat: once")
+    release(repo, changelog="CHANGELOG.md", options=ReleaseOptions(commit=False, tag=False))
+    first = (repo.path / "CHANGELOG.md").read_bytes()
+    assert first.count(b"## [1.4.0]") == 1
+    # The same release again (the files were written, nothing committed or tagged yet).
+    result = release(repo, changelog="CHANGELOG.md",
+                     options=ReleaseOptions(allow_dirty=True))
+    assert result.plan.version == "1.4.0"
+    assert (repo.path / "CHANGELOG.md").read_bytes() == first
+    assert result.tagged
+    assert "v1.4.0" in repo.git("tag")
+
+
 def test_push_to_a_real_remote(repo: Repo, tmp_path: Path) -> None:
     remote = tmp_path / "remote.git"
     repo.git("init", "-q", "--bare", str(remote), cwd=tmp_path)

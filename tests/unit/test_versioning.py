@@ -24,6 +24,7 @@ from hwb_action.versioning.bump import (
 )
 from hwb_action.versioning.changelog import (
     forge_from_remote,
+    has_section,
     release_notes,
     update_changelog,
 )
@@ -322,6 +323,16 @@ def test_changelog_without_unreleased_or_forge() -> None:
                     "\r\n\r\n- x (1)\r\n\r\n## 1.0.0\r\n\r\n- old\r\n")
 
 
+def test_existing_section_is_not_added_twice() -> None:
+    original = "# Changelog\r\n\r\n## [Unreleased]\r\n\r\n## 1.1.0 - 2026-01-01\r\n\r\n- a\r\n"
+    assert has_section(original, "1.1.0")
+    assert not has_section(original, "1.1")
+    assert not has_section("## [1.1.0rc1] - 2026-01-01\n", "1.1.0")
+    text = update_changelog(original, version="1.1.0", tag="v1.1.0", date="2026-11-24",
+                            notes="### Fixed\n\n- x (1)", previous_tag="v1.0.0", forge=None)
+    assert text == original
+
+
 @pytest.mark.parametrize(
     ("url", "base"),
     [
@@ -397,6 +408,9 @@ def test_dunder_file_needs_one_assignment(tmp_path: Path) -> None:
         locate(tmp_path, "v.py", {})
     with pytest.raises(ConfigError, match="does not exist"):
         locate(tmp_path, "missing.py", {})
+    (tmp_path / "w.py").write_text("x = 1\n", encoding="utf-8")
+    with pytest.raises(ConfigError, match=r"line, found none$"):
+        locate(tmp_path, "w.py", {})
 
 
 def test_dynamic_vcs_version_is_tag_only(packages: Path) -> None:
