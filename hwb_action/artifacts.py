@@ -119,7 +119,7 @@ def inspect_artifact(path: Path) -> Inspection:
     kind = dist_kind(path)
     if kind is None:
         msg = f"{path}: not a distribution (expected .whl, .tar.gz or .zip)"
-        raise UsageError(msg, hint="pass wheel and sdist files, e.g. dist/*")
+        raise UsageError(msg, hint="pass wheel and sdist files, or a directory such as dist/")
     try:
         with path.open("rb") as fh:
             sha256 = hashlib.file_digest(fh, "sha256").hexdigest()
@@ -167,7 +167,7 @@ def check_files(paths: Sequence[str | Path]) -> CheckReport:
     for p in resolved:  # usage errors first, before any work
         if dist_kind(p) is None:
             msg = f"{p}: not a distribution (expected .whl, .tar.gz or .zip)"
-            raise UsageError(msg, hint="pass wheel and sdist files, e.g. dist/*")
+            raise UsageError(msg, hint="pass wheel and sdist files, or a directory such as dist/")
         if not p.is_file():
             msg = f"{p}: {'not a file' if p.exists() else 'no such file'}"
             raise UsageError(msg, hint="build first (hwb build) or check the path")
@@ -269,6 +269,8 @@ def expand_dist_args(raw: Sequence[str], cwd: Path) -> list[Path]:
         p = Path(item) if os.path.isabs(item) else cwd / item
         if p.is_dir():
             out.extend(find_dists(p))
+        elif p.name == CHECKSUMS_NAME and p.is_file():
+            continue  # `hwb check dist/*`: the checksums hwb wrote next to the dists
         elif not p.exists() and glob.has_magic(item):
             matches = sorted(Path(m) for m in glob.glob(str(p)))
             if not matches:

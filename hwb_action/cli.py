@@ -105,7 +105,7 @@ def _cli_values(command: str, ns: argparse.Namespace) -> dict[str, Any]:
                 key, sep, value = item.partition("=")
                 if not sep or not key:
                     msg = f"{where}: expected KEY=VALUE, got {item!r}"
-                    raise UsageError(msg)
+                    raise UsageError(msg, hint=f"write it as {where} {key or 'KEY'}=VALUE")
                 merged[key] = value
             values[opt.name] = merged
         elif opt.kind in ("int",):

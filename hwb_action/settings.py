@@ -271,11 +271,16 @@ def convert_text(option: Option, text: str, where: str) -> Any:
     return text
 
 
+_TOML_EXAMPLES = {"bool": "true", "int": "4", "list": '["a", "b"]',
+                  "dict": '{ KEY = "value" }'}
+
+
 def _convert_toml(option: Option, value: Any, where: str, line: int | None, file: str) -> Any:
     def bad(expected: str) -> ConfigError:
+        example = _TOML_EXAMPLES.get(option.kind, '"value"')
         return ConfigError(
             f"{where} must be {expected}, not {type(value).__name__} {value!r}",
-            file=file, line=line,
+            file=file, line=line, hint=f"write it as {option.name} = {example}",
         )
 
     if option.kind == "bool":

@@ -35,7 +35,7 @@ from hwb_action.builder.output import (
 )
 from hwb_action.builder.result import BuildResult, WheelInfo, report_result
 from hwb_action.ci import NullReporter, Reporter
-from hwb_action.errors import BuildError, HwbError
+from hwb_action.errors import BuildError, ConfigError, HwbError, UsageError
 from hwb_action.project import Project, load_project
 from hwb_action.settings import Settings, resolve
 from hwb_action.source import open_source, safe_extract, source_date_epoch
@@ -155,6 +155,7 @@ def run_build(inv: Invocation) -> BuildResult:
             project_dir = safe_extract(src.path, unpack)
         else:
             project_dir = src.path
+        _check_buildable(project_dir, given_sdist)
         project = load_project(project_dir)
         settings = resolve("build", cli=inv.cli, environ=environ, project_dir=project_dir)
         out_dir = Path(settings["out-dir"])
@@ -301,6 +302,26 @@ def run_build(inv: Invocation) -> BuildResult:
         )
     report_result(result, reporter)
     return result
+
+
+def _check_buildable(project_dir: Path, sdist: Path | None) -> None:
+    """Refuse, before any environment is made, a tree that no PEP 517 frontend builds."""
+    if (project_dir / "pyproject.toml").is_file() or (project_dir / "setup.py").is_file():
+        return
+    if (project_dir / "setup.cfg").is_file():
+        # setuptools reads setup.cfg alone, but PEP 517 frontends (build, pip, uv) need
+        # pyproject.toml or setup.py to know the tree is a project.
+        msg = ("setup.cfg alone is not buildable: PEP 517 frontends need pyproject.toml "
+               "or setup.py next to it")
+        raise ConfigError(msg, file=str(project_dir / "setup.cfg"),
+                          hint='add a pyproject.toml with [build-system] requires = '
+                               '["setuptools>=61"] and build-backend = '
+                               '"setuptools.build_meta"')
+    if sdist is not None:
+        msg = (f"{sdist.name} holds no Python project: no pyproject.toml, setup.py or "
+               "setup.cfg at its top level")
+        raise UsageError(msg, hint="pass an sdist made by a build backend "
+                                   "(NAME-VERSION.tar.gz), or a project directory")
 
 
 def _use_container(

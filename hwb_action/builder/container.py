@@ -209,6 +209,11 @@ def container_targets(project: Project, settings: Settings) -> list[str]:
     linux = [t for t in plan.targets if t.platform == "linux" and not t.is_pure]
     target = str(settings.get("target") or "")
     if target:
+        every = [t.identifier for t in plan.targets]
+        if target not in every and _LINUX_IDENTIFIER.match(target) is None:
+            msg = f"target {target!r} is not in the build plan" + did_you_mean(target, every)
+            raise settings.error("target", msg, hint="pass a target that `hwb plan` prints "
+                                 "for this project (" + ", ".join(every[:4]) + ", ...)")
         if target == "pure" or _LINUX_IDENTIFIER.match(target) is None:
             msg = (f"target {target!r} cannot be built in a container: containers build "
                    "Linux targets (cpXY-manylinux_ARCH, cpXY-musllinux_ARCH)")

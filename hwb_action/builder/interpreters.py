@@ -207,7 +207,7 @@ def _find_one(word: str, *, environ: Mapping[str, str], reporter: Reporter) -> I
     if found:
         return _best(found)
     everything = _discover(environ=environ, reporter=reporter)
-    listed = ", ".join(i.describe() for i in everything) or "none"
+    listed = ", ".join(dict.fromkeys(i.label for i in everything)) or "none"
     msg = f"no interpreter found for Python {request.text}; found: {listed}"
     raise UsageError(
         msg,

@@ -20,12 +20,17 @@ if TYPE_CHECKING:
 
 @contextlib.contextmanager
 def staging_dir(out_dir: Path) -> Iterator[Path]:
+    created = not out_dir.exists()
     out_dir.mkdir(parents=True, exist_ok=True)
     staging = Path(tempfile.mkdtemp(prefix=".hwb-staging-", dir=out_dir))
     try:
         yield staging
     finally:
         shutil.rmtree(staging, ignore_errors=True)
+        if created:
+            # A failed first build leaves no empty dist/ behind (rmdir fails if not empty).
+            with contextlib.suppress(OSError):
+                out_dir.rmdir()
 
 
 def move_into(out_dir: Path, files: Sequence[Path]) -> list[Path]:

@@ -215,18 +215,22 @@ def test_other_isolation_modes(isolation: str, tmp_path: Path, cache_dir: Path) 
     assert len(json.loads(proc.stdout)["artifacts"]) == 2
 
 
-@pytest.mark.slow
 def test_config_settings_reach_the_backend(tmp_path: Path, cache_dir: Path) -> None:
-    project = tmp_path / "cfg"
-    (project / "backend").mkdir(parents=True)
-    shutil.copy(PACKAGES / "failing_backend" / "backend" / "failing.py",
-                project / "backend" / "failing.py")
-    (project / "pyproject.toml").write_text(
-        (PACKAGES / "failing_backend" / "pyproject.toml").read_text())
-    proc = hwb("build", "--wheel", "-C", "mode=fast", "-C", "x=1", "-v", cwd=project,
-               cache=cache_dir, env={"HWB_HOOK_SERVER": "0"})
-    # The toy backend fails, but only after printing: the settings went in as JSON.
-    assert proc.returncode == 1
+    project = copy_package("config_echo", tmp_path)
+    proc = hwb("build", "--wheel", "-C", "mode=fast", "-C", "x=1", cwd=project,
+               cache=cache_dir)
+    # The toy backend prints what it got, then fails: its last lines are in the error.
+    assert proc.returncode == 1, proc.stderr
+    assert 'CONFIG={"mode": "fast", "x": "1"}' in proc.stderr
+
+
+def test_config_setting_without_a_value_is_a_usage_error(tmp_path: Path,
+                                                         cache_dir: Path) -> None:
+    project = copy_package("config_echo", tmp_path)
+    proc = hwb("build", "-C", "mode", cwd=project, cache=cache_dir)
+    _assert_clean_failure(proc, 2, project / "dist")
+    assert "expected KEY=VALUE, got 'mode'" in proc.stderr
+    assert "TIP: " in proc.stderr
 
 
 # -- bad input -----------------------------------------------------------------------------
@@ -235,7 +239,7 @@ def _assert_clean_failure(proc: subprocess.CompletedProcess[str], code: int, out
     assert proc.returncode == code, (proc.stdout, proc.stderr)
     assert "Traceback" not in proc.stderr
     assert proc.stdout == ""
-    assert not out.exists() or list(out.iterdir()) == []
+    assert not out.exists(), list(out.iterdir())  # not even an empty dist/
 
 
 def test_malformed_pyproject_names_line_and_column(tmp_path: Path, cache_dir: Path) -> None:
@@ -286,6 +290,28 @@ def test_not_a_project(tmp_path: Path, cache_dir: Path) -> None:
     assert proc.returncode == 2
     assert "not a Python project" in proc.stderr
     assert "Traceback" not in proc.stderr
+
+
+def test_setup_cfg_only_project_is_refused_with_a_remedy(tmp_path: Path,
+                                                         cache_dir: Path) -> None:
+    project = copy_package("setup_cfg_only", tmp_path)
+    proc = hwb("build", cwd=project, cache=cache_dir)
+    _assert_clean_failure(proc, 2, project / "dist")
+    assert f"{project / 'setup.cfg'}: setup.cfg alone is not buildable" in proc.stderr
+    assert "setuptools.build_meta" in proc.stderr
+    assert "Creating build environment" not in proc.stderr
+
+
+def test_sdist_without_a_project_names_the_archive(tmp_path: Path, cache_dir: Path) -> None:
+    (tmp_path / "notes-1.0").mkdir()
+    (tmp_path / "notes-1.0" / "README").write_text("not a project")
+    archive = tmp_path / "notes-1.0.tar.gz"
+    with tarfile.open(archive, "w:gz") as tar:
+        tar.add(tmp_path / "notes-1.0", arcname="notes-1.0")
+    proc = hwb("build", str(archive), cwd=tmp_path, cache=cache_dir)
+    _assert_clean_failure(proc, 2, tmp_path / "dist")
+    assert "notes-1.0.tar.gz holds no Python project" in proc.stderr
+    assert "hwb-sdist-" not in proc.stderr
 
 
 def test_bad_isolation_value_suggests(tmp_path: Path, cache_dir: Path) -> None:
@@ -379,4 +405,4 @@ def test_interrupted_build_leaves_nothing(tmp_path: Path, cache_dir: Path) -> No
     proc.send_signal(signal.SIGINT)
     _, err = proc.communicate(timeout=60)
     assert proc.returncode == 130, err
-    assert list((project / "dist").iterdir()) == []
+    assert not (project / "dist").exists()

@@ -85,6 +85,17 @@ def test_missing_path_is_a_usage_error(project: Path) -> None:
     assert "nothere-1.0-py3-none-any.whl: no such file" in result.stderr
 
 
+def test_shell_glob_of_a_built_dist_dir_skips_sha256sums(project: Path) -> None:
+    from hwb_action.artifacts import check_artifact, find_dists, write_checksums
+
+    dist = project / "dist"
+    write_checksums(dist, [check_artifact(p) for p in find_dists(dist)])
+    # What `hwb check dist/*` passes after `hwb build`: the dists and SHA256SUMS.
+    result = hwb(project, *sorted(str(p) for p in dist.iterdir()))
+    assert result.returncode == 0, result.stderr
+    assert sorted(result.stdout.splitlines()) == [f"{WHEEL}: PASSED", f"{SDIST}: PASSED"]
+
+
 def test_unknown_file_type_is_a_usage_error(project: Path) -> None:
     (project / "notes.txt").write_text("x")
     result = hwb(project, "notes.txt")

@@ -84,6 +84,9 @@ def test_missing_interpreter_lists_what_was_found() -> None:
     assert err.hint is not None
     assert "uv python install 3.99" in err.hint
     assert err.details
+    # The message is one short line of versions; the paths are in the details, once.
+    assert "/" not in err.message
+    assert all(d.count("/") >= 1 for d in err.details)
 
 
 def test_requires_python_excludes_a_named_interpreter() -> None:

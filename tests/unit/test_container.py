@@ -145,6 +145,10 @@ def test_targets_come_from_the_plan(packages: Path) -> None:
     with pytest.raises(UsageError) as info:
         container_targets(project, settings(target="cp312-macosx_arm64"))
     assert "Linux targets" in info.value.message
+    with pytest.raises(UsageError) as info:  # a typo is a typo, not a non-Linux cell
+        container_targets(project, settings(target="cp312-manylinx_x86_64"))
+    assert "not in the build plan (did you mean 'cp312-manylinux_x86_64'?)" in (
+        info.value.message)
     few = container_targets(project, settings(python_versions=["3.11", "3.12"],
                                                platforms=["linux"], archs=["x86_64"]))
     assert few == ["cp311-manylinux_x86_64", "cp312-manylinux_x86_64"]

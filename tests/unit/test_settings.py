@@ -55,6 +55,7 @@ def test_wrong_type_in_toml(tmp_path: Path) -> None:
     with pytest.raises(ConfigError, match="must be an integer") as info:
         resolve("build", project_dir=root)
     assert info.value.line == 2
+    assert info.value.hint == "write it as jobs = 4"
 
 
 def test_bad_choice_from_env_names_the_variable(tmp_path: Path) -> None:
