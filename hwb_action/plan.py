@@ -402,10 +402,11 @@ def format_plan(plan: Plan, fmt: str) -> str:
     if fmt == "json":
         return json.dumps(plan.matrix(), indent=2)
     if fmt == "gitlab":
-        # GitLab's parallel:matrix holds CI variables; HWB_TARGET and HWB_PYTHON are also
-        # what `hwb build` reads, so a job passes its cell on without mapping.
-        rows = [{"HWB_" + k.upper().replace("-", "_"): v for k, v in t.to_cell().items()}
-                for t in plan.targets]
+        # GitLab's parallel:matrix holds CI variables, and `hwb build` reads HWB_* variables
+        # as its settings: HWB_TARGET is meant to be read (the cell to build); the rest are
+        # HWB_CELL_* so that, say, the cell's Python does not become --python.
+        rows = [{("HWB_TARGET" if k == "target" else "HWB_CELL_" + k.upper().replace("-", "_")):
+                 v for k, v in t.to_cell().items()} for t in plan.targets]
         return yaml.safe_dump({"parallel": {"matrix": rows}}, sort_keys=False,
                               default_flow_style=False).rstrip("\n")
     if fmt == "table":

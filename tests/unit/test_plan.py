@@ -245,10 +245,15 @@ def test_formats(tmp_path: Path) -> None:
     assert json.loads(github) == plan.matrix() == json.loads(format_plan(plan, "json"))
     gitlab = yaml.safe_load(format_plan(plan, "gitlab"))
     rows = gitlab["parallel"]["matrix"]
-    assert rows[0] == {"HWB_RUNNER": "ubuntu-latest", "HWB_PYTHON": "3.13",
-                       "HWB_PLATFORM": "linux", "HWB_ARCH": "x86_64",
+    assert rows[0] == {"HWB_CELL_RUNNER": "ubuntu-latest", "HWB_CELL_PYTHON": "3.13",
+                       "HWB_CELL_PLATFORM": "linux", "HWB_CELL_ARCH": "x86_64",
                        "HWB_TARGET": "cp313-manylinux_x86_64",
-                       "HWB_ARTIFACT_NAME": "dist-cp313-manylinux_x86_64"}
+                       "HWB_CELL_ARTIFACT_NAME": "dist-cp313-manylinux_x86_64"}
+    # Only HWB_TARGET is an hwb setting: nothing else in a cell changes what hwb build does.
+    from hwb_action.settings import OPTIONS
+
+    envs = {o.env for o in OPTIONS}
+    assert [k for k in rows[0] if k in envs] == ["HWB_TARGET"]
     assert len(rows) == 4
     table = format_plan(plan, "table").splitlines()
     assert table[0].split() == ["target", "python", "platform", "arch", "runner",
