@@ -11,14 +11,14 @@ from __future__ import annotations
 import base64
 import hashlib
 import ipaddress
-import ssl
-import urllib.error
 import urllib.parse
-import urllib.request
 from collections.abc import Mapping
-from http.client import HTTPMessage
 from pathlib import Path
-from typing import IO
+from typing import IO, TYPE_CHECKING
+
+if TYPE_CHECKING:
+    import urllib.request
+    from http.client import HTTPMessage
 
 from hwb_action import __version__
 from hwb_action.errors import SourceError, UsageError
@@ -79,19 +79,21 @@ def http_allowed(url: str, allow_http: bool) -> bool:
     )
 
 
-class _Redirects(urllib.request.HTTPRedirectHandler):
-    def __init__(self, shown: str, allow_http: bool) -> None:
-        self.shown = shown
-        self.allow_http = allow_http
+def _redirects(shown: str, allow_http: bool) -> urllib.request.HTTPRedirectHandler:
+    """A redirect handler that refuses a redirect to plain http."""
+    import urllib.request
 
-    def redirect_request(  # noqa: PLR0917 (urllib's signature)
-        self, req: urllib.request.Request, fp: IO[bytes], code: int, msg: str,
-        headers: HTTPMessage, newurl: str,
-    ) -> urllib.request.Request | None:
-        if not http_allowed(newurl, self.allow_http):
-            msg = f"{self.shown} redirects to {redact_url(newurl)}, which is not https"
-            raise SourceError(msg, hint="use the final https URL")
-        return super().redirect_request(req, fp, code, msg, headers, newurl)
+    class Redirects(urllib.request.HTTPRedirectHandler):
+        def redirect_request(  # noqa: PLR0917 (urllib's signature)
+            self, req: urllib.request.Request, fp: IO[bytes], code: int, msg: str,
+            headers: HTTPMessage, newurl: str,
+        ) -> urllib.request.Request | None:
+            if not http_allowed(newurl, allow_http):
+                msg = f"{shown} redirects to {redact_url(newurl)}, which is not https"
+                raise SourceError(msg, hint="use the final https URL")
+            return super().redirect_request(req, fp, code, msg, headers, newurl)
+
+    return Redirects()
 
 
 def _proxies(environ: Mapping[str, str]) -> dict[str, str]:
@@ -119,6 +121,11 @@ def download(
     timeout: float = DEFAULT_TIMEOUT,
 ) -> Path:
     """Download ``url`` into ``dest_dir`` under its own file name; returns the file."""
+    # Imported here: only downloads need them, and every hwb command imports this module.
+    import ssl
+    import urllib.error
+    import urllib.request
+
     shown = redact_url(url)
     parts = urllib.parse.urlsplit(url)
     if not http_allowed(url, allow_http):
@@ -151,7 +158,7 @@ def download(
     opener = urllib.request.build_opener(
         urllib.request.ProxyHandler(proxies),
         urllib.request.HTTPSHandler(context=context),
-        _Redirects(shown, allow_http),
+        _redirects(shown, allow_http),
     )
     dest_dir.mkdir(parents=True, exist_ok=True)
     target = dest_dir / name

@@ -28,7 +28,6 @@ import stat
 import sys
 import tempfile
 import urllib.parse
-import urllib.request
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -266,7 +265,9 @@ def parse_source(spec: str, *, cwd: Path) -> SourceSpec:
         if scheme in ("ssh", "git"):
             return _git_url_spec(base, frag, shown=shown)
         if scheme == "file":
-            local = urllib.request.url2pathname(parts.path)
+            from urllib.request import url2pathname
+
+            local = url2pathname(parts.path)
             if _split_ref(parts.path, shown)[0].endswith(".git"):
                 return _git_url_spec(base, frag, shown=shown)
             return _local_spec(local, frag, cwd=cwd, spec=shown)
