@@ -135,7 +135,7 @@ def load_project(root: Path) -> Project:
 
     tool = data.get("tool", {}) if isinstance(data.get("tool"), dict) else {}
     reasons, abi3 = _binary_reasons(root, build_system, tool=tool, setup=setup_info,
-                                   cfg=cfg, data=data)
+                                   cfg=cfg)
     top = build_system.backend.split(":")[0].split(".")[0]
     return Project(
         root=root, name=name, version=None if "version" in dynamic else version,
@@ -292,7 +292,7 @@ def _requirement_names(requires: Iterable[str]) -> set[str]:
 
 def _binary_reasons(
     root: Path, bs: BuildSystem, *, tool: dict[str, Any], setup: _SetupInfo,
-    cfg: dict[str, str], data: dict[str, Any],
+    cfg: dict[str, str],
 ) -> tuple[list[str], bool]:
     reasons: list[str] = []
     abi3 = setup.limited_api or cfg.get("py_limited_api", "").startswith("cp3")
@@ -344,7 +344,6 @@ def _binary_reasons(
         found = _find_sources(root)
         if found:
             reasons.append(f"compiled sources in the tree ({found})")
-    del data
     return reasons, abi3 and bool(reasons)
 
 
