@@ -96,6 +96,10 @@ def _child(request: dict[str, Any], code: CodeType, library_dirs: tuple[str, ...
 
 
 def main() -> None:
+    # The protocol keeps its own copy of stdout; whatever a preloaded module prints goes to
+    # stderr instead, so it cannot corrupt an answer.
+    out = os.fdopen(os.dup(1), "w")
+    os.dup2(2, 1)
     if sys.path and os.path.realpath(sys.path[0]) == os.path.realpath(_HERE):
         del sys.path[0]
     backend = os.environ.get("PEP517_BUILD_BACKEND", "")
@@ -112,7 +116,6 @@ def main() -> None:
     _preload(preload)
     library_dirs = _library_dirs()
     codes: dict[str, CodeType] = {}
-    out = sys.stdout
     out.write(json.dumps({"ready": True}) + "\n")
     out.flush()
     for line in sys.stdin:

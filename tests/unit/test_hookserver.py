@@ -95,3 +95,27 @@ def test_plain_processes_give_the_same_answers(tree: Path, tmp_path: Path) -> No
         assert facts["state"] == 1
     finally:
         runner.close()
+
+
+@pytest.mark.skipif(not hasattr(os, "fork"), reason="the server needs os.fork")
+def test_a_module_printing_while_preloaded_does_not_break_the_protocol(
+        tree: Path, tmp_path: Path) -> None:
+    libdir = tmp_path / "lib"
+    libdir.mkdir()
+    (libdir / "noisy_mod.py").write_text("print('noise at import', flush=True)\n")
+    preload = tmp_path / "preload.json"
+    preload.write_text(json.dumps(["noisy_mod"]))
+    env = dict(os.environ, PYTHONPATH=str(libdir), HWB_TEST_MARK="z")
+    runner = HookRunner(python=sys.executable, env=env, backend="probe_backend",
+                        backend_path=["be"], reporter=NullReporter(), preload_file=preload)
+    try:
+        hooks = caller(tree, runner)
+        assert hooks.get_requires_for_build_wheel() == ["dep-z"]
+        out = tmp_path / "out"
+        out.mkdir()
+        hooks.build_wheel(str(out))
+        server = runner._server
+        assert server is not None, "the server fell back to plain processes"
+        assert json.loads((out / "facts.json").read_text())["ppid"] == server.pid
+    finally:
+        runner.close()
