@@ -43,16 +43,6 @@ from hwb_action.source import open_source, safe_extract, source_date_epoch
 __all__ = ["BuildResult", "build", "cli_build"]
 
 
-def _python_version(python: str, environ: Mapping[str, str], reporter: Reporter) -> str:
-    if python == sys.executable:
-        return ".".join(map(str, sys.version_info[:3]))
-    from hwb_action._process import run
-
-    out = run([python, "-c", "import platform; print(platform.python_version())"],
-              reporter=reporter, env=environ, what=f"{python} --version")
-    return out.stdout.strip()
-
-
 def _installer(settings: Settings, environ: Mapping[str, str]) -> Installer:
     isolation = settings["isolation"]
     if isolation in ("uv", "pip", "none"):
@@ -66,14 +56,18 @@ class _Interp:
     version: str
 
 
+def _host_interp() -> _Interp:
+    """The interpreter running hwb (no process started)."""
+    return _Interp(path=sys.executable, version=".".join(map(str, sys.version_info[:3])))
+
+
 def _interpreters(
     settings: Settings, project: Project, environ: Mapping[str, str], reporter: Reporter,
     *, spec: str | None = None,
 ) -> list[_Interp]:
     spec = (settings["python"] or spec or "").strip()
     if not spec:
-        return [_Interp(path=sys.executable, version=_python_version(sys.executable, environ,
-                                                                      reporter))]
+        return [_host_interp()]
     from packaging.specifiers import SpecifierSet
 
     from hwb_action.builder.interpreters import find_interpreters
@@ -190,7 +184,7 @@ def run_build(inv: Invocation) -> BuildResult:
         config = dict(settings["config-settings"])
         staging = stack.enter_context(staging_dir(out_dir))
         timings: dict[str, float] = {}
-        host = _Interp(path=sys.executable, version=".".join(map(str, sys.version_info[:3])))
+        host = _host_interp()
 
         frontends: list[Frontend] = []
         providers: list[EnvProvider] = []

@@ -355,18 +355,17 @@ def _uv_env(environ: Mapping[str, str]) -> dict[str, str]:
     return env
 
 
-def _uv_bin(reporter: Reporter) -> str | None:
-    try:
-        import uv
+def _uv_bin(environ: Mapping[str, str], reporter: Reporter) -> str | None:
+    from hwb_action.builder.isolation import find_uv
 
-        return str(uv.find_uv_bin())
-    except (ImportError, FileNotFoundError) as err:
-        reporter.debug(f"uv is not available for interpreter discovery: {err}")
-        return None
+    uv = find_uv(environ)
+    if uv is None:
+        reporter.debug("uv is not available for interpreter discovery")
+    return uv
 
 
 def _uv_find(request: str, *, environ: Mapping[str, str], reporter: Reporter) -> list[Path]:
-    uv = _uv_bin(reporter)
+    uv = _uv_bin(environ, reporter)
     if uv is None:
         return []
     done = _process.run([uv, "python", "find", "--no-python-downloads", "--system", request],
@@ -378,7 +377,7 @@ def _uv_find(request: str, *, environ: Mapping[str, str], reporter: Reporter) ->
 
 
 def _uv_list(*, environ: Mapping[str, str], reporter: Reporter) -> list[Path]:
-    uv = _uv_bin(reporter)
+    uv = _uv_bin(environ, reporter)
     if uv is None:
         return []
     done = _process.run([uv, "python", "list", "--only-installed", "--no-python-downloads",

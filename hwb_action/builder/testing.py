@@ -21,14 +21,14 @@ from hwb_action.ci import Reporter
 from hwb_action.errors import BuildError, ProcessError
 
 
-def _uv() -> str:
-    try:
-        import uv
+def _uv(environ: Mapping[str, str]) -> str:
+    from hwb_action.builder.isolation import find_uv
 
-        return str(uv.find_uv_bin())
-    except (ImportError, FileNotFoundError) as err:
+    uv = find_uv(environ)
+    if uv is None:
         msg = "uv is needed to make test environments but was not found"
-        raise BuildError(msg, hint="pip install uv") from err
+        raise BuildError(msg, hint="pip install uv")
+    return uv
 
 
 def render_command(command: str, *, project_dir: Path, package_dir: Path,
@@ -69,7 +69,7 @@ def test_wheel(
     """
     if not test_command.strip():
         return
-    uv = _uv()
+    uv = _uv(environ)
     label = prefix or f"[test {wheel.name}] "
     with tempfile.TemporaryDirectory(prefix="hwb-test-") as tmp:
         venv = Path(tmp) / "venv"
