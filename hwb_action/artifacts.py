@@ -213,10 +213,12 @@ def write_manifest(
 
 def artifacts_table(artifacts: Iterable[Artifact]) -> str:
     """A Markdown table of artifacts for a CI job summary."""
+    from hwb_action.ci.summary import md_cell
+
     rows = ["| file | kind | tags | size | sha256 |", "| --- | --- | --- | ---: | --- |"]
     for a in artifacts:
         tags = "<br>".join(f"`{t}`" for t in a.tags) or "-"
-        rows.append(f"| `{_md_cell(a.filename)}` | {a.kind} | {tags} | {human_size(a.size)} "
+        rows.append(f"| `{md_cell(a.filename)}` | {a.kind} | {tags} | {human_size(a.size)} "
                     f"| `{a.sha256}` |")
     return "\n".join(rows) + "\n"
 
@@ -244,10 +246,6 @@ def human_size(size: int) -> str:
             return f"{size} B" if unit == "B" else f"{value:.1f} {unit}"
         value /= 1024
     return f"{size} B"
-
-
-def _md_cell(text: str) -> str:
-    return text.replace("|", "\\|")
 
 
 def _hint(problems: Sequence[str]) -> str:
@@ -284,6 +282,7 @@ def expand_dist_args(raw: Sequence[str], cwd: Path) -> list[Path]:
 
 def cli_check(inv: Invocation) -> CommandResult:
     """``hwb check [DIST...]``: check distributions (default: those in dist/)."""
+    from hwb_action.ci.summary import md_cell
     from hwb_action.settings import resolve
 
     settings = resolve("check", cli=inv.cli, environ=inv.environ, project_dir=inv.cwd)
@@ -321,7 +320,7 @@ def cli_check(inv: Invocation) -> CommandResult:
     summary = artifacts_table(report.artifacts) if report.artifacts else ""
     if report.problems:
         summary += "\n**Problems**\n\n" + "".join(
-            f"- {_md_cell(x)}\n" for xs in report.problems.values() for x in xs)
+            f"- {md_cell(x)}\n" for xs in report.problems.values() for x in xs)
     if summary:
         reporter.add_summary("### hwb check\n\n" + summary)
     data: dict[str, object] = {

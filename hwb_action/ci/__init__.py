@@ -134,6 +134,20 @@ class BaseReporter:
     def add_summary(self, markdown: str) -> None:
         self.summary_parts.append(self.redact(markdown))
 
+    def summary_file(self, file: str) -> str:
+        """How a file is named in the summary (GitHub: relative to the workspace)."""
+        return file
+
+    def summary_markdown(self) -> str:
+        """Everything for the job summary: the parts added, then every warning and error."""
+        from hwb_action.ci.summary import annotations_markdown
+
+        parts = list(self.summary_parts)
+        listed = annotations_markdown(self.annotations, file_name=self.summary_file)
+        if listed:
+            parts.append(listed)
+        return self.redact("\n\n".join(parts))
+
     def close(self) -> None:
         return None
 

@@ -28,7 +28,6 @@ from pathlib import Path
 from typing import TextIO
 
 from hwb_action.ci import Annotation, BaseReporter
-from hwb_action.ci.summary import annotations_markdown
 
 SUMMARY_LIMIT = 1024 * 1024
 _NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_-]*$")
@@ -180,6 +179,9 @@ class GitHubReporter(BaseReporter):
         super().mask(secret)
 
     # -- annotations -------------------------------------------------------------------
+    def summary_file(self, file: str) -> str:
+        return self.relative_file(file)
+
     def relative_file(self, file: str) -> str:
         """``file`` relative to the workspace, with ``/``, as annotations want it."""
         path = Path(file)
@@ -254,14 +256,6 @@ class GitHubReporter(BaseReporter):
         super().set_output(name, value)
         if self.output_path:
             _append(self.output_path, format_output(name, self.redact(value)))
-
-    def summary_markdown(self) -> str:
-        """Everything for the job summary: the parts added, then every warning and error."""
-        parts = list(self.summary_parts)
-        listed = annotations_markdown(self.annotations, file_name=self.relative_file)
-        if listed:
-            parts.append(listed)
-        return self.redact("\n\n".join(parts))
 
     def close(self) -> None:
         if self._closed:

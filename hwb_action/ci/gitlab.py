@@ -23,7 +23,6 @@ from pathlib import Path
 from typing import TextIO
 
 from hwb_action.ci import Annotation, BaseReporter
-from hwb_action.ci.summary import annotations_markdown
 
 # GitLab's default limit is 5 KB per dotenv file; one value may use a fraction of it.
 DOTENV_VALUE_LIMIT = 1024
@@ -119,13 +118,6 @@ class GitLabReporter(BaseReporter):
             size += len(line.encode("utf-8")) + 1
             lines.append(line)
         return lines
-
-    def summary_markdown(self) -> str:
-        parts = list(self.summary_parts)
-        listed = annotations_markdown(self.annotations)
-        if listed:
-            parts.append(listed)
-        return self.redact("\n\n".join(parts))
 
     def close(self) -> None:
         if self._closed:
