@@ -21,7 +21,7 @@ from collections.abc import Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from hwb_action._command import CommandResult, Invocation
 from hwb_action.builder.frontend import Frontend
@@ -39,6 +39,9 @@ from hwb_action.errors import BuildError, ConfigError, HwbError, UsageError
 from hwb_action.project import Project, load_project
 from hwb_action.settings import Settings, resolve
 from hwb_action.source import open_source, safe_extract, source_date_epoch
+
+if TYPE_CHECKING:
+    from hwb_action.builder.container import Engine
 
 __all__ = ["BuildResult", "build", "cli_build"]
 
@@ -168,8 +171,8 @@ def run_build(inv: Invocation) -> BuildResult:
         if epoch is not None:
             build_environ["SOURCE_DATE_EPOCH"] = str(epoch)
 
-        in_container = want_wheel and (settings["isolation"] == "container" or _use_container(
-            settings, project, environ, reporter))
+        engine = _auto_engine(settings, project, environ, reporter) if want_wheel else None
+        in_container = want_wheel and (settings["isolation"] == "container" or engine is not None)
         container_ids: list[str] = []
         if in_container:
             from hwb_action.builder.container import container_targets
@@ -248,7 +251,8 @@ def run_build(inv: Invocation) -> BuildResult:
             package = sdist_path or given_sdist or project_dir
             wheels = build_in_container(project_dir=package, targets=container_ids,
                                         settings=settings, out_dir=staging / "container",
-                                        reporter=reporter, environ=build_environ)
+                                        reporter=reporter, environ=build_environ,
+                                        engine=engine)
             timings["wheels"] = time.monotonic() - t0
             for wheel in wheels:
                 final = staging / wheel.name
@@ -318,28 +322,26 @@ def _check_buildable(project_dir: Path, sdist: Path | None) -> None:
                                    "(NAME-VERSION.tar.gz), or a project directory")
 
 
-def _use_container(
+def _auto_engine(
     settings: Settings, project: Project, environ: Mapping[str, str], reporter: Reporter
-) -> bool:
-    """``auto`` isolation on Linux for a binary project: containers when an engine works."""
+) -> Engine | None:
+    """``auto`` isolation on Linux for a binary project: the working container engine to
+    build in, or None to build on the host."""
     if settings["isolation"] != "auto" or project.is_pure or not sys.platform.startswith("linux"):
-        return False
+        return None
     asked = settings["target"] not in ("", "pure") or settings["manylinux"] or settings[
         "musllinux"] or environ.get("CI", "").lower() in ("true", "1")
     if not asked:
         # A plain local `hwb build` of a binary project builds on the host, as uv and build do;
         # containers are used when a target, a policy or CI asks for them.
-        return False
-    try:
-        from hwb_action.builder.container import find_engine
-    except ImportError:
-        return False
+        return None
+    from hwb_action.builder.container import find_engine
+
     engine = find_engine(settings, environ)
     if engine is None:
         reporter.warning("no working container engine (docker or podman) was found: building "
                          "on the host; the manylinux tag then reflects the host's glibc")
-        return False
-    return True
+    return engine
 
 
 def _container_wheel_info(wheel: Path) -> WheelInfo:
