@@ -93,3 +93,12 @@ def test_option_names_are_unique_and_kebab_case() -> None:
     names = [o.name for o in OPTIONS]
     assert len(names) == len(set(names))
     assert all(n == n.lower() and "_" not in n for n in names)
+
+
+def test_readme_documents_every_option() -> None:
+    readme = (Path(__file__).resolve().parents[2] / "README.md").read_text()
+    for option in OPTIONS:
+        if option.positional:
+            continue
+        shown = f"`--[no-]{option.name}`" if option.kind == "bool" else f"`{option.flag}`"
+        assert shown in readme, f"README does not document {option.flag}"
