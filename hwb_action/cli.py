@@ -19,8 +19,8 @@ from typing import Any
 from hwb_action import __version__
 from hwb_action._command import CommandResult, Invocation
 from hwb_action.ci import Annotation, BaseReporter, detect_reporter
-from hwb_action.errors import EXIT_FAILED, EXIT_USAGE, HwbError, UsageError
-from hwb_action.settings import Option, convert_text, options_for
+from hwb_action.errors import EXIT_FAILED, EXIT_USAGE, HwbError
+from hwb_action.settings import Option, convert_text, options_for, parse_pairs
 
 # command -> (module, function, help). Imported lazily: `hwb check` must not pay for twine.
 COMMANDS: dict[str, tuple[str, str, str]] = {
@@ -100,14 +100,7 @@ def _cli_values(command: str, ns: argparse.Namespace) -> dict[str, Any]:
         elif opt.kind == "list":
             values[opt.name] = [v for item in raw for v in convert_text(opt, item, where)]
         elif opt.kind == "dict":
-            merged: dict[str, str] = {}
-            for item in raw:
-                key, sep, value = item.partition("=")
-                if not sep or not key:
-                    msg = f"{where}: expected KEY=VALUE, got {item!r}"
-                    raise UsageError(msg, hint=f"write it as {where} {key or 'KEY'}=VALUE")
-                merged[key] = value
-            values[opt.name] = merged
+            values[opt.name] = parse_pairs(raw, where)
         elif opt.kind in ("int",):
             values[opt.name] = convert_text(opt, raw, where)
         else:

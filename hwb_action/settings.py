@@ -235,13 +235,14 @@ def _split_list(text: str) -> list[str]:
     return [p for p in re.split(r"[,\s]+", text.strip()) if p]
 
 
-def _parse_pairs(items: Sequence[str], where: str) -> dict[str, str]:
+def parse_pairs(items: Sequence[str], where: str) -> dict[str, str]:
+    """``KEY=VALUE`` items as a dict; keys are stripped, values kept as given."""
     out: dict[str, str] = {}
     for item in items:
         key, sep, value = item.partition("=")
         if not sep or not key.strip():
             msg = f"{where}: expected KEY=VALUE, got {item!r}"
-            raise UsageError(msg)
+            raise UsageError(msg, hint=f"write it as {where} {key.strip() or 'KEY'}=VALUE")
         out[key.strip()] = value
     return out
 
@@ -267,7 +268,7 @@ def convert_text(option: Option, text: str, where: str) -> Any:
     if option.kind == "dict":
         # Newlines or commas separate pairs in the environment (action inputs are multi-line).
         items = [p.strip() for p in re.split(r"[\n,]", text) if p.strip()]
-        return _parse_pairs(items, where)
+        return parse_pairs(items, where)
     return text
 
 

@@ -1,0 +1,107 @@
+"""The trust boundary: which environment variables are publishing secrets.
+
+Build backends, build hooks, ``before-build`` and test commands run code hwb does not trust
+(third-party build requirements, sdists, pull-request branches), in jobs that may hold
+publishing rights.  Those processes get :func:`untrusted_environ`: the caller's environment
+less every variable that :func:`is_secret_name` names.
+
+A deny-list, not an allow-list, and why: builds legitimately read an open-ended set of
+variables (``CC``, ``CFLAGS``, ``PKG_CONFIG_PATH``, ``SETUPTOOLS_SCM_PRETEND_VERSION``,
+``MACOSX_DEPLOYMENT_TARGET``, a project's own switches), so an allow-list would break real
+builds in ways users cannot predict, while the names that carry publishing rights follow a
+few well-known shapes (``*_TOKEN``, ``*PASSWORD*``, ``*SECRET*``, the OIDC request
+variables, twine's and uv's publish variables).  The list errs on the side of removing: a
+build that needs a token-shaped variable gets it through ``environment``/``CIBW_ENVIRONMENT``
+on purpose.  ``tests/unit/test_trust.py`` keeps the list honest.
+
+Package installers that create build environments may read the index credentials they need
+(``PIP_*``, ``UV_INDEX_*``, netrc), never publishing ones: :func:`installer_environ`.
+
+Every value of such a variable is also registered with the reporter
+(:func:`register_secrets`), so that a backend that finds one elsewhere and prints it cannot
+show it, in plain text or in the encodings that :func:`secret_forms` lists.
+"""
+
+from __future__ import annotations
+
+import base64
+import re
+import urllib.parse
+from collections.abc import Iterable, Mapping
+from typing import Protocol
+
+# Exact names that carry publishing rights or CI identities.
+SECRET_NAMES: frozenset[str] = frozenset({
+    "HWB_TOKEN", "HWB_PASSWORD", "HWB_USERNAME",
+    "TWINE_PASSWORD", "TWINE_USERNAME", "TWINE_REPOSITORY_URL", "TWINE_CERT",
+    "UV_PUBLISH_TOKEN", "UV_PUBLISH_PASSWORD", "UV_PUBLISH_USERNAME",
+    "FLIT_PASSWORD", "FLIT_USERNAME", "PDM_PUBLISH_PASSWORD", "PDM_PUBLISH_USERNAME",
+    "HATCH_INDEX_AUTH", "HATCH_INDEX_USER",
+    "ACTIONS_ID_TOKEN_REQUEST_TOKEN", "ACTIONS_ID_TOKEN_REQUEST_URL",
+    "ACTIONS_RUNTIME_TOKEN", "ACTIONS_RUNTIME_URL", "ACTIONS_CACHE_URL",
+    "GITHUB_TOKEN", "GH_TOKEN", "CI_JOB_TOKEN", "CI_JOB_JWT", "CI_JOB_JWT_V1", "CI_JOB_JWT_V2",
+    "CI_REGISTRY_PASSWORD", "CI_DEPLOY_PASSWORD",
+    "AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN",
+    "SIGSTORE_ID_TOKEN",
+})
+
+# Shapes of secret names (matched against the upper-cased name).
+SECRET_PATTERNS: tuple[re.Pattern[str], ...] = tuple(re.compile(p) for p in (
+    r".*_TOKEN$", r".*_ID_TOKEN$", r"^TOKEN$", r".*PASSWORD.*", r".*PASSWD.*", r".*SECRET.*",
+    r".*_API_KEY$", r".*_PRIVATE_KEY$", r".*CREDENTIALS?$", r"^TWINE_.*",
+    r"^POETRY_PYPI_TOKEN_.*", r"^POETRY_HTTP_BASIC_.*",
+))
+
+# What an installer may read even though it matches a pattern: credentials for the indexes
+# that serve build requirements (read access), never an upload credential.
+_INSTALLER_PREFIXES: tuple[str, ...] = ("PIP_", "UV_INDEX_", "UV_EXTRA_INDEX_", "UV_DEFAULT_INDEX")
+
+
+def is_secret_name(name: str) -> bool:
+    """Whether the variable ``name`` may carry a publishing secret or CI identity."""
+    upper = name.upper()
+    return upper in SECRET_NAMES or any(p.match(upper) for p in SECRET_PATTERNS)
+
+
+def untrusted_environ(environ: Mapping[str, str]) -> dict[str, str]:
+    """The environment for code hwb does not trust: ``environ`` without secret variables."""
+    return {k: v for k, v in environ.items() if not is_secret_name(k)}
+
+
+def installer_environ(environ: Mapping[str, str]) -> dict[str, str]:
+    """The environment for pip/uv creating build environments: no publishing secret, but
+    the installers' own index credentials."""
+    return {k: v for k, v in environ.items()
+            if not is_secret_name(k) or k.upper().startswith(_INSTALLER_PREFIXES)}
+
+
+def secret_values(environ: Mapping[str, str]) -> list[str]:
+    """The values of every secret variable in ``environ`` worth hiding (4+ characters)."""
+    return [v for k, v in environ.items() if is_secret_name(k) and len(v) >= 4]
+
+
+def secret_forms(secret: str) -> list[str]:
+    """``secret`` as it may appear in output: plain, URL-encoded (both ways), base64 of
+    ``secret`` and of ``__token__:secret``/``user:secret`` shapes is handled by the
+    reporter from pairs (:func:`credential_pair_forms`)."""
+    forms = {secret, urllib.parse.quote(secret, safe=""), urllib.parse.quote_plus(secret),
+             base64.b64encode(secret.encode()).decode().rstrip("=")}
+    return [f for f in forms if len(f) >= 4]
+
+
+def credential_pair_forms(username: str, password: str) -> list[str]:
+    """What an ``Authorization: Basic`` header made from ``username:password`` looks like."""
+    raw = f"{username}:{password}".encode()
+    return [base64.b64encode(raw).decode()]
+
+
+class _Masker(Protocol):
+    def mask(self, secret: str) -> None: ...
+
+
+def register_secrets(environ: Mapping[str, str], reporter: _Masker,
+                     extra: Iterable[str] = ()) -> None:
+    """Hide every secret value of ``environ`` (and ``extra``) in all its forms."""
+    for value in [*secret_values(environ), *extra]:
+        for form in secret_forms(value):
+            reporter.mask(form)

@@ -1,0 +1,67 @@
+"""The typed options: fields match the option table; conversion once; API overrides."""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Mapping
+
+import pytest
+
+from hwb_action.errors import UsageError
+from hwb_action.options import (
+    OPTIONS_CLASSES,
+    BuildOptions,
+    PublishOptions,
+    from_settings,
+    overrides_for,
+)
+from hwb_action.settings import options_for, resolve
+
+
+@pytest.mark.parametrize("command", sorted(OPTIONS_CLASSES))
+def test_fields_are_the_option_table(command: str) -> None:
+    cls = OPTIONS_CLASSES[command]
+    fields = {f.name for f in dataclasses.fields(cls)} - {"settings"}
+    assert fields == {o.name.replace("-", "_") for o in options_for(command)}
+
+
+@pytest.mark.parametrize("command", sorted(OPTIONS_CLASSES))
+def test_defaults_are_the_option_table(command: str) -> None:
+    cls = OPTIONS_CLASSES[command]
+    made = from_settings(cls, resolve(command))
+    for opt in options_for(command):
+        value = getattr(made, opt.name.replace("-", "_"))
+        if isinstance(value, tuple):
+            value = list(value)
+        elif isinstance(value, Mapping):
+            value = dict(value)
+        assert value == opt.default, opt.name
+
+
+def test_overrides_convert_like_the_environment() -> None:
+    got = overrides_for("build", {"cache": "no", "jobs": "3", "out_dir": "x"})
+    assert got == {"cache": False, "jobs": 3, "out-dir": "x"}
+    options = from_settings(BuildOptions, resolve("build", cli=got))
+    assert options.cache is False
+    assert options.jobs == 3
+
+
+def test_unknown_override_suggests_the_name() -> None:
+    with pytest.raises(UsageError, match="did you mean 'out_dir'"):
+        overrides_for("build", {"outdir": "x"})
+
+
+def test_wrong_type_override_is_a_usage_error() -> None:
+    with pytest.raises(UsageError, match="expected bool"):
+        overrides_for("build", {"cache": 3})
+
+
+def test_config_setting_keys_are_stripped_everywhere() -> None:
+    from_env = resolve("build", environ={"HWB_CONFIG_SETTINGS": " k=v"})
+    from_cli = resolve("build", cli={"config-settings": {"k": "v"}})
+    assert dict(from_env["config-settings"]) == dict(from_cli["config-settings"]) == {"k": "v"}
+
+
+def test_publish_options_validate_once() -> None:
+    with pytest.raises(UsageError, match="HWB_RETRIES: must be 0 or more"):
+        from_settings(PublishOptions, resolve("publish", environ={"HWB_RETRIES": "-1"}))
