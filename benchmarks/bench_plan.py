@@ -49,6 +49,7 @@ def main(argv: list[str]) -> int:
 
     sys.path.insert(0, str(ROOT))
     from hwb_action import settings as settings_mod
+    from hwb_action.options import PlanOptions, from_settings
     from hwb_action.plan import plan_targets
     from hwb_action.project import load_project
 
@@ -57,7 +58,7 @@ def main(argv: list[str]) -> int:
     times = []
     for _ in range(50):
         start = time.perf_counter()
-        plan = plan_targets(project, settings)
+        plan = plan_targets(project, from_settings(PlanOptions, settings))
         times.append(time.perf_counter() - start)
     print(f"in-process plan_targets: {statistics.median(times) * 1e6:.0f} us median of 50 "
           f"({len(plan.targets)} targets)")

@@ -28,7 +28,7 @@ COMMANDS: dict[str, tuple[str, str, str]] = {
               "build an sdist and wheels into dist/, checked, with SHA256SUMS"),
     "check": ("hwb_action.artifacts", "cli_check",
               "check distributions (zip, filename, metadata, RECORD, README rendering)"),
-    "plan": ("hwb_action.plan", "cli_plan", "print the build matrix for CI"),
+    "plan": ("hwb_action.commands.plan", "run", "print the build matrix for CI"),
     "publish": ("hwb_action.publish", "cli_publish",
                 "upload distributions to PyPI, a private index, or an S3 static index"),
     "version": ("hwb_action.versioning", "cli_version",

@@ -16,11 +16,9 @@ from __future__ import annotations
 
 import json
 import re
-import tempfile
 from collections.abc import Iterable
 from dataclasses import dataclass
 from fnmatch import fnmatchcase
-from pathlib import Path
 from typing import Any, Literal, get_args
 
 import bracex
@@ -28,11 +26,10 @@ import yaml
 from packaging.specifiers import InvalidSpecifier, SpecifierSet
 from packaging.version import Version
 
-from hwb_action._command import CommandResult, Invocation
 from hwb_action._suggest import did_you_mean
 from hwb_action.errors import ConfigError, UsageError
+from hwb_action.options import PlanOptions
 from hwb_action.project import Project
-from hwb_action.settings import Settings
 
 Platform = Literal["linux", "macos", "windows"]
 Implementation = Literal["cpython", "pypy", "any"]
@@ -151,12 +148,13 @@ class Plan:
         return [t.identifier for t in self.targets]
 
 
-def plan_targets(project: Project, settings: Settings) -> Plan:
+def plan_targets(project: Project, options: PlanOptions) -> Plan:
     """The build plan for ``project``; pure computation, no process is started."""
+    settings = options.settings
     notes: list[str] = []
-    platforms = _platforms(settings)
-    arch_sets = {p: _archs(settings, project, p) for p in platforms}
-    versions = _versions(project, settings, notes)
+    platforms = _platforms(options)
+    arch_sets = {p: _archs(options, project, p) for p in platforms}
+    versions = _versions(project, options, notes)
 
     if project.is_pure:
         platform = platforms[0]
@@ -169,11 +167,11 @@ def plan_targets(project: Project, settings: Settings) -> Plan:
         ),), tuple(notes))
 
     libcs: list[Libc] = []
-    build_patterns = _patterns(settings["build"]) or ["*"]
-    skip_patterns = _patterns(settings["skip"])
-    if str(settings["manylinux"]).strip().lower() != "none":
+    build_patterns = _patterns(options.build) or ["*"]
+    skip_patterns = _patterns(options.skip)
+    if options.manylinux.strip().lower() != "none":
         libcs.append("manylinux")
-    wants_musl = str(settings["musllinux"]).strip().lower() not in ("", "none")
+    wants_musl = options.musllinux.strip().lower() not in ("", "none")
     if wants_musl or any("musllinux" in p for p in build_patterns):
         libcs.append("musllinux")
 
@@ -182,9 +180,9 @@ def plan_targets(project: Project, settings: Settings) -> Plan:
         notes.append(f"abi3 project: one wheel per platform and architecture, built with "
                      f"CPython {versions[0]} (the oldest allowed)")
     flavours: list[tuple[Implementation, str, bool]] = [("cpython", v, False) for v in cp_versions]
-    if settings["free-threaded"]:
+    if options.free_threaded:
         flavours += [("cpython", v, True) for v in FREE_THREADED_VERSIONS if v in versions]
-    if settings["pypy"]:
+    if options.pypy:
         allowed = _requires_python(project)
         flavours += [("pypy", v, False) for v in PYPY_VERSIONS if _admits(allowed, v)]
 
@@ -264,15 +262,15 @@ def _patterns(values: Iterable[str]) -> list[str]:
     return out
 
 
-def _platforms(settings: Settings) -> list[Platform]:
-    given: list[str] = list(settings["platforms"])
+def _platforms(options: PlanOptions) -> list[Platform]:
+    given = list(options.platforms)
     if not given:
         return list(PLATFORMS)
     out: list[Platform] = []
     for raw in given:
         platform = _PLATFORM_ALIASES.get(raw.strip().lower())
         if platform is None:
-            raise settings.error(
+            raise options.settings.error(
                 "platforms",
                 f"unknown platform {raw!r}" + did_you_mean(raw.lower(), _PLATFORM_ALIASES),
                 hint="platforms are linux, macos and windows",
@@ -286,13 +284,14 @@ def _default_archs(platform: Platform) -> list[ArchInfo]:
     return [a for a in ARCHS if a.platform == platform and a.native]
 
 
-def _archs(settings: Settings, project: Project, platform: Platform) -> list[ArchInfo]:
+def _archs(options: PlanOptions, project: Project, platform: Platform) -> list[ArchInfo]:
     """The architectures of ``platform`` that ``archs`` names (``auto`` = the native set).
 
     A project's ``[tool.cibuildwheel.<platform>] archs`` is honoured unless hwb's own
     settings (``[tool.hwb]``, ``HWB_ARCHS``, ``--archs``) name the archs.
     """
-    values: list[str] = list(settings["archs"])
+    settings = options.settings
+    values = list(options.archs)
     key = "archs"
     if settings.origin("archs").kind in ("default", "cibuildwheel"):
         cibw = project.tool.get("cibuildwheel")
@@ -349,25 +348,25 @@ def _admits(spec: SpecifierSet, version: str) -> bool:
     )
 
 
-def _versions(project: Project, settings: Settings, notes: list[str]) -> list[str]:
+def _versions(project: Project, options: PlanOptions, notes: list[str]) -> list[str]:
     """CPython language versions to plan, oldest first."""
     spec = _requires_python(project)
     allowed = [v for v in CPYTHON_VERSIONS if _admits(spec, v)]
     shown = project.requires_python or "(none)"
-    given: list[str] = list(settings["python-versions"])
+    given = list(options.python_versions)
     if given:
         out: list[str] = []
         for raw in given:
             version = raw.strip()
             if version not in CPYTHON_VERSIONS:
-                raise settings.error(
+                raise options.settings.error(
                     "python-versions",
                     f"CPython {version!r} is not a version hwb plans"
                     + did_you_mean(version, CPYTHON_VERSIONS),
                     hint="plannable versions: " + ", ".join(CPYTHON_VERSIONS),
                 )
             if version not in allowed:
-                raise settings.error(
+                raise options.settings.error(
                     "python-versions",
                     f"CPython {version} is outside requires-python {shown}",
                     hint="allowed: " + (", ".join(allowed) or "none"),
@@ -422,41 +421,12 @@ def format_plan(plan: Plan, fmt: str) -> str:
     raise UsageError(msg, hint="formats: " + ", ".join(FORMATS))
 
 
-# -- the command ------------------------------------------------------------------------------
-def cli_plan(inv: Invocation) -> CommandResult:
-    """``hwb plan [SOURCE]``: resolve the source, read the project, print the matrix."""
-    from hwb_action import settings as settings_mod
-    from hwb_action.project import load_project
-    from hwb_action.source import open_source, safe_extract
-
-    spec = str(inv.cli.get("source") or inv.environ.get("HWB_SOURCE") or ".")
-    with open_source(spec, reporter=inv.reporter, environ=inv.environ, cwd=inv.cwd) as src, \
-            tempfile.TemporaryDirectory(prefix="hwb-plan-") as tmp:
-        path = Path(src.path)
-        if src.kind == "sdist":
-            path = safe_extract(path, Path(tmp))
-        project = load_project(path)
-        settings = settings_mod.resolve("plan", cli=inv.cli, environ=inv.environ,
-                                        project_dir=path)
-        plan = plan_targets(project, settings)
-    for note in plan.notes:
-        inv.reporter.info(note)
-    one_line = format_plan(plan, "github")
-    inv.reporter.set_output("matrix", one_line)
-    fmt: str = settings["format"] or ("github" if inv.json else "table")
-    inv.reporter.add_summary(_summary(project, plan))
-    return CommandResult(
-        data=plan.matrix(), text=format_plan(plan, fmt),
-        extra={"notes": list(plan.notes), "targets": [_target_data(t) for t in plan.targets]},
-    )
-
-
-def _target_data(target: BuildTarget) -> dict[str, Any]:
+def target_data(target: BuildTarget) -> dict[str, Any]:
     return {**target.to_cell(), "free-threaded": target.free_threaded,
             "implementation": target.implementation, "abi3": target.abi3}
 
 
-def _summary(project: Project, plan: Plan) -> str:
+def summary(project: Project, plan: Plan) -> str:
     lines = [f"### Build plan for {project.name or project.root.name}", "",
              "| target | python | runner |", "| --- | --- | --- |"]
     lines += [f"| `{t.identifier}` | {t.python} | {t.runner} |" for t in plan.targets]

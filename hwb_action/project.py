@@ -84,10 +84,15 @@ class Project:
     tool: dict[str, object] = field(default_factory=dict)
 
 
-def load_project(root: Path) -> Project:
-    """Read the project at ``root`` without running any of its code."""
+def load_project(
+    root: Path, *, pyproject: tuple[dict[str, Any], str, Path | None] | None = None,
+) -> Project:
+    """Read the project at ``root`` without running any of its code.
+
+    ``pyproject`` is ``read_pyproject(root)`` when the caller has parsed it already.
+    """
     root = root.resolve()
-    data, text, path = read_pyproject(root)
+    data, text, path = pyproject if pyproject is not None else read_pyproject(root)
     setup_py = root / "setup.py"
     setup_cfg = root / "setup.cfg"
     if path is None and not setup_py.is_file() and not setup_cfg.is_file():

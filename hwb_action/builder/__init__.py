@@ -95,9 +95,11 @@ def _host_target_python(project: Project, settings: Settings) -> str | None:
     if not target:
         return None
     from hwb_action._suggest import did_you_mean
+    from hwb_action.options import BuildOptions, from_settings
     from hwb_action.plan import plan_targets
 
-    cells = {t.identifier: t for t in plan_targets(project, settings).targets}
+    plan = plan_targets(project, from_settings(BuildOptions, settings).plan_options())
+    cells = {t.identifier: t for t in plan.targets}
     cell = cells.get(target)
     if cell is None:
         msg = f"target {target!r} is not in the build plan" + did_you_mean(target, cells)

@@ -203,9 +203,10 @@ def container_targets(project: Project, settings: Settings) -> list[str]:
     :class:`UsageError` otherwise).  Without it: the plan's Linux cells, limited to the host's
     architecture unless ``archs`` names architectures explicitly (others need QEMU).
     """
+    from hwb_action.options import PlanOptions, from_settings
     from hwb_action.plan import plan_targets
 
-    plan = plan_targets(project, settings)
+    plan = plan_targets(project, from_settings(PlanOptions, settings))
     linux = [t for t in plan.targets if t.platform == "linux" and not t.is_pure]
     target = str(settings.get("target") or "")
     if target:

@@ -14,6 +14,7 @@ import yaml
 
 from hwb_action import settings as settings_mod
 from hwb_action.errors import ConfigError, UsageError
+from hwb_action.options import PlanOptions, from_settings
 from hwb_action.plan import (
     CPYTHON_VERSIONS,
     Plan,
@@ -66,7 +67,7 @@ def plan_of(root: Path, *, cli: Mapping[str, Any] | None = None,
             environ: Mapping[str, str] | None = None) -> tuple[Plan, Project]:
     project = load_project(root)
     settings = settings_mod.resolve("plan", cli=cli, environ=environ, project_dir=root)
-    return plan_targets(project, settings), project
+    return plan_targets(project, from_settings(PlanOptions, settings)), project
 
 
 def ids(plan: Plan) -> list[str]:
@@ -192,7 +193,7 @@ def test_tool_cibuildwheel_is_honoured(tmp_path: Path) -> None:
     project = load_project(root)
     settings = settings_mod.resolve("plan", project_dir=root)
     assert settings["test-command"] == "pytest {project}/tests"
-    plan = plan_targets(project, settings)
+    plan = plan_targets(project, from_settings(PlanOptions, settings))
     assert sorted(ids(plan)) == sorted(["cp312-manylinux_x86_64", "cp312-manylinux_i686",
                                         "cp312-macosx_arm64", "cp312-win_amd64"])
     # hwb's own settings win over [tool.cibuildwheel]
