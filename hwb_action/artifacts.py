@@ -33,9 +33,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Literal
 
-from hwb_action._command import CommandResult, Invocation
 from hwb_action._distcheck import Findings, check_sdist, check_wheel
-from hwb_action.ci import Annotation
 from hwb_action.errors import CheckError, UsageError
 
 Kind = Literal["sdist", "wheel"]
@@ -258,7 +256,7 @@ def _hint(problems: Sequence[str]) -> str:
     return "rebuild the distribution with a current build backend; do not edit it by hand"
 
 
-# -- the `hwb check` command ---------------------------------------------------------------
+# -- command-line arguments ----------------------------------------------------------------
 def expand_dist_args(raw: Sequence[str], cwd: Path) -> list[Path]:
     """Paths from the command line or HWB_DISTS; directories and globs are expanded here
     because an action input is not expanded by a shell."""
@@ -278,63 +276,3 @@ def expand_dist_args(raw: Sequence[str], cwd: Path) -> list[Path]:
         else:
             out.append(p)
     return list(dict.fromkeys(out))  # the same file named twice is checked once
-
-
-def cli_check(inv: Invocation) -> CommandResult:
-    """``hwb check [DIST...]``: check distributions (default: those in dist/)."""
-    from hwb_action.ci.summary import md_cell
-    from hwb_action.settings import resolve
-
-    settings = resolve("check", cli=inv.cli, environ=inv.environ, project_dir=inv.cwd)
-    given: list[str] = list(settings["dists"])
-    if given:
-        paths = expand_dist_args(given, inv.cwd)
-        if not paths:
-            msg = f"no distributions in {', '.join(given)}"
-            raise UsageError(msg, hint="pass .whl, .tar.gz or .zip files")
-    else:
-        paths = find_dists(inv.cwd / "dist")
-        if not paths:
-            msg = f"no distributions given and none in {inv.cwd / 'dist'}"
-            raise UsageError(msg, hint="build first (hwb build), or name the files: "
-                                       "hwb check path/to/*.whl")
-    report = check_files(paths)
-    reporter = inv.reporter
-    # Problems and warnings go to the reporter (stderr, CI annotations, the job summary);
-    # stdout gets one status line per file, as `twine check` prints.
-    lines: list[str] = []
-    for p in paths:
-        problems = report.problems.get(p.name, [])
-        warnings = report.warnings.get(p.name, [])
-        for w in warnings:
-            reporter.warning(w)
-        for problem in problems:
-            reporter.annotate(_annotation(problem))
-        if problems:
-            status = f"FAILED ({_plural(len(problems), 'problem')})"
-        elif warnings:
-            status = f"PASSED with {_plural(len(warnings), 'warning')}"
-        else:
-            status = "PASSED"
-        lines.append(f"{p.name}: {status}")
-    summary = artifacts_table(report.artifacts) if report.artifacts else ""
-    if report.problems:
-        summary += "\n**Problems**\n\n" + "".join(
-            f"- {md_cell(x)}\n" for xs in report.problems.values() for x in xs)
-    if summary:
-        reporter.add_summary("### hwb check\n\n" + summary)
-    data: dict[str, object] = {
-        "artifacts": [a.to_json() for a in report.artifacts],
-        "problems": report.problems,
-        "warnings": report.warnings,
-    }
-    return CommandResult(data=dict(data), text="\n".join(lines),
-                         exit_code=0 if report.ok else 1)
-
-
-def _annotation(problem: str) -> Annotation:
-    return Annotation(level="error", message=problem, title="hwb check")
-
-
-def _plural(count: int, noun: str) -> str:
-    return f"{count} {noun}{'' if count == 1 else 's'}"

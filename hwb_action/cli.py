@@ -21,19 +21,21 @@ from hwb_action._command import CommandResult, Invocation
 from hwb_action.ci import Annotation, BaseReporter, detect_reporter
 from hwb_action.errors import EXIT_FAILED, EXIT_USAGE, HwbError
 from hwb_action.settings import Option, convert_text, options_for, parse_pairs
+from hwb_action.trust import register_secrets
 
-# command -> (module, function, help). Imported lazily: `hwb check` must not pay for twine.
+# command -> (module, function, help); the function is ``run(Invocation) -> CommandResult``.
+# Imported lazily: `hwb check` must not pay for twine.
 COMMANDS: dict[str, tuple[str, str, str]] = {
     "build": ("hwb_action.builder", "cli_build",
               "build an sdist and wheels into dist/, checked, with SHA256SUMS"),
-    "check": ("hwb_action.artifacts", "cli_check",
+    "check": ("hwb_action.commands.check", "run",
               "check distributions (zip, filename, metadata, RECORD, README rendering)"),
     "plan": ("hwb_action.commands.plan", "run", "print the build matrix for CI"),
-    "publish": ("hwb_action.publish", "cli_publish",
+    "publish": ("hwb_action.commands.publish", "run",
                 "upload distributions to PyPI, a private index, or an S3 static index"),
-    "version": ("hwb_action.versioning", "cli_version",
+    "version": ("hwb_action.commands.version", "run",
                 "print the next version from conventional commits (dry run)"),
-    "release": ("hwb_action.versioning", "cli_release",
+    "release": ("hwb_action.commands.release", "run",
                 "bump the version, write the changelog, commit and tag"),
 }
 
@@ -126,6 +128,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     ns = parser.parse_args(argv)
     environ = dict(os.environ)
     reporter = detect_reporter(environ, verbose=ns.verbose)
+    # Before anything runs: a backend, an index or a remote that prints a secret of this
+    # environment (in any of its encodings) shows *** instead.
+    register_secrets(environ, reporter)
     code = EXIT_FAILED
     try:
         try:

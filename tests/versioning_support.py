@@ -13,7 +13,7 @@ from typing import Any
 
 from hwb_action.ci import NullReporter
 from hwb_action.versioning import (
-    ReleaseOptions,
+    ReleaseActions,
     ReleasePlan,
     ReleaseResult,
     VersionConfig,
@@ -93,11 +93,11 @@ def plan(repo: Repo, project: Path | None = None, **kw: Any) -> ReleasePlan:
                         reporter=NullReporter())
 
 
-def release(repo: Repo, project: Path | None = None, *, options: ReleaseOptions | None = None,
+def release(repo: Repo, project: Path | None = None, *, actions: ReleaseActions | None = None,
             **kw: Any) -> ReleaseResult:
     """Plan and apply a release, as ``hwb release`` does."""
     the_plan = plan(repo, project, **kw)
-    return apply_release(the_plan, options or ReleaseOptions(), environ=repo.env,
+    return apply_release(the_plan, actions or ReleaseActions(), environ=repo.env,
                          reporter=NullReporter())
 
 

@@ -2,9 +2,8 @@
 
 Public API::
 
-    publish(dists, repository="pypi", *, environ, reporter, given=GivenCredentials(),
-            options=UploadOptions(), endpoint_url="", index_url="",
-            trusted_publishing="auto", s3_acl="") -> PublishReport
+    publish(dists, PublishOptions(repository="pypi", ...), *, environ, reporter)
+        -> PublishReport
 
 Every file passes ``hwb check`` (and twine's metadata check) before anything is sent; the
 credential is found in the order documented in :mod:`hwb_action.publish.credentials`.
@@ -12,16 +11,15 @@ credential is found in the order documented in :mod:`hwb_action.publish.credenti
 
 from __future__ import annotations
 
-import json
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, cast
+from typing import Any
 
-from hwb_action._command import CommandResult, Invocation
 from hwb_action.artifacts import Artifact, check_files, expand_dist_args, find_dists
-from hwb_action.ci import Annotation, Reporter
-from hwb_action.errors import EXIT_FAILED, EXIT_OK, CheckError, UsageError
+from hwb_action.ci import Reporter
+from hwb_action.errors import CheckError, UsageError
+from hwb_action.options import PublishOptions
 from hwb_action.publish.credentials import (
     Credentials,
     GivenCredentials,
@@ -29,10 +27,10 @@ from hwb_action.publish.credentials import (
     resolve_credentials,
 )
 from hwb_action.publish.oidc import TrustedPublisher
-from hwb_action.publish.results import FileResult, UploadOptions, summary_table
+from hwb_action.publish.results import FileResult, UploadOptions
 from hwb_action.publish.target import LegacyTarget, S3Target, Target, resolve_target
 
-__all__ = ["FileResult", "GivenCredentials", "PublishReport", "UploadOptions", "cli_publish",
+__all__ = ["FileResult", "GivenCredentials", "PublishOptions", "PublishReport", "UploadOptions",
            "collect_dists", "publish"]
 
 
@@ -88,25 +86,41 @@ def check_dists(paths: Sequence[Path], reporter: Reporter) -> list[Artifact]:
     return sorted(report.artifacts, key=lambda a: a.kind != "sdist")
 
 
+def given_credentials(options: PublishOptions) -> GivenCredentials:
+    """The credentials the options give.  A token or password that came from ``HWB_TOKEN``
+    or ``HWB_PASSWORD`` is left to the environment step of the credential order, which
+    names its source as such (see :mod:`hwb_action.publish.credentials`)."""
+    def given(name: str, value: str) -> str:
+        return "" if options.settings.origin(name).kind == "env" else value
+
+    return GivenCredentials(token=given("token", options.token), username=options.username,
+                            password=given("password", options.password))
+
+
+def upload_options(options: PublishOptions, *, backoff: float = 0.5) -> UploadOptions:
+    """How files travel, from the publish options (``jobs`` 0 means 4 at a time)."""
+    return UploadOptions(jobs=options.jobs or 4, retries=options.retries, backoff=backoff,
+                         timeout=options.timeout, skip_existing=options.skip_existing,
+                         check_only=options.check_only)
+
+
 def publish(
     dists: Sequence[Path],
-    repository: str = "pypi",
+    options: PublishOptions | None = None,
     *,
     environ: Mapping[str, str],
     reporter: Reporter,
-    given: GivenCredentials | None = None,
-    options: UploadOptions | None = None,
-    endpoint_url: str = "",
-    index_url: str = "",
-    trusted_publishing: TrustedMode = "auto",
-    s3_acl: str = "",
+    backoff: float = 0.5,
 ) -> PublishReport:
-    """Check ``dists`` and publish them to ``repository``; never raises for a failed file
-    (see :attr:`PublishReport.ok`), raises :class:`HwbError` for setup problems."""
-    given = given or GivenCredentials()
-    options = options or UploadOptions()
-    target: Target = resolve_target(repository, endpoint_url=endpoint_url, index_url=index_url)
-    for secret in (given.token, given.password, target.url_password if
+    """Check ``dists`` and publish them as ``options`` say (default: to PyPI); never raises
+    for a failed file (see :attr:`PublishReport.ok`), raises :class:`HwbError` for setup
+    problems.  ``backoff`` is the wait before the first retry, in seconds."""
+    options = options or PublishOptions()
+    given = given_credentials(options)
+    upload = upload_options(options, backoff=backoff)
+    target: Target = resolve_target(options.repository, endpoint_url=options.endpoint_url,
+                                    index_url=options.index_url)
+    for secret in (options.token, options.password, target.url_password if
                    isinstance(target, LegacyTarget) else None):
         if secret:
             reporter.mask(secret)
@@ -121,14 +135,14 @@ def publish(
             reporter.mask(environ["HWB_PASSWORD"])
             given = GivenCredentials(token=given.token, password=environ["HWB_PASSWORD"],
                                      username=given.username or environ.get("HWB_USERNAME", ""))
-        s3 = S3Publisher(target, reporter=reporter, options=options, given=given,
-                         environ=environ, acl=s3_acl)
+        s3 = S3Publisher(target, reporter=reporter, options=upload, given=given,
+                         environ=environ, acl=options.s3_acl)
         with reporter.group(f"publish to {target.display_url}"):
             results = s3.publish(artifacts)
         return PublishReport(repository=target.display_url, results=tuple(results),
-                             check_only=options.check_only)
+                             check_only=upload.check_only)
     return _publish_legacy(target, artifacts, environ=environ, reporter=reporter, given=given,
-                           options=options, trusted_publishing=trusted_publishing)
+                           options=upload, trusted_publishing=options.trusted_publishing)
 
 
 def _publish_legacy(
@@ -159,46 +173,3 @@ def _publish_legacy(
         publisher.burn()
     return PublishReport(repository=target.display_url, results=tuple(results),
                          check_only=options.check_only, credential_source=credentials.source)
-
-
-def cli_publish(inv: Invocation) -> CommandResult:
-    """``hwb publish``: the CLI handler."""
-    from hwb_action.settings import resolve
-
-    settings = resolve("publish", cli=inv.cli, environ=inv.environ, project_dir=inv.cwd)
-    reporter = inv.reporter
-    for name in ("token", "password"):
-        if settings[name]:
-            reporter.mask(settings[name])
-
-    def from_cli(name: str) -> str:
-        return str(settings[name]) if settings.origin(name).kind == "cli" else ""
-
-    given = GivenCredentials(token=from_cli("token"), username=str(settings["username"]),
-                             password=from_cli("password"))
-    retries = int(settings["retries"])
-    if retries < 0:
-        raise settings.error("retries", f"must be 0 or more, not {retries}")
-    options = UploadOptions(jobs=int(settings["jobs"]) or 4, retries=retries,
-                            timeout=max(1, int(settings["timeout"])),
-                            skip_existing=bool(settings["skip-existing"]),
-                            check_only=bool(settings["check-only"]))
-    dists = collect_dists(list(settings["dists"]), inv.cwd)
-    report = publish(
-        dists, str(settings["repository"]), environ=inv.environ, reporter=reporter,
-        given=given, options=options, endpoint_url=str(settings["endpoint-url"]),
-        index_url=str(settings["index-url"]),
-        trusted_publishing=cast(TrustedMode, settings["trusted-publishing"]),
-        s3_acl=str(settings["s3-acl"]),
-    )
-    data = report.to_json()
-    reporter.set_output("published", json.dumps(data["results"]))
-    reporter.add_summary(summary_table(report.repository, report.results,
-                                       check_only=report.check_only))
-    lines = [f"{r.status:9} {r.filename}  {r.error or r.url}" for r in report.results]
-    failed = [r for r in report.results if r.status == "failed"]
-    for r in failed:
-        reporter.annotate(Annotation(level="error", message=f"{r.filename}: {r.error}",
-                                     title="hwb publish"))
-    text = "\n".join(lines)
-    return CommandResult(data=data, text=text, exit_code=EXIT_FAILED if failed else EXIT_OK)

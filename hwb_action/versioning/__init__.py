@@ -18,11 +18,9 @@ nothing (that is ``hwb version``); :func:`apply_release` writes, commits, tags a
     }
 
 ``hwb release --json`` prints the same keys plus ``"files"`` (paths written),
-``"committed"``, ``"tagged"`` and ``"pushed"`` (booleans).
-
-Both commands set the CI outputs ``version``, ``previous-version``, ``tag`` and
-``release-notes`` (``version`` is empty when there is nothing to release) and add the
-release notes to the job summary.
+``"committed"``, ``"tagged"`` and ``"pushed"`` (booleans).  The commands themselves, with
+their CI outputs and summary, are :mod:`hwb_action.commands.version` and
+:mod:`hwb_action.commands.release`.
 """
 
 from __future__ import annotations
@@ -34,10 +32,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
 
-from hwb_action._command import CommandResult, Invocation
 from hwb_action.ci import Reporter
 from hwb_action.errors import UsageError, VersioningError
-from hwb_action.settings import Settings, read_pyproject, resolve
+from hwb_action.options import ReleaseOptions, VersionOptions
+from hwb_action.settings import read_pyproject
 from hwb_action.versioning.bump import (
     DEFAULT_BUMP_MAP,
     LEVELS,
@@ -63,13 +61,11 @@ from hwb_action.versioning.git import Git
 from hwb_action.versioning.locations import VersionLocation, locate, render_edit
 
 __all__ = [
-    "ReleaseOptions",
+    "ReleaseActions",
     "ReleasePlan",
     "ReleaseResult",
     "VersionConfig",
     "apply_release",
-    "cli_release",
-    "cli_version",
     "plan_release",
 ]
 
@@ -94,60 +90,61 @@ class VersionConfig:
     remote: str = "origin"
 
     @classmethod
-    def from_settings(cls, settings: Settings) -> VersionConfig:
-        """Validate and convert resolved settings; errors point at where a value was set."""
-        tag_format = str(settings["tag-format"])
+    def from_options(cls, options: VersionOptions) -> VersionConfig:
+        """Validate and convert the version options; errors point at where a value was set."""
+        error = options.settings.error
+        tag_format = options.tag_format
         if tag_format.count("{version}") != 1 or any(c in tag_format for c in " ~^:?*[\\"):
-            raise settings.error("tag-format", f"{tag_format!r} must contain {{version}} "
-                                 "exactly once and be a valid tag name",
-                                 hint='e.g. "v{version}" or "mypkg-v{version}"')
-        calver_format = str(settings["calver-format"])
+            raise error("tag-format", f"{tag_format!r} must contain {{version}} exactly once "
+                        "and be a valid tag name", hint='e.g. "v{version}" or "mypkg-v{version}"')
         try:
-            parse_calver_format(calver_format)
+            parse_calver_format(options.calver_format)
         except ValueError as err:
-            raise settings.error("calver-format", str(err)) from None
+            raise error("calver-format", str(err)) from None
         bump_map: dict[str, Level] = dict(DEFAULT_BUMP_MAP)
-        for kind, level in dict(settings["bump-map"]).items():
+        for kind, level in options.bump_map.items():
             match = next((lv for lv in LEVELS if lv == str(level).strip().lower()), None)
             if match is None:
-                raise settings.error("bump-map", f"{kind} = {level!r}: the level must be one "
-                                     "of major, minor, patch, none")
+                raise error("bump-map", f"{kind} = {level!r}: the level must be one of major, "
+                            "minor, patch, none")
             bump_map[kind.strip().lower()] = match
         day: dt.date | None = None
-        if settings["date"]:
+        if options.date:
             try:
-                day = dt.date.fromisoformat(str(settings["date"]))
+                day = dt.date.fromisoformat(options.date)
             except ValueError:
-                raise settings.error("date", f"{settings['date']!r} is not a date "
-                                     "(YYYY-MM-DD)") from None
-        unparsed: Literal["other", "ignore"] = (
-            "ignore" if settings["unparsed"] == "ignore" else "other")
-        scheme: Scheme = "calver" if settings["scheme"] == "calver" else "semver"
+                raise error("date", f"{options.date!r} is not a date (YYYY-MM-DD)") from None
         return cls(
             tag_format=tag_format,
-            paths=tuple(settings["paths"]),
-            scheme=scheme,
-            calver_format=calver_format,
-            major_on_zero=bool(settings["major-on-zero"]),
+            paths=options.paths,
+            scheme=options.scheme,
+            calver_format=options.calver_format,
+            major_on_zero=options.major_on_zero,
             bump_map=bump_map,
-            unparsed=unparsed,
-            version_file=str(settings["version-file"]),
-            changelog=str(settings["changelog"]),
-            pre=check_pre_label(str(settings["pre"])),
+            unparsed=options.unparsed,
+            version_file=options.version_file,
+            changelog=options.changelog,
+            pre=check_pre_label(options.pre),
             date=day,
-            remote=str(settings["remote"]),
+            remote=options.remote,
         )
 
 
 @dataclass(frozen=True, kw_only=True)
-class ReleaseOptions:
-    """What ``hwb release`` does after the plan."""
+class ReleaseActions:
+    """What ``hwb release`` does after the plan (the action part of
+    :class:`hwb_action.options.ReleaseOptions`)."""
 
     commit: bool = True
     tag: bool = True
     push: bool = False
     allow_dirty: bool = False
     commit_message: str = "chore(release): {version}"
+
+    @classmethod
+    def from_options(cls, options: ReleaseOptions) -> ReleaseActions:
+        return cls(commit=options.commit, tag=options.tag, push=options.push,
+                   allow_dirty=options.allow_dirty, commit_message=options.commit_message)
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -227,18 +224,21 @@ def plan_release(
     *,
     environ: Mapping[str, str],
     reporter: Reporter | None = None,
-    pyproject: dict[str, Any] | None = None,
+    pyproject: tuple[dict[str, Any], str, Path | None] | None = None,
     today: dt.date | None = None,
 ) -> ReleasePlan:
-    """Decide the next release of the project at ``project_dir`` (inside a git work tree)."""
+    """Decide the next release of the project at ``project_dir`` (inside a git work tree).
+
+    ``pyproject`` is :func:`~hwb_action.settings.read_pyproject` of ``project_dir`` when the
+    caller has it already (it is read here otherwise).
+    """
     git = Git(project_dir, environ=environ, reporter=reporter)
     info = git.info()
     if info.shallow and reporter is not None:
         reporter.warning("shallow clone: tags and history may be missing, so the version "
                          "may be wrong (actions/checkout: fetch-depth: 0)")
-    if pyproject is None:
-        pyproject = read_pyproject(project_dir)[0]
-    location = locate(project_dir, config.version_file, pyproject)
+    data, text, _ = pyproject if pyproject is not None else read_pyproject(project_dir)
+    location = locate(project_dir, config.version_file, data, text=text)
     day = config.date or today or dt.date.today()
     changelog = project_dir / config.changelog if config.changelog else None
 
@@ -337,16 +337,16 @@ def plan_release(
 
 def apply_release(
     plan: ReleasePlan,
-    options: ReleaseOptions,
+    actions: ReleaseActions,
     *,
     environ: Mapping[str, str],
     reporter: Reporter | None = None,
 ) -> ReleaseResult:
-    """Write the version and the changelog, commit, tag and push, as ``options`` say."""
+    """Write the version and the changelog, commit, tag and push, as ``actions`` say."""
     if plan.version is None or plan.tag is None:
         return ReleaseResult(plan=plan)
     git = Git(plan.project_dir, environ=environ, reporter=reporter)
-    if not options.allow_dirty:
+    if not actions.allow_dirty:
         dirty = git.dirty()
         if dirty:
             msg = f"the work tree has uncommitted changes ({len(dirty)} file(s))"
@@ -381,91 +381,21 @@ def apply_release(
             reporter.info(f"wrote {path}")
     files = tuple(path for path, _ in writes)
     committed = tagged = pushed = False
-    if options.commit and files:
+    if actions.commit and files:
         git.add(files)
-        git.commit(options.commit_message.replace("{version}", plan.version)
+        git.commit(actions.commit_message.replace("{version}", plan.version)
                    .replace("{tag}", plan.tag), files)
         committed = True
-    elif files and options.tag and reporter is not None:
+    elif files and actions.tag and reporter is not None:
         reporter.warning(f"--no-commit: the tag {plan.tag} points at HEAD, which does not "
                          "hold the changes just written")
-    if options.tag:
+    if actions.tag:
         git.tag(plan.tag, f"Release {plan.version}")
         tagged = True
-    if options.push:
+    if actions.push:
         refs = (["HEAD"] if committed else []) + ([f"refs/tags/{plan.tag}"] if tagged else [])
         if refs:
             git.push(plan.remote, refs)
             pushed = True
     return ReleaseResult(plan=plan, files=files, committed=committed, tagged=tagged,
                          pushed=pushed)
-
-
-# -- the commands ----------------------------------------------------------------------------
-def _project_dir(inv: Invocation) -> Path:
-    given = inv.cli.get("path") or inv.environ.get("HWB_PATH") or "."
-    return (inv.cwd / str(given)).resolve()
-
-
-def _plan_from_invocation(inv: Invocation) -> tuple[ReleasePlan, Settings]:
-    project_dir = _project_dir(inv)
-    pyproject = read_pyproject(project_dir if project_dir.is_dir() else None)
-    settings = resolve(inv.command, cli=inv.cli, environ=inv.environ, project_dir=project_dir,
-                       pyproject=pyproject)
-    config = VersionConfig.from_settings(settings)
-    plan = plan_release(project_dir, config, environ=inv.environ, reporter=inv.reporter,
-                        pyproject=pyproject[0])
-    return plan, settings
-
-
-def _explain(plan: ReleasePlan, reporter: Reporter, *, verb: str) -> None:
-    """Say on the log what the next version is and why (or why there is none)."""
-    if plan.version is None:
-        reporter.info(f"nothing to release: {plan.reasons[0] if plan.reasons else ''}")
-        return
-    came_from = f" (from {plan.previous_version})" if plan.previous_version else ""
-    reporter.info(f"{verb} {plan.version}{came_from}, tag {plan.tag}; version lives in "
-                  f"{plan.location.describe()}")
-    for reason in plan.reasons:
-        reporter.info("  " + reason)
-
-
-def _publish(plan: ReleasePlan, reporter: Reporter) -> None:
-    """The CI outputs and the job summary."""
-    reporter.set_output("version", plan.version or "")
-    reporter.set_output("previous-version", plan.previous_version or "")
-    reporter.set_output("tag", plan.tag or "")
-    reporter.set_output("release-notes", plan.release_notes)
-    if plan.version is not None:
-        reporter.add_summary(f"## Release {plan.version}\n\n"
-                             + (plan.release_notes or "_No notable changes._") + "\n")
-
-
-def cli_version(inv: Invocation) -> CommandResult:
-    """``hwb version``: print the next version (stdout) and why (log); change nothing."""
-    plan, _ = _plan_from_invocation(inv)
-    _explain(plan, inv.reporter, verb="next version")
-    _publish(plan, inv.reporter)
-    # The commit list can be 20,000 entries long: build it only when it is printed.
-    data = plan.to_json() if inv.json else {"version": plan.version, "tag": plan.tag}
-    return CommandResult(data=data, text=plan.version or "")
-
-
-def cli_release(inv: Invocation) -> CommandResult:
-    """``hwb release``: write the version and changelog, commit, tag (and push)."""
-    plan, settings = _plan_from_invocation(inv)
-    _explain(plan, inv.reporter, verb="releasing")
-    options = ReleaseOptions(
-        commit=bool(settings["commit"]), tag=bool(settings["tag"]),
-        push=bool(settings["push"]), allow_dirty=bool(settings["allow-dirty"]),
-        commit_message=str(settings["commit-message"]),
-    )
-    result = apply_release(plan, options, environ=inv.environ, reporter=inv.reporter)
-    if plan.version is not None:
-        done = [what for what, flag in (("committed", result.committed),
-                                        ("tagged", result.tagged),
-                                        ("pushed", result.pushed)) if flag]
-        inv.reporter.info(f"released {plan.version}"
-                          + (f": {', '.join(done)}" if done else " (files only)"))
-    _publish(plan, inv.reporter)  # only once the release is done
-    return CommandResult(data=result.to_json(), text=plan.version or "")

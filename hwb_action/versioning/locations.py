@@ -11,11 +11,13 @@ from __future__ import annotations
 
 import re
 import tomllib
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
 
 from hwb_action.errors import ConfigError
+from hwb_action.settings import locate_key, toml_error
 
 LocationKind = Literal["pyproject", "python", "none"]
 
@@ -108,50 +110,96 @@ def _find_module_init(project_dir: Path, module: str) -> Path | None:
     return None
 
 
-def locate(project_dir: Path, setting: str, pyproject: dict[str, Any]) -> VersionLocation:
+class _Tables:
+    """pyproject.toml as data, read defensively: a value of the wrong type is a
+    :class:`ConfigError` naming the file and the key, never a traceback."""
+
+    def __init__(self, data: dict[str, Any], path: Path, text: str) -> None:
+        self.data = data
+        self.path = path
+        self.text = text
+
+    def _error(self, keys: Sequence[str], expected: str, value: object) -> ConfigError:
+        table, key = ".".join(keys[:-1]), keys[-1]
+        where = f"[{table}] {key}" if table else key
+        line = locate_key(self.text, table, key) if table else locate_key(self.text, key)
+        msg = f"{where} must be {expected}, not {type(value).__name__} {value!r}"
+        return ConfigError(msg, file=str(self.path), line=line,
+                           hint=f"fix {where} in pyproject.toml (see its build backend's "
+                                "documentation), or set version-file")
+
+    def table(self, *keys: str) -> dict[str, Any]:
+        """The table at ``keys`` (``{}`` when absent)."""
+        node: dict[str, Any] = self.data
+        for depth, key in enumerate(keys, start=1):
+            value = node.get(key, {})
+            if not isinstance(value, dict):
+                raise self._error(keys[:depth], "a table", value)
+            node = value
+        return node
+
+    def string(self, *keys: str) -> str | None:
+        """The string at ``keys`` (``None`` when absent)."""
+        value = self.table(*keys[:-1]).get(keys[-1])
+        if value is not None and not isinstance(value, str):
+            raise self._error(keys, "a string", value)
+        return value
+
+    def strings(self, *keys: str) -> list[str]:
+        """The list of strings at ``keys`` (``[]`` when absent)."""
+        value = self.table(*keys[:-1]).get(keys[-1], [])
+        if not (isinstance(value, list) and all(isinstance(v, str) for v in value)):
+            raise self._error(keys, "a list of strings", value)
+        return value
+
+
+def locate(project_dir: Path, setting: str, pyproject: dict[str, Any], *,
+           text: str = "") -> VersionLocation:
     """Where the version lives: ``setting`` ("", "none", "pyproject.toml" or a file path)
-    or, when empty, what pyproject.toml says."""
+    or, when empty, what ``pyproject`` (the parsed ``project_dir/pyproject.toml``, whose
+    ``text`` gives error lines) says.  The file is not parsed again."""
+    pyproject_path = project_dir / "pyproject.toml"
+    tables = _Tables(pyproject, pyproject_path, text)
     if setting.lower() == "none":
         return VersionLocation(kind="none", path=None, current=None, why="version-file = none")
     if setting:
         path = project_dir / setting
         if path.name == "pyproject.toml":
-            return _pyproject_location(path, "version-file")
+            same = pyproject and path == pyproject_path
+            return _pyproject_location(path, "version-file", tables if same else None)
         return _python_location(path, "version-file")
-    pyproject_path = project_dir / "pyproject.toml"
-    project = pyproject.get("project")
-    if not isinstance(project, dict):
+    if "project" not in pyproject:
         return VersionLocation(kind="none", path=None, current=None,
                                why="no [project] table in pyproject.toml")
+    project = tables.table("project")
     if "version" in project:
-        return _pyproject_location(pyproject_path, "[project].version")
-    dynamic = project.get("dynamic", [])
-    if not (isinstance(dynamic, list) and "version" in dynamic):
+        return _pyproject_location(pyproject_path, "[project].version", tables)
+    if "version" not in tables.strings("project", "dynamic"):
         return VersionLocation(kind="none", path=None, current=None,
                                why="pyproject.toml has no version")
-    tool = pyproject.get("tool", {}) if isinstance(pyproject.get("tool"), dict) else {}
-    requires = " ".join(str(r) for r in pyproject.get("build-system", {}).get("requires", []))
-    hatch_version = tool.get("hatch", {}).get("version", {})
-    pdm_version = tool.get("pdm", {}).get("version", {})
-    if ("setuptools_scm" in tool or hatch_version.get("source") == "vcs"
-            or pdm_version.get("source") == "scm"
+    requires = " ".join(tables.strings("build-system", "requires"))
+    tool = tables.table("tool")
+    if ("setuptools_scm" in tool or tables.string("tool", "hatch", "version", "source") == "vcs"
+            or tables.string("tool", "pdm", "version", "source") == "scm"
             or any(plugin in requires for plugin in _VCS_PLUGINS)):
         return VersionLocation(kind="none", path=None, current=None,
                                why="dynamic version from the VCS: the tag is the version")
-    if isinstance(hatch_version.get("path"), str):
-        return _python_location(project_dir / hatch_version["path"], "[tool.hatch.version]")
-    if pdm_version.get("source") == "file" and isinstance(pdm_version.get("path"), str):
-        return _python_location(project_dir / pdm_version["path"], "[tool.pdm.version]")
-    attr = tool.get("setuptools", {}).get("dynamic", {}).get("version", {}).get("attr")
-    if isinstance(attr, str) and "." in attr:
+    hatch_path = tables.string("tool", "hatch", "version", "path")
+    if hatch_path is not None:
+        return _python_location(project_dir / hatch_path, "[tool.hatch.version]")
+    pdm_path = tables.string("tool", "pdm", "version", "path")
+    if tables.string("tool", "pdm", "version", "source") == "file" and pdm_path is not None:
+        return _python_location(project_dir / pdm_path, "[tool.pdm.version]")
+    attr = tables.string("tool", "setuptools", "dynamic", "version", "attr")
+    if attr is not None and "." in attr:
         module, _, _name = attr.rpartition(".")
         found = _find_module_init(project_dir, module)
         if found is not None:
             return _python_location(found, "[tool.setuptools.dynamic] version")
-    build_backend = str(pyproject.get("build-system", {}).get("build-backend", ""))
+    build_backend = tables.string("build-system", "build-backend") or ""
     if build_backend.startswith("flit"):
-        module = tool.get("flit", {}).get("module", {}).get("name") or str(
-            project.get("name", "")).replace("-", "_")
+        module = (tables.string("tool", "flit", "module", "name")
+                  or (tables.string("project", "name") or "").replace("-", "_"))
         found = _find_module_init(project_dir, module)
         if found is not None:
             return _python_location(found, "flit reads __version__")
@@ -159,18 +207,21 @@ def locate(project_dir: Path, setting: str, pyproject: dict[str, Any]) -> Versio
                            why="dynamic version; set version-file if a file holds it")
 
 
-def _pyproject_location(path: Path, why: str) -> VersionLocation:
-    text = _read(path)
-    try:
-        data = tomllib.loads(text)
-    except tomllib.TOMLDecodeError as err:
-        msg = f"invalid TOML: {err}"
-        raise ConfigError(msg, file=str(path)) from err
-    version = data.get("project", {}).get("version")
+def _pyproject_location(path: Path, why: str, tables: _Tables | None) -> VersionLocation:
+    """The version in ``[project]`` of ``path``; ``tables`` is that file already parsed."""
+    if tables is None:
+        text = _read(path)
+        try:
+            data = tomllib.loads(text)
+        except tomllib.TOMLDecodeError as err:
+            raise toml_error(err, path) from err
+        tables = _Tables(data, path, text)
+    version = tables.table("project").get("version")
     if not isinstance(version, str):
-        msg = "[project].version is not set to a string"
-        raise ConfigError(msg, file=str(path),
-                          hint="set version-file to the file that holds the version, or none")
+        msg = "[project] version is not set to a string"
+        raise ConfigError(msg, file=str(path), line=locate_key(tables.text, "project", "version"),
+                          hint="write it as version = \"1.2.3\", or set version-file to the "
+                               "file that holds the version, or to none")
     return VersionLocation(kind="pyproject", path=path, current=version, why=why)
 
 

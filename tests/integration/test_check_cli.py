@@ -130,3 +130,15 @@ def test_github_annotations_and_summary(project: Path, tmp_path: Path) -> None:
     assert "### hwb check" in text
     assert f"`{SDIST}` | sdist" in text
     assert f"{WHEEL}: not a valid zip file" in text
+
+
+def test_check_does_not_import_the_publishing_stack(project: Path) -> None:
+    """`hwb check` runs on every build and in pre-commit hooks: no twine, no boto3."""
+    script = ("import sys; from hwb_action.cli import main; code = main(['check']); "
+              "print(sorted(m for m in ('twine', 'boto3', 'hwb_action.publish') "
+              "if m in sys.modules), code)")
+    environ = {k: v for k, v in os.environ.items() if not k.startswith("HWB_")}
+    environ["PYTHONPATH"] = str(ROOT)
+    done = subprocess.run([sys.executable, "-c", script], cwd=project, env=environ,
+                          capture_output=True, text=True, check=False)
+    assert done.stdout.splitlines()[-1] == "[] 0", done.stderr

@@ -140,12 +140,11 @@ def test_devpi_upload_install_rerun(tmp_path: Path, dists: list[Path]) -> None:
 # -- faults ---------------------------------------------------------------------------------
 def _api_publish(url: str, dists: list[Path], *, retries: int = 4) -> list[dict[str, str]]:
     from hwb_action.ci import NullReporter
-    from hwb_action.publish import GivenCredentials, UploadOptions, publish
+    from hwb_action.publish import PublishOptions, publish
 
-    report = publish(dists, url, environ={}, reporter=NullReporter(),
-                     given=GivenCredentials(username="uploader", password=PASSWORD),
-                     options=UploadOptions(retries=retries, backoff=0.05, jobs=2),
-                     index_url="")
+    options = PublishOptions(repository=url, username="uploader", password=PASSWORD,
+                             retries=retries, jobs=2)
+    report = publish(dists, options, environ={}, reporter=NullReporter(), backoff=0.05)
     return [r.to_json() for r in report.results]
 
 

@@ -11,7 +11,7 @@ import pytest
 
 from hwb_action.ci import NullReporter
 from hwb_action.errors import PublishError
-from hwb_action.publish import UploadOptions, publish
+from hwb_action.publish import PublishOptions, publish
 from tests.publish_support import (
     GITHUB_CLAIMS,
     GITLAB_CLAIMS,
@@ -138,8 +138,8 @@ def test_check_mints_and_burns_but_uploads_nothing(proxy: IndexProxy, pypiserver
 
 def _api(proxy: IndexProxy, dists: list[Path], environ: dict[str, str]) -> PublishError:
     with pytest.raises(PublishError) as info:
-        publish(dists, proxy.url, environ=environ, reporter=NullReporter(),
-                options=UploadOptions(retries=0))
+        publish(dists, PublishOptions(repository=proxy.url, retries=0), environ=environ,
+                reporter=NullReporter())
     return info.value
 
 

@@ -11,7 +11,7 @@ import pytest
 
 from hwb_action.ci import NullReporter
 from hwb_action.errors import UsageError, VersioningError
-from hwb_action.versioning import ReleaseOptions, apply_release, plan_release
+from hwb_action.versioning import ReleaseActions, apply_release, plan_release
 from tests.versioning_support import DAY, Repo, config, plan, release, run_hwb
 
 pytestmark = pytest.mark.skipif(shutil.which("git") is None, reason="git is not installed")
@@ -336,7 +336,7 @@ def test_allow_dirty_and_no_commit_no_tag(repo: Repo) -> None:
     repo.commit("fix: x")
     (repo.path / "notes.txt").write_text("untracked files never count\n", encoding="utf-8")
     head = repo.git("rev-parse", "HEAD")
-    result = release(repo, options=ReleaseOptions(commit=False, tag=False))
+    result = release(repo, actions=ReleaseActions(commit=False, tag=False))
     assert (result.committed, result.tagged) == (False, False)
     assert repo.git("rev-parse", "HEAD") == head
     assert 'version = "1.3.1"' in (repo.path / "pyproject.toml").read_text(encoding="utf-8")
@@ -347,19 +347,19 @@ def test_allow_dirty_and_no_commit_no_tag(repo: Repo) -> None:
     repo.git("add", "README")
     with pytest.raises(UsageError):
         release(repo)
-    assert release(repo, options=ReleaseOptions(allow_dirty=True)).committed
+    assert release(repo, actions=ReleaseActions(allow_dirty=True)).committed
     # Only the release files went into the release commit; README stays staged.
     assert repo.git("show", "--name-only", "--format=", "HEAD").split() == ["pyproject.toml"]
 
 
 def test_rerun_after_files_only_release_keeps_one_changelog_section(repo: Repo) -> None:
     repo.commit("feat: once")
-    release(repo, changelog="CHANGELOG.md", options=ReleaseOptions(commit=False, tag=False))
+    release(repo, changelog="CHANGELOG.md", actions=ReleaseActions(commit=False, tag=False))
     first = (repo.path / "CHANGELOG.md").read_bytes()
     assert first.count(b"## [1.4.0]") == 1
     # The same release again (the files were written, nothing committed or tagged yet).
     result = release(repo, changelog="CHANGELOG.md",
-                     options=ReleaseOptions(allow_dirty=True))
+                     actions=ReleaseActions(allow_dirty=True))
     assert result.plan.version == "1.4.0"
     assert (repo.path / "CHANGELOG.md").read_bytes() == first
     assert result.tagged
@@ -372,7 +372,7 @@ def test_push_to_a_real_remote(repo: Repo, tmp_path: Path) -> None:
     repo.git("remote", "add", "origin", str(remote))
     repo.git("push", "-q", "origin", "main")
     repo.commit("feat: pushed")
-    result = release(repo, options=ReleaseOptions(push=True))
+    result = release(repo, actions=ReleaseActions(push=True))
     assert result.pushed
     assert "v1.4.0" in repo.git("ls-remote", "--tags", str(remote))
     assert repo.git("rev-parse", "HEAD") == repo.git("--git-dir", str(remote), "rev-parse",
@@ -436,5 +436,76 @@ def test_cli_version_json(repo: Repo) -> None:
 
 def test_apply_nothing_is_a_no_op(repo: Repo) -> None:
     the_plan = plan(repo)
-    result = apply_release(the_plan, ReleaseOptions(), environ=repo.env)
+    result = apply_release(the_plan, ReleaseActions(), environ=repo.env)
     assert (result.files, result.committed, result.tagged) == ((), False, False)
+
+
+# -- the commands layer --------------------------------------------------------------------
+def test_version_parses_pyproject_once(repo: Repo, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Settings and the version's location come from one parse of pyproject.toml."""
+    import os
+    import tomllib
+
+    from hwb_action.cli import main
+
+    repo.commit("feat: counted")
+    for name in [k for k in os.environ if k.startswith(("GIT_", "HWB_"))]:
+        monkeypatch.delenv(name)
+    for name, value in repo.env.items():
+        monkeypatch.setenv(name, value)
+    monkeypatch.chdir(repo.path)
+    parsed: list[str] = []
+    real = tomllib.loads
+
+    def counting(text: str, **kw: Any) -> dict[str, Any]:
+        parsed.append(text)
+        return real(text, **kw)
+
+    monkeypatch.setattr(tomllib, "loads", counting)
+    assert main(["version", "--date", "2026-11-24"]) == 0
+    assert len(parsed) == 1
+    assert "version = \"1.3.0\"" in parsed[0]
+
+
+@pytest.mark.parametrize("table", ['[tool]\nhatch = "oops"\n',
+                                   '[tool.setuptools.dynamic]\nversion = "x"\n'])
+def test_version_with_a_wrong_typed_table(tmp_path: Path, table: str) -> None:
+    repo = Repo(tmp_path / "r")
+    repo.commit("feat: first", files={"pyproject.toml": '[project]\nname = "demo"\n'
+                                                        'dynamic = ["version"]\n' + table})
+    done = run_hwb(["version"], cwd=repo.path, env=repo.env)
+    assert done.returncode == 2, done.stderr
+    assert "Traceback" not in done.stderr
+    assert "pyproject.toml:5: " in done.stderr
+    key = "[tool] hatch" if "hatch" in table else "[tool.setuptools.dynamic] version"
+    assert f"{key} must be a table" in done.stderr
+
+
+def test_secrets_of_the_environment_are_masked_in_every_command(repo: Repo,
+                                                               tmp_path: Path) -> None:
+    """A publishing token that reaches hwb's output by another road (here: a commit message
+    that `hwb version` lists) shows as ***, on stdout, stderr, --json, outputs and summary."""
+    token = "pypi-AgEIcHlwaS5vcmc-leaked-0123456789"
+    repo.commit(f"feat: paste {token} by mistake")
+    output = tmp_path / "out.txt"
+    env = {**repo.env, "HWB_TOKEN": token, "GITHUB_ACTIONS": "true",
+           "GITHUB_OUTPUT": str(output), "GITHUB_STEP_SUMMARY": str(tmp_path / "s.md")}
+    for args in (["version", "--date", "2026-11-24"], ["version", "--json"]):
+        done = run_hwb(args, cwd=repo.path, env=env)
+        assert done.returncode == 0, done.stderr
+        # The runner is told the value first (that line is how it learns to hide it) ...
+        assert f"::add-mask::{token}" in done.stderr
+        # ... and hwb itself never shows it.
+        shown = [line for line in (done.stdout + done.stderr).splitlines()
+                 if not line.startswith("::add-mask::")]
+        assert not [line for line in shown if token in line]
+        assert any("paste *** by mistake" in line for line in shown)
+    assert json.loads(done.stdout)["commits"][0]["subject"] == "paste *** by mistake"
+    written = output.read_text(encoding="utf-8") + (tmp_path / "s.md").read_text("utf-8")
+    assert token not in written
+    assert "- paste *** by mistake" in written
+    del env["GITHUB_ACTIONS"]  # the terminal reporter, which has no add-mask lines
+    done = run_hwb(["release", "--date", "2026-11-24", "--no-tag"], cwd=repo.path, env=env)
+    assert done.returncode == 0, done.stderr
+    assert token not in done.stdout + done.stderr
+    assert "paste *** by mistake" in done.stderr

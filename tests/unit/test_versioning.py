@@ -12,7 +12,8 @@ import pytest
 from packaging.version import Version
 
 from hwb_action.errors import ConfigError, UsageError, VersioningError
-from hwb_action.settings import resolve
+from hwb_action.options import VersionOptions, from_settings
+from hwb_action.settings import read_pyproject, resolve
 from hwb_action.versioning import VersionConfig
 from hwb_action.versioning.bump import (
     DEFAULT_BUMP_MAP,
@@ -216,13 +217,13 @@ def test_release_parsing_ignores_non_versions() -> None:
 
 
 # -- settings -> config -------------------------------------------------------------------
-def test_config_from_settings(tmp_path: Path) -> None:
+def test_config_from_options(tmp_path: Path) -> None:
     (tmp_path / "pyproject.toml").write_text(
         '[tool.hwb]\ntag-format = "pkg-v{version}"\nbump-map = { refactor = "patch" }\n'
         'scheme = "calver"\ncalver-format = "YY.0M.MICRO"\n', encoding="utf-8")
     settings = resolve("version", cli={"pre": "rc"}, environ={"HWB_DATE": "2026-01-02"},
                        project_dir=tmp_path)
-    cfg = VersionConfig.from_settings(settings)
+    cfg = VersionConfig.from_options(from_settings(VersionOptions, settings))
     assert cfg.tag_format == "pkg-v{version}"
     assert cfg.bump_map["refactor"] == "patch"
     assert cfg.bump_map["feat"] == "minor"
@@ -243,7 +244,8 @@ def test_config_from_settings(tmp_path: Path) -> None:
 def test_config_errors(tmp_path: Path, toml: str, env: dict[str, str], match: str) -> None:
     (tmp_path / "pyproject.toml").write_text(f"[tool.hwb]\n{toml}\n", encoding="utf-8")
     with pytest.raises(UsageError, match=match) as info:
-        VersionConfig.from_settings(resolve("version", environ=env, project_dir=tmp_path))
+        VersionConfig.from_options(from_settings(
+            VersionOptions, resolve("version", environ=env, project_dir=tmp_path)))
     if toml:
         assert isinstance(info.value, ConfigError)
         assert info.value.line == 2
@@ -419,3 +421,59 @@ def test_dynamic_vcs_version_is_tag_only(packages: Path) -> None:
     assert (where.kind, where.path) == ("none", None)
     assert render_edit(where, "1.0.0") is None
     assert locate(project, "none", {}).kind == "none"
+
+
+_DYNAMIC = '[project]\nname = "x"\ndynamic = ["version"]\n'
+
+
+@pytest.mark.parametrize(
+    ("toml", "message", "line"),
+    [
+        (_DYNAMIC + '[tool]\nhatch = "oops"\n', "[tool] hatch must be a table, not str", 5),
+        (_DYNAMIC + '[tool.hatch]\nversion = "x"\n',
+         "[tool.hatch] version must be a table, not str", 5),
+        ('[project]\nname = "x"\nversion = 3\n', "[project] version is not set to a string", 3),
+        (_DYNAMIC + '[tool.setuptools.dynamic]\nversion = "x"\n',
+         "[tool.setuptools.dynamic] version must be a table, not str", 5),
+        (_DYNAMIC + '[tool.hatch.version]\npath = 3\n',
+         "[tool.hatch.version] path must be a string, not int", 5),
+        (_DYNAMIC + '[tool.setuptools.dynamic.version]\nattr = ["a.b"]\n',
+         "[tool.setuptools.dynamic.version] attr must be a string, not list", 5),
+        ('[build-system]\nrequires = "hatchling"\n' + _DYNAMIC,
+         "[build-system] requires must be a list of strings, not str", 2),
+        ('[project]\nname = "x"\ndynamic = "version"\n',
+         "[project] dynamic must be a list of strings, not str", 3),
+        ('tool = "oops"\n' + _DYNAMIC, "tool must be a table, not str", None),
+        ('project = "x"\n', "project must be a table, not str", None),
+    ],
+)
+def test_wrong_typed_pyproject_is_a_config_error(tmp_path: Path, toml: str, message: str,
+                                                 line: int | None) -> None:
+    """A version-location reader that met a string where a table belongs used to crash with
+    an AttributeError traceback; now it names pyproject.toml, the key and the line."""
+    (tmp_path / "pyproject.toml").write_text(toml, encoding="utf-8")
+    data, text, _ = read_pyproject(tmp_path)
+    with pytest.raises(ConfigError) as info:
+        locate(tmp_path, "", data, text=text)
+    assert info.value.message.startswith(message)
+    assert info.value.file == str(tmp_path / "pyproject.toml")
+    if line is not None:
+        assert info.value.line == line
+    assert info.value.hint
+
+
+def test_version_file_pyproject_is_not_parsed_again(tmp_path: Path,
+                                                    monkeypatch: pytest.MonkeyPatch) -> None:
+    path = tmp_path / "pyproject.toml"
+    path.write_text('[project]\nname = "x"\nversion = "1.0"\n', encoding="utf-8")
+    data, text, _ = read_pyproject(tmp_path)
+    calls: list[str] = []
+
+    def counting(text: str) -> dict[str, object]:
+        calls.append(text)
+        return {}
+
+    monkeypatch.setattr(tomllib, "loads", counting)
+    for setting in ("", "pyproject.toml"):
+        assert locate(tmp_path, setting, data, text=text).current == "1.0"
+    assert calls == []

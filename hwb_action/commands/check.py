@@ -1,0 +1,71 @@
+"""``hwb check [DIST...]``: check distributions (default: those in dist/); one status line
+per file on stdout, as ``twine check`` prints, problems as annotations and in the summary."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from hwb_action._command import CommandResult, Invocation
+from hwb_action.artifacts import artifacts_table, check_files, expand_dist_args, find_dists
+from hwb_action.ci import Annotation
+from hwb_action.ci.summary import md_cell
+from hwb_action.errors import UsageError
+from hwb_action.options import CheckOptions, from_settings
+from hwb_action.settings import resolve
+
+
+def dists_to_check(options: CheckOptions, cwd: Path) -> list[Path]:
+    """The files named by DIST (directories and globs expanded), or those in ``cwd/dist``."""
+    if options.dists:
+        paths = expand_dist_args(options.dists, cwd)
+        if not paths:
+            msg = f"no distributions in {', '.join(options.dists)}"
+            raise UsageError(msg, hint="pass .whl, .tar.gz or .zip files")
+        return paths
+    paths = find_dists(cwd / "dist")
+    if not paths:
+        msg = f"no distributions given and none in {cwd / 'dist'}"
+        raise UsageError(msg, hint="build first (hwb build), or name the files: "
+                                   "hwb check path/to/*.whl")
+    return paths
+
+
+def run(inv: Invocation) -> CommandResult:
+    """Check DIST... and report every problem; exit 1 when a file fails."""
+    settings = resolve("check", cli=inv.cli, environ=inv.environ, project_dir=inv.cwd)
+    paths = dists_to_check(from_settings(CheckOptions, settings), inv.cwd)
+    report = check_files(paths)
+    reporter = inv.reporter
+    # Problems and warnings go to the reporter (stderr, CI annotations, the job summary);
+    # stdout gets one status line per file.
+    lines: list[str] = []
+    for p in paths:
+        problems = report.problems.get(p.name, [])
+        warnings = report.warnings.get(p.name, [])
+        for w in warnings:
+            reporter.warning(w)
+        for problem in problems:
+            reporter.annotate(Annotation(level="error", message=problem, title="hwb check"))
+        if problems:
+            status = f"FAILED ({_plural(len(problems), 'problem')})"
+        elif warnings:
+            status = f"PASSED with {_plural(len(warnings), 'warning')}"
+        else:
+            status = "PASSED"
+        lines.append(f"{p.name}: {status}")
+    summary = artifacts_table(report.artifacts) if report.artifacts else ""
+    if report.problems:
+        summary += "\n**Problems**\n\n" + "".join(
+            f"- {md_cell(x)}\n" for xs in report.problems.values() for x in xs)
+    if summary:
+        reporter.add_summary("### hwb check\n\n" + summary)
+    data: dict[str, object] = {
+        "artifacts": [a.to_json() for a in report.artifacts],
+        "problems": report.problems,
+        "warnings": report.warnings,
+    }
+    return CommandResult(data=data, text="\n".join(lines), exit_code=0 if report.ok else 1)
+
+
+def _plural(count: int, noun: str) -> str:
+    return f"{count} {noun}{'' if count == 1 else 's'}"

@@ -1,0 +1,68 @@
+"""``hwb version [--path DIR]``: print the next version from Conventional Commits and say
+why; change nothing.
+
+``hwb version`` and ``hwb release`` both set the CI outputs ``version``,
+``previous-version``, ``tag`` and ``release-notes`` (``version`` is empty when there is
+nothing to release) and add the release notes to the job summary.
+"""
+
+from __future__ import annotations
+
+from typing import TypeVar
+
+from hwb_action._command import CommandResult, Invocation
+from hwb_action.ci import Reporter
+from hwb_action.options import VersionOptions, from_settings
+from hwb_action.settings import read_pyproject, resolve
+from hwb_action.versioning import ReleasePlan, VersionConfig, plan_release
+
+VersionOptionsT = TypeVar("VersionOptionsT", bound=VersionOptions)
+
+
+def plan_for(inv: Invocation,
+             cls: type[VersionOptionsT]) -> tuple[ReleasePlan, VersionOptionsT]:
+    """The release plan of ``--path`` and the command's options, from one parse of its
+    pyproject.toml (settings and the version's location both read it)."""
+    given = inv.cli.get("path") or inv.environ.get("HWB_PATH") or "."
+    project_dir = (inv.cwd / str(given)).resolve()
+    pyproject = read_pyproject(project_dir if project_dir.is_dir() else None)
+    settings = resolve(inv.command, cli=inv.cli, environ=inv.environ, project_dir=project_dir,
+                       pyproject=pyproject)
+    options = from_settings(cls, settings)
+    plan = plan_release(project_dir, VersionConfig.from_options(options),
+                        environ=inv.environ, reporter=inv.reporter, pyproject=pyproject)
+    return plan, options
+
+
+def explain(plan: ReleasePlan, reporter: Reporter, *, verb: str) -> None:
+    """Say on the log what the next version is and why (or why there is none)."""
+    if plan.version is None:
+        reporter.info(f"nothing to release: {plan.reasons[0] if plan.reasons else ''}")
+        return
+    came_from = f" (from {plan.previous_version})" if plan.previous_version else ""
+    reporter.info(f"{verb} {plan.version}{came_from}, tag {plan.tag}; version lives in "
+                  f"{plan.location.describe()}")
+    for reason in plan.reasons:
+        reporter.info("  " + reason)
+
+
+def set_outputs(plan: ReleasePlan, reporter: Reporter) -> None:
+    """The CI outputs and the job summary of ``hwb version`` and ``hwb release``."""
+    reporter.set_output("version", plan.version or "")
+    reporter.set_output("previous-version", plan.previous_version or "")
+    reporter.set_output("tag", plan.tag or "")
+    reporter.set_output("release-notes", plan.release_notes)
+    if plan.version is not None:
+        reporter.add_summary(f"## Release {plan.version}\n\n"
+                             + (plan.release_notes or "_No notable changes._") + "\n")
+
+
+def run(inv: Invocation) -> CommandResult:
+    """Print the next version (stdout) and why (log); change nothing."""
+    plan, _ = plan_for(inv, VersionOptions)
+    explain(plan, inv.reporter, verb="next version")
+    set_outputs(plan, inv.reporter)
+    # The commit list can be 20,000 entries long: build it only when it is printed.
+    data = plan.to_json() if inv.json else {"version": plan.version, "tag": plan.tag}
+    return CommandResult(data=data, text=plan.version or "")
+
