@@ -86,7 +86,7 @@ def check_dists(paths: Sequence[Path], reporter: Reporter) -> list[Artifact]:
     return sorted(report.artifacts, key=lambda a: a.kind != "sdist")
 
 
-def given_credentials(options: PublishOptions) -> GivenCredentials:
+def given_by_options(options: PublishOptions) -> GivenCredentials:
     """The credentials the options give.  A token or password that came from ``HWB_TOKEN``
     or ``HWB_PASSWORD`` is left to the environment step of the credential order, which
     names its source as such (see :mod:`hwb_action.publish.credentials`)."""
@@ -116,7 +116,7 @@ def publish(
     for a failed file (see :attr:`PublishReport.ok`), raises :class:`HwbError` for setup
     problems.  ``backoff`` is the wait before the first retry, in seconds."""
     options = options or PublishOptions()
-    given = given_credentials(options)
+    given = given_by_options(options)
     upload = upload_options(options, backoff=backoff)
     target: Target = resolve_target(options.repository, endpoint_url=options.endpoint_url,
                                     index_url=options.index_url)

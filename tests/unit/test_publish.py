@@ -8,6 +8,8 @@ import pytest
 
 from hwb_action.ci import NullReporter
 from hwb_action.errors import ConfigError, UsageError
+from hwb_action.options import PublishOptions, from_settings
+from hwb_action.publish import given_by_options, upload_options
 from hwb_action.publish.credentials import GivenCredentials, resolve_credentials
 from hwb_action.publish.index import parse_project_page
 from hwb_action.publish.oidc import describe_claims, reusable_workflow_note
@@ -193,3 +195,15 @@ def test_summary_table() -> None:
     assert "| `a.whl` | uploaded |" in table
     assert "HTTP 500 \\| boom" in table
     assert "1 uploaded, 1 failed" in table
+
+
+def test_options_give_what_the_environment_step_does_not_name() -> None:
+    """--token is "given"; HWB_PASSWORD is left to the environment step, which names it."""
+    settings = resolve("publish", cli={"token": "cli-token-1234", "jobs": 0},
+                       environ={"HWB_PASSWORD": "env-pass-1234", "HWB_USERNAME": "me"})
+    options = from_settings(PublishOptions, settings)
+    given = given_by_options(options)
+    assert (given.token, given.password, given.username) == ("cli-token-1234", "", "me")
+    assert given_by_options(PublishOptions(password="api-pass")).password == "api-pass"
+    travel = upload_options(options, backoff=0.1)
+    assert (travel.jobs, travel.retries, travel.timeout, travel.backoff) == (4, 4, 120, 0.1)
