@@ -114,7 +114,7 @@ def test_unknown_command_is_a_usage_error(tmp_path: Path) -> None:
     step = run_step({**FAST, "command": "bild"}, workspace=ws, runner_temp=tmp_path / "rt")
     assert step.returncode == 2
     (error,) = [c for c in step.commands if c.name == "error"]
-    assert "plan, build, check, publish, version, release" in error.data
+    assert "build, check, plan, publish, version, release" in error.data
     assert "'bild'" in error.data
 
 
