@@ -8,6 +8,7 @@ import re
 import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -27,7 +28,7 @@ def moto(tmp_path: Path) -> Iterator[MotoServer]:
 
 
 def publish_s3(moto: MotoServer, files: list[Path], cwd: Path, *extra: str
-               ) -> tuple[int, dict[str, object], str]:
+               ) -> tuple[int, dict[str, Any], str]:
     result = run_hwb(["--json", "-r", f"s3://{BUCKET}/{PREFIX}", "--endpoint-url", moto.url,
                       "--s3-acl", "public-read", *extra, *map(str, files)], cwd, AWS)
     doc = json.loads(result.stdout) if result.stdout.strip() else {}
@@ -47,7 +48,7 @@ def test_two_versions_then_pip_install(moto: MotoServer, tmp_path: Path) -> None
     assert doc["repository"] == f"s3://{BUCKET}/{PREFIX}"
     code, doc, err = publish_s3(moto, v2, tmp_path)
     assert code == 0, err
-    assert [r["status"] for r in doc["results"]] == ["uploaded", "uploaded"]  # type: ignore[index]
+    assert [r["status"] for r in doc["results"]] == ["uploaded", "uploaded"]
 
     simple = f"{moto.url}/{BUCKET}/{PREFIX}/simple/"
     # the pages list exactly what the bucket holds
@@ -81,11 +82,11 @@ def test_two_versions_then_pip_install(moto: MotoServer, tmp_path: Path) -> None
     # re-run: skipped; the same names with other bytes: an error naming both hashes
     code, doc, err = publish_s3(moto, v2, tmp_path)
     assert code == 0, err
-    assert {r["status"] for r in doc["results"]} == {"skipped"}  # type: ignore[union-attr]
+    assert {r["status"] for r in doc["results"]} == {"skipped"}
     clash = build_dists(tmp_path / "clash", "0.2.0", value="other")
     code, doc, err = publish_s3(moto, clash, tmp_path)
     assert code == 1
-    errors = [r["error"] for r in doc["results"]]  # type: ignore[union-attr]
+    errors = [r["error"] for r in doc["results"]]
     assert hashlib.sha256(v2[0].read_bytes()).hexdigest() in errors[0]
     assert fetch(simple + "hwb-publish-demo/") == page
 
@@ -103,7 +104,7 @@ def test_rerun_repairs_pages_a_failed_run_left_behind(moto: MotoServer, tmp_path
         client.delete_object(Bucket=BUCKET, Key=key)
     code, doc, err = publish_s3(moto, v1, tmp_path)
     assert code == 0, err
-    assert {r["status"] for r in doc["results"]} == {"skipped"}  # type: ignore[union-attr]
+    assert {r["status"] for r in doc["results"]} == {"skipped"}
     assert {k: client.get_object(Bucket=BUCKET, Key=k)["Body"].read() for k in page_keys} \
         == pages
     assert "index pages regenerated" in err
