@@ -12,7 +12,8 @@ from typing import Any
 
 import pytest
 
-from tests.publish_support import MotoServer, build_dists, pip_install, run_hwb, running
+from tests.cli_support import run_hwb
+from tests.publish_support import MotoServer, build_dists, pip_install, running
 
 BUCKET = "wheelhouse"
 PREFIX = "team/index"
@@ -29,8 +30,9 @@ def moto(tmp_path: Path) -> Iterator[MotoServer]:
 
 def publish_s3(moto: MotoServer, files: list[Path], cwd: Path, *extra: str
                ) -> tuple[int, dict[str, Any], str]:
-    result = run_hwb(["--json", "-r", f"s3://{BUCKET}/{PREFIX}", "--endpoint-url", moto.url,
-                      "--s3-acl", "public-read", *extra, *map(str, files)], cwd, AWS)
+    result = run_hwb("publish", "--json", "-r", f"s3://{BUCKET}/{PREFIX}", "--endpoint-url",
+                     moto.url, "--s3-acl", "public-read", *extra, *map(str, files), cwd=cwd,
+                     env=AWS)
     doc = json.loads(result.stdout) if result.stdout.strip() else {}
     return result.returncode, doc, result.stderr
 
@@ -118,12 +120,12 @@ def test_action_style_username_and_password_variables(moto: MotoServer, tmp_path
     """The action hands its username/password inputs over as HWB_USERNAME/HWB_PASSWORD."""
     files = build_dists(tmp_path / "d")
     secret = "s3-secret-key-value-0451"
-    result = run_hwb(["--json", "-r", f"s3://{BUCKET}/env", "--endpoint-url", moto.url,
-                      *map(str, files)], tmp_path,
-                     {"HWB_USERNAME": "AKIDEXAMPLE", "HWB_PASSWORD": secret,
-                      "AWS_DEFAULT_REGION": "us-east-1", "AWS_EC2_METADATA_DISABLED": "true",
-                      "AWS_SHARED_CREDENTIALS_FILE": str(tmp_path / "none"),
-                      "AWS_CONFIG_FILE": str(tmp_path / "none")})
+    result = run_hwb("publish", "--json", "-r", f"s3://{BUCKET}/env", "--endpoint-url", moto.url,
+                     *map(str, files), cwd=tmp_path,
+                     env={"HWB_USERNAME": "AKIDEXAMPLE", "HWB_PASSWORD": secret,
+                          "AWS_DEFAULT_REGION": "us-east-1", "AWS_EC2_METADATA_DISABLED": "true",
+                          "AWS_SHARED_CREDENTIALS_FILE": str(tmp_path / "none"),
+                          "AWS_CONFIG_FILE": str(tmp_path / "none")})
     assert result.returncode == 0, result.stderr
     assert {r["status"] for r in json.loads(result.stdout)["results"]} == {"uploaded"}
     assert secret not in result.stdout + result.stderr
@@ -131,7 +133,7 @@ def test_action_style_username_and_password_variables(moto: MotoServer, tmp_path
 
 def test_missing_bucket_is_explained(moto: MotoServer, tmp_path: Path) -> None:
     files = build_dists(tmp_path / "d")
-    result = run_hwb(["-r", "s3://no-such-bucket/x", "--endpoint-url", moto.url,
-                      *map(str, files)], tmp_path, AWS)
+    result = run_hwb("publish", "-r", "s3://no-such-bucket/x", "--endpoint-url", moto.url,
+                     *map(str, files), cwd=tmp_path, env=AWS)
     assert result.returncode == 1
     assert "NoSuchBucket" in result.stderr
