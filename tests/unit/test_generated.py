@@ -92,3 +92,16 @@ def test_every_option_input_reaches_env_and_secrets_get_no_default(
         assert env[opt.env] == f"${{{{ inputs.{opt.name} }}}}"
         assert ("default" in inputs[opt.name]) is not opt.secret, opt.name
     assert "format" not in inputs  # plan's output format is no input
+
+
+def test_ci_runs_the_checks_and_tests_the_readme_gives() -> None:
+    readme = (ROOT / "README.md").read_text()
+    section = readme.split("## Running the tests", 1)[1].split("```console", 1)[1]
+    commands = [line[2:] for line in section.split("```", 1)[0].splitlines()
+                if line.startswith("$ ")]
+    assert any("pytest" in c for c in commands)
+    assert any("ruff check" in c for c in commands)
+    assert any("mypy" in c for c in commands)
+    ci = (ROOT / ".ci" / "run").read_text().splitlines()
+    missing = [c for c in commands if not c.startswith("pip install") and c not in ci]
+    assert not missing, f".ci/run does not run these commands of README.md: {missing}"
