@@ -109,7 +109,7 @@ def input_description(opt: Option, *, with_commands: bool) -> str:
     if with_commands:
         parts.append(f"Commands: {', '.join(opt.commands)}.")
     if opt.secret:
-        parts.append("A secret: pass it from `secrets` (e.g. secrets.PYPI_TOKEN), never in "
+        parts.append("A secret: pass it from `secrets` (secrets.NAME), never in "
                      "clear text; empty or absent: not given.")
     elif opt.in_config:
         parts.append(f"Empty: [tool.hwb] {opt.name} or the default ({show_default(opt)}).")
