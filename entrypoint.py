@@ -29,8 +29,11 @@ from collections.abc import Callable, Mapping, MutableMapping, Sequence
 from pathlib import Path
 
 ACTION_DIR = Path(__file__).resolve().parent
+# The action's own inputs and hwb's commands: from scripts/generate.py's table and cli.COMMANDS.
+# BEGIN GENERATED: commands (python scripts/generate.py)
 ACTION_ONLY_INPUTS = ("command", "python-version", "install", "verbose", "working-directory")
-COMMANDS = ("plan", "build", "check", "publish", "version", "release")
+COMMANDS = ("build", "check", "plan", "publish", "version", "release")
+# END GENERATED: commands
 _TRUE = ("1", "true", "yes", "on")
 # Files whose content decides whether a cached environment is still the right one.
 _SOURCE_GLOBS = ("pyproject.toml", "hwb_action/**/*.py")

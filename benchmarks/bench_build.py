@@ -10,6 +10,7 @@ RUNS (default 7).  Target: hwb <= 0.6 x uv build.
 
 from __future__ import annotations
 
+import functools
 import os
 import shutil
 import sys
@@ -48,7 +49,7 @@ def main() -> None:
     for cmd in commands.values():  # warm every cache once
         time_command(cmd, cwd=str(project), env=env, before=clean)
     samples = alternate(
-        {name: (lambda c=cmd: time_command(c, cwd=str(project), env=env, before=clean))
+        {name: functools.partial(time_command, cmd, cwd=str(project), env=env, before=clean)
          for name, cmd in commands.items()},
         runs,
     )

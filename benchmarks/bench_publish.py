@@ -19,6 +19,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -54,7 +55,7 @@ def main() -> None:
             dists += build_dists(work / "dist", f"1.0.{i}")
         files = [str(p) for p in dists]
         print(f"{len(files)} distributions")
-        tools = {
+        tools: dict[str, Callable[[str], list[str]]] = {
             "hwb": lambda url: [sys.executable, "-m", "hwb_action", "publish", "-r", url,
                                 "--username", "uploader", "--password", PASSWORD, *files],
             "twine": lambda url: [sys.executable, "-m", "twine", "upload", "--repository-url",

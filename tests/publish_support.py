@@ -32,9 +32,10 @@ from urllib.parse import parse_qs, urlsplit
 
 import requests
 
+from tests.cli_support import tool
+
 ROOT = Path(__file__).resolve().parent.parent
 DEMO = ROOT / "tests" / "packages" / "publish_demo"
-BIN = Path(sys.executable).parent
 
 
 def free_port() -> int:
@@ -90,16 +91,6 @@ def build_dists(out: Path, version: str = "0.1.0", *, value: str = "demo",
     return [out / line for line in done.stdout.split()]
 
 
-def run_hwb(args: list[str], cwd: Path, env: dict[str, str] | None = None
-            ) -> subprocess.CompletedProcess[str]:
-    """``hwb publish ARGS`` in a subprocess, with a clean CI-free environment plus ``env``."""
-    base = {k: v for k, v in os.environ.items()
-            if not k.startswith(("HWB_", "TWINE_", "GITHUB_", "GITLAB", "ACTIONS_"))}
-    base.update(env or {})
-    return subprocess.run([sys.executable, "-m", "hwb_action", "publish", *args], cwd=cwd,
-                          env=base, capture_output=True, text=True, check=False, timeout=300)
-
-
 def pip_install(index_url: str, requirement: str, target: Path) -> subprocess.CompletedProcess[str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith(("PIP_", "UV_"))}
     env["PIP_CONFIG_FILE"] = os.devnull
@@ -140,7 +131,7 @@ class PypiServer:
         self.port = free_port()
         log = self.root / "pypiserver.log"
         self.proc = subprocess.Popen(
-            [str(BIN / "pypi-server"), "run", "-p", str(self.port), "-i", "127.0.0.1",
+            [sys.executable, "-m", "pypiserver", "run", "-p", str(self.port), "-i", "127.0.0.1",
              "-P", str(self.root / "htpasswd"), "-a", "update", "--disable-fallback",
              str(self.packages)],
             stdout=log.open("wb"), stderr=subprocess.STDOUT)
@@ -174,21 +165,22 @@ class DevpiServer:
 
     def start(self) -> DevpiServer:
         server_dir = self.root / "server"
-        subprocess.run([str(BIN / "devpi-init"), "--serverdir", str(server_dir),
+        subprocess.run([tool("devpi-init"), "--serverdir", str(server_dir),
                         "--root-passwd", "root-pw", "--no-root-pypi"],
                        check=True, capture_output=True)
         self.port = free_port()
         log = self.root / "devpi.log"
         self.proc = subprocess.Popen(
-            [str(BIN / "devpi-server"), "--serverdir", str(server_dir), "--host", "127.0.0.1",
-             "--port", str(self.port)], stdout=log.open("wb"), stderr=subprocess.STDOUT)
+            [sys.executable, "-m", "devpi_server", "--serverdir", str(server_dir),
+             "--host", "127.0.0.1", "--port", str(self.port)],
+            stdout=log.open("wb"), stderr=subprocess.STDOUT)
         wait_http(self.url + "+api", timeout=120, proc=self.proc, log=log)
         client = ["--clientdir", str(self.root / "client")]
-        devpi = str(BIN / "devpi")
         for args in (["use", self.url], ["user", "-c", self.user, f"password={self.password}"],
                      ["login", self.user, "--password", self.password],
                      ["index", "-c", "dev", "volatile=False"]):
-            subprocess.run([devpi, *client, *args], check=True, capture_output=True)
+            subprocess.run([sys.executable, "-m", "devpi", *client, *args], check=True,
+                           capture_output=True)
         return self
 
     def stop(self) -> None:
@@ -210,7 +202,7 @@ class MotoServer:
         self.port = free_port()
         log = self.root / "moto.log"
         self.proc = subprocess.Popen(
-            [str(BIN / "moto_server"), "-H", "127.0.0.1", "-p", str(self.port)],
+            [sys.executable, "-m", "moto.server", "-H", "127.0.0.1", "-p", str(self.port)],
             stdout=log.open("wb"), stderr=subprocess.STDOUT)
         wait_http(self.url + "/moto-api/", proc=self.proc, log=log)
         return self

@@ -6,7 +6,6 @@ import datetime as dt
 import os
 import shutil
 import subprocess
-import sys
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
@@ -101,11 +100,3 @@ def release(repo: Repo, project: Path | None = None, *, actions: ReleaseActions 
                          reporter=NullReporter())
 
 
-def run_hwb(
-    args: list[str], *, cwd: Path, env: Mapping[str, str]
-) -> subprocess.CompletedProcess[str]:
-    """``python -m hwb_action ARGS`` in ``cwd``, with this checkout importable."""
-    full = dict(env)
-    full["PYTHONPATH"] = str(ROOT) + os.pathsep + full.get("PYTHONPATH", "")
-    return subprocess.run([sys.executable, "-m", "hwb_action", *args], cwd=cwd, env=full,
-                          capture_output=True, text=True, encoding="utf-8", check=False)

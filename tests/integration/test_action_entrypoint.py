@@ -114,7 +114,7 @@ def test_unknown_command_is_a_usage_error(tmp_path: Path) -> None:
     step = run_step({**FAST, "command": "bild"}, workspace=ws, runner_temp=tmp_path / "rt")
     assert step.returncode == 2
     (error,) = [c for c in step.commands if c.name == "error"]
-    assert "plan, build, check, publish, version, release" in error.data
+    assert "build, check, plan, publish, version, release" in error.data
     assert "'bild'" in error.data
 
 
@@ -145,7 +145,9 @@ def test_missing_python_is_explained(tmp_path: Path) -> None:
 
 
 @pytest.mark.slow
-@pytest.mark.skipif(shutil.which("uv") is None, reason="uv is not installed")
+# The step finds uv on its PATH, which starts with the test interpreter's bin/ (run_step).
+@pytest.mark.skipif(shutil.which("uv", path=str(Path(sys.executable).parent)) is None,
+                    reason="uv is not installed next to the test interpreter")
 def test_private_environment_is_installed_once_per_job(tmp_path: Path) -> None:
     ws = _workspace(tmp_path, "action_demo")
     rt = tmp_path / "rt"

@@ -37,8 +37,9 @@ def _tool(name: str) -> str:
 
 
 def _check_jsonschema(schema: str, files: list[Path]) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([_tool("check-jsonschema"), "--builtin-schema", f"vendor.{schema}",
-                           *map(str, files)], capture_output=True, text=True, check=False)
+    return subprocess.run([sys.executable, "-m", "check_jsonschema", "--builtin-schema",
+                           f"vendor.{schema}", *map(str, files)],
+                          capture_output=True, text=True, check=False)
 
 
 def _zizmor(files: list[Path]) -> list[dict[str, Any]]:

@@ -14,6 +14,7 @@ from pathlib import Path
 
 import pytest
 
+from tests.cli_support import run_hwb
 from tests.conftest import PACKAGES
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -22,16 +23,6 @@ ROOT = Path(__file__).resolve().parents[2]
 @pytest.fixture(scope="session")
 def cache_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return tmp_path_factory.mktemp("hwb-cache")
-
-
-def hwb(*args: str, cwd: Path, cache: Path, env: dict[str, str] | None = None,
-        ) -> subprocess.CompletedProcess[str]:
-    full_env = dict(os.environ)
-    full_env["HWB_CACHE_DIR"] = str(cache)
-    full_env["PYTHONPATH"] = str(ROOT)
-    full_env.update(env or {})
-    return subprocess.run([sys.executable, "-m", "hwb_action", *args], cwd=cwd,
-                          capture_output=True, text=True, env=full_env, timeout=600, check=False)
 
 
 def sha256(path: Path) -> str:
@@ -58,7 +49,7 @@ def copy_package(name: str, tmp_path: Path) -> Path:
 def test_build_pure_backends(package: str, dist_name: str, version: str, tmp_path: Path,
                              cache_dir: Path) -> None:
     project = copy_package(package, tmp_path)
-    proc = hwb("build", "--json", cwd=project, cache=cache_dir)
+    proc = run_hwb("build", "--json", cwd=project, cache=cache_dir)
     assert proc.returncode == 0, proc.stderr
     data = json.loads(proc.stdout)
     kinds = sorted(a["kind"] for a in data["artifacts"])
@@ -83,7 +74,7 @@ def test_build_pure_backends(package: str, dist_name: str, version: str, tmp_pat
 @pytest.mark.slow
 def test_wheel_is_built_from_the_sdist(tmp_path: Path, cache_dir: Path) -> None:
     project = copy_package("hatch_pkg", tmp_path)
-    proc = hwb("build", cwd=project, cache=cache_dir)
+    proc = run_hwb("build", cwd=project, cache=cache_dir)
     assert proc.returncode == 0, proc.stderr
     with zipfile.ZipFile(project / "dist" / "hatch_pkg-2.0.0-py3-none-any.whl") as zf:
         names = zf.namelist()
@@ -91,7 +82,7 @@ def test_wheel_is_built_from_the_sdist(tmp_path: Path, cache_dir: Path) -> None:
     # The sdist excludes this file, so a wheel built from the sdist cannot hold it.
     assert "hatch_pkg/not_in_sdist.py" not in names
     # --wheel alone builds straight from the tree, as build and uv do: the file is there.
-    proc = hwb("build", "--wheel", "-o", "wheel-only", cwd=project, cache=cache_dir)
+    proc = run_hwb("build", "--wheel", "-o", "wheel-only", cwd=project, cache=cache_dir)
     assert proc.returncode == 0, proc.stderr
     with zipfile.ZipFile(project / "wheel-only" / "hatch_pkg-2.0.0-py3-none-any.whl") as zf:
         assert "hatch_pkg/not_in_sdist.py" in zf.namelist()
@@ -101,12 +92,12 @@ def test_wheel_is_built_from_the_sdist(tmp_path: Path, cache_dir: Path) -> None:
 @pytest.mark.slow
 def test_sdist_only_and_sdist_source(tmp_path: Path, cache_dir: Path) -> None:
     project = copy_package("hatch_pkg", tmp_path)
-    proc = hwb("build", "--sdist", "-o", str(tmp_path / "s"), cwd=project, cache=cache_dir)
+    proc = run_hwb("build", "--sdist", "-o", str(tmp_path / "s"), cwd=project, cache=cache_dir)
     assert proc.returncode == 0, proc.stderr
     (sdist,) = (tmp_path / "s").glob("*.tar.gz")
     assert not list((tmp_path / "s").glob("*.whl"))
-    proc = hwb("build", str(sdist), "-o", str(tmp_path / "w"), "--json", cwd=tmp_path,
-               cache=cache_dir)
+    proc = run_hwb("build", str(sdist), "-o", str(tmp_path / "w"), "--json", cwd=tmp_path,
+                   cache=cache_dir)
     assert proc.returncode == 0, proc.stderr
     data = json.loads(proc.stdout)
     assert [a["kind"] for a in data["artifacts"]] == ["wheel"]
@@ -116,7 +107,7 @@ def test_sdist_only_and_sdist_source(tmp_path: Path, cache_dir: Path) -> None:
 @pytest.mark.slow
 def test_setuptools_c_extension_is_binary(tmp_path: Path, cache_dir: Path) -> None:
     project = copy_package("cext_setuptools", tmp_path)
-    proc = hwb("build", "--json", "--isolation", "uv", cwd=project, cache=cache_dir)
+    proc = run_hwb("build", "--json", "--isolation", "uv", cwd=project, cache=cache_dir)
     assert proc.returncode == 0, proc.stderr
     data = json.loads(proc.stdout)
     assert data["project"]["pure"] is False
@@ -158,8 +149,8 @@ def test_git_source_with_tag_and_subdirectory(monorepo: Path, tmp_path: Path,
     (monorepo / "packages" / "hatch_pkg" / "pyproject.toml").write_text("broken = [\n")
     _git(monorepo, "commit", "-qam", "break")
     url = f"git+file://{monorepo}@v2.0.0#subdirectory=packages/hatch_pkg"
-    proc = hwb("build", url, "-o", str(tmp_path / "out"), "--json", cwd=tmp_path,
-               cache=cache_dir)
+    proc = run_hwb("build", url, "-o", str(tmp_path / "out"), "--json", cwd=tmp_path,
+                   cache=cache_dir)
     assert proc.returncode == 0, proc.stderr
     data = json.loads(proc.stdout)
     assert data["source"]["kind"] == "git"
@@ -172,9 +163,9 @@ def test_git_source_with_tag_and_subdirectory(monorepo: Path, tmp_path: Path,
 def test_two_builds_of_one_commit_are_identical(monorepo: Path, tmp_path: Path,
                                                 cache_dir: Path) -> None:
     project = monorepo / "packages" / "hatch_pkg"
-    first = hwb("build", "-o", str(tmp_path / "a"), "--json", cwd=project, cache=cache_dir)
-    second = hwb("build", "-o", str(tmp_path / "b"), "--json", "--no-cache", cwd=project,
-                 cache=cache_dir)
+    first = run_hwb("build", "-o", str(tmp_path / "a"), "--json", cwd=project, cache=cache_dir)
+    second = run_hwb("build", "-o", str(tmp_path / "b"), "--json", "--no-cache", cwd=project,
+                     cache=cache_dir)
     assert first.returncode == 0, first.stderr
     assert second.returncode == 0, second.stderr
     hashes_a = {a["filename"]: a["sha256"] for a in json.loads(first.stdout)["artifacts"]}
@@ -192,15 +183,15 @@ def test_two_builds_of_one_commit_are_identical(monorepo: Path, tmp_path: Path,
 def test_environment_cache_is_reused(tmp_path: Path) -> None:
     cache = tmp_path / "cache"
     project = copy_package("flit_pkg", tmp_path)
-    first = hwb("build", "-o", "one", cwd=project, cache=cache)
+    first = run_hwb("build", "-o", "one", cwd=project, cache=cache)
     assert first.returncode == 0, first.stderr
     assert "Creating build environment" in first.stderr
     envs = [p for p in (cache / "envs").iterdir() if p.is_dir()]
     assert len(envs) == 1
-    second = hwb("build", "-o", "two", cwd=project, cache=cache)
+    second = run_hwb("build", "-o", "two", cwd=project, cache=cache)
     assert second.returncode == 0, second.stderr
     assert "Creating build environment" not in second.stderr
-    third = hwb("build", "-o", "three", "--no-cache", cwd=project, cache=cache)
+    third = run_hwb("build", "-o", "three", "--no-cache", cwd=project, cache=cache)
     assert third.returncode == 0, third.stderr
     assert "Creating build environment" in third.stderr
     assert [p for p in (cache / "envs").iterdir() if p.is_dir()] == envs
@@ -210,15 +201,14 @@ def test_environment_cache_is_reused(tmp_path: Path) -> None:
 @pytest.mark.parametrize("isolation", ["pip", "none"])
 def test_other_isolation_modes(isolation: str, tmp_path: Path, cache_dir: Path) -> None:
     project = copy_package("flit_pkg", tmp_path)
-    proc = hwb("build", "--isolation", isolation, "--json", cwd=project, cache=cache_dir)
+    proc = run_hwb("build", "--isolation", isolation, "--json", cwd=project, cache=cache_dir)
     assert proc.returncode == 0, proc.stderr
     assert len(json.loads(proc.stdout)["artifacts"]) == 2
 
 
 def test_config_settings_reach_the_backend(tmp_path: Path, cache_dir: Path) -> None:
     project = copy_package("config_echo", tmp_path)
-    proc = hwb("build", "--wheel", "-C", "mode=fast", "-C", "x=1", cwd=project,
-               cache=cache_dir)
+    proc = run_hwb("build", "--wheel", "-C", "mode=fast", "-C", "x=1", cwd=project, cache=cache_dir)
     # The toy backend prints what it got, then fails: its last lines are in the error.
     assert proc.returncode == 1, proc.stderr
     assert 'CONFIG={"mode": "fast", "x": "1"}' in proc.stderr
@@ -227,7 +217,7 @@ def test_config_settings_reach_the_backend(tmp_path: Path, cache_dir: Path) -> N
 def test_config_setting_without_a_value_is_a_usage_error(tmp_path: Path,
                                                          cache_dir: Path) -> None:
     project = copy_package("config_echo", tmp_path)
-    proc = hwb("build", "-C", "mode", cwd=project, cache=cache_dir)
+    proc = run_hwb("build", "-C", "mode", cwd=project, cache=cache_dir)
     _assert_clean_failure(proc, 2, project / "dist")
     assert "expected KEY=VALUE, got 'mode'" in proc.stderr
     assert "TIP: " in proc.stderr
@@ -244,7 +234,7 @@ def _assert_clean_failure(proc: subprocess.CompletedProcess[str], code: int, out
 
 def test_malformed_pyproject_names_line_and_column(tmp_path: Path, cache_dir: Path) -> None:
     project = copy_package("bad_toml", tmp_path)
-    proc = hwb("build", cwd=project, cache=cache_dir)
+    proc = run_hwb("build", cwd=project, cache=cache_dir)
     _assert_clean_failure(proc, 2, project / "dist")
     assert "pyproject.toml:8:" in proc.stderr
     assert "invalid TOML" in proc.stderr
@@ -252,7 +242,7 @@ def test_malformed_pyproject_names_line_and_column(tmp_path: Path, cache_dir: Pa
 
 def test_build_system_typo_suggests(tmp_path: Path, cache_dir: Path) -> None:
     project = copy_package("bad_backend_typo", tmp_path)
-    proc = hwb("build", cwd=project, cache=cache_dir)
+    proc = run_hwb("build", cwd=project, cache=cache_dir)
     _assert_clean_failure(proc, 2, project / "dist")
     assert "pyproject.toml:3:" in proc.stderr
     assert "did you mean 'build-backend'" in proc.stderr
@@ -260,7 +250,7 @@ def test_build_system_typo_suggests(tmp_path: Path, cache_dir: Path) -> None:
 
 def test_uninstallable_requirement_is_named(tmp_path: Path, cache_dir: Path) -> None:
     project = copy_package("bad_requirement", tmp_path)
-    proc = hwb("build", cwd=project, cache=cache_dir)
+    proc = run_hwb("build", cwd=project, cache=cache_dir)
     _assert_clean_failure(proc, 1, project / "dist")
     assert "hwb-test-no-such-package-xyzzy" in proc.stderr
     assert "could not install the build requirements" in proc.stderr
@@ -268,7 +258,7 @@ def test_uninstallable_requirement_is_named(tmp_path: Path, cache_dir: Path) -> 
 
 def test_unknown_backend_module(tmp_path: Path, cache_dir: Path) -> None:
     project = copy_package("unknown_backend", tmp_path)
-    proc = hwb("build", cwd=project, cache=cache_dir)
+    proc = run_hwb("build", cwd=project, cache=cache_dir)
     _assert_clean_failure(proc, 1, project / "dist")
     assert "'hwb_missing_backend_module' could not be imported" in proc.stderr
 
@@ -277,7 +267,7 @@ def test_unknown_backend_module(tmp_path: Path, cache_dir: Path) -> None:
 def test_failing_backend_names_hook_and_shows_output(server: str, tmp_path: Path,
                                                      cache_dir: Path) -> None:
     project = copy_package("failing_backend", tmp_path)
-    proc = hwb("build", cwd=project, cache=cache_dir, env={"HWB_HOOK_SERVER": server})
+    proc = run_hwb("build", cwd=project, cache=cache_dir, env={"HWB_HOOK_SERVER": server})
     _assert_clean_failure(proc, 1, project / "dist")
     assert "failed in hook build_wheel" in proc.stderr
     assert "undefined reference to `quux'" in proc.stderr
@@ -286,7 +276,7 @@ def test_failing_backend_names_hook_and_shows_output(server: str, tmp_path: Path
 
 def test_not_a_project(tmp_path: Path, cache_dir: Path) -> None:
     (tmp_path / "empty").mkdir()
-    proc = hwb("build", "empty", cwd=tmp_path, cache=cache_dir)
+    proc = run_hwb("build", "empty", cwd=tmp_path, cache=cache_dir)
     assert proc.returncode == 2
     assert "not a Python project" in proc.stderr
     assert "Traceback" not in proc.stderr
@@ -295,7 +285,7 @@ def test_not_a_project(tmp_path: Path, cache_dir: Path) -> None:
 def test_setup_cfg_only_project_is_refused_with_a_remedy(tmp_path: Path,
                                                          cache_dir: Path) -> None:
     project = copy_package("setup_cfg_only", tmp_path)
-    proc = hwb("build", cwd=project, cache=cache_dir)
+    proc = run_hwb("build", cwd=project, cache=cache_dir)
     _assert_clean_failure(proc, 2, project / "dist")
     assert f"{project / 'setup.cfg'}: setup.cfg alone is not buildable" in proc.stderr
     assert "setuptools.build_meta" in proc.stderr
@@ -308,7 +298,7 @@ def test_sdist_without_a_project_names_the_archive(tmp_path: Path, cache_dir: Pa
     archive = tmp_path / "notes-1.0.tar.gz"
     with tarfile.open(archive, "w:gz") as tar:
         tar.add(tmp_path / "notes-1.0", arcname="notes-1.0")
-    proc = hwb("build", str(archive), cwd=tmp_path, cache=cache_dir)
+    proc = run_hwb("build", str(archive), cwd=tmp_path, cache=cache_dir)
     _assert_clean_failure(proc, 2, tmp_path / "dist")
     assert "notes-1.0.tar.gz holds no Python project" in proc.stderr
     assert "hwb-sdist-" not in proc.stderr
@@ -316,14 +306,14 @@ def test_sdist_without_a_project_names_the_archive(tmp_path: Path, cache_dir: Pa
 
 def test_bad_isolation_value_suggests(tmp_path: Path, cache_dir: Path) -> None:
     project = copy_package("flit_pkg", tmp_path)
-    proc = hwb("build", "--isolation", "uvv", cwd=project, cache=cache_dir)
+    proc = run_hwb("build", "--isolation", "uvv", cwd=project, cache=cache_dir)
     assert proc.returncode == 2
     assert "did you mean 'uv'" in proc.stderr
 
 
 def test_verbose_shows_traceback(tmp_path: Path, cache_dir: Path) -> None:
     project = copy_package("bad_toml", tmp_path)
-    proc = hwb("build", "--verbose", cwd=project, cache=cache_dir)
+    proc = run_hwb("build", "--verbose", cwd=project, cache=cache_dir)
     assert proc.returncode == 2
     assert "Traceback" in proc.stderr
 
@@ -368,8 +358,8 @@ def test_hook_server_and_plain_processes_give_identical_artifacts(
     project = monorepo / "packages" / "hatch_pkg"
     hashes = []
     for server in ("1", "0"):
-        proc = hwb("build", "-o", str(tmp_path / server), "--json", cwd=project,
-                   cache=cache_dir, env={"HWB_HOOK_SERVER": server})
+        proc = run_hwb("build", "-o", str(tmp_path / server), "--json", cwd=project,
+                       cache=cache_dir, env={"HWB_HOOK_SERVER": server})
         assert proc.returncode == 0, proc.stderr
         hashes.append(sorted((a["filename"], a["sha256"])
                              for a in json.loads(proc.stdout)["artifacts"]))

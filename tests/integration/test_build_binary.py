@@ -7,24 +7,18 @@ import json
 import os
 import re
 import shutil
-import subprocess
 import sys
 from pathlib import Path
 
 import pytest
 
+from tests.cli_support import run_hwb
 from tests.conftest import PACKAGES
 
 ROOT = Path(__file__).resolve().parents[2]
 
 pytestmark = pytest.mark.skipif(not sys.platform.startswith("linux"),
                                 reason="auditwheel repairs wheels on Linux hosts only")
-
-
-def hwb(*args: str, cwd: Path, cache: Path) -> subprocess.CompletedProcess[str]:
-    env = dict(os.environ, HWB_CACHE_DIR=str(cache), PYTHONPATH=str(ROOT))
-    return subprocess.run([sys.executable, "-m", "hwb_action", *args], cwd=cwd, env=env,
-                          capture_output=True, text=True, timeout=900, check=False)
 
 
 def cpythons_from_310() -> list[str]:
@@ -48,9 +42,9 @@ def project(tmp_path: Path) -> Path:
 def test_every_interpreter_repaired_tested_in_parallel(project: Path, tmp_path: Path) -> None:
     minors = cpythons_from_310()
     assert len(minors) >= 2, f"the machine should have several CPythons, found {minors}"
-    proc = hwb("build", "--isolation", "uv", "--python", ",".join(minors), "--jobs", "2",
-               "--test-command", "python {project}/tests/check.py", "--json",
-               cwd=project, cache=tmp_path / "cache")
+    proc = run_hwb("build", "--isolation", "uv", "--python", ",".join(minors), "--jobs", "2",
+                   "--test-command", "python {project}/tests/check.py", "--json", cwd=project,
+                   cache=tmp_path / "cache")
     assert proc.returncode == 0, proc.stderr
     data = json.loads(proc.stdout)
     wheels = data["wheels"]
@@ -71,8 +65,8 @@ def test_every_interpreter_repaired_tested_in_parallel(project: Path, tmp_path: 
 
 
 def test_missing_interpreter_lists_what_was_found(project: Path, tmp_path: Path) -> None:
-    proc = hwb("build", "--isolation", "uv", "--python", "3.10,3.99", cwd=project,
-               cache=tmp_path / "cache")
+    proc = run_hwb("build", "--isolation", "uv", "--python", "3.10,3.99", cwd=project,
+                   cache=tmp_path / "cache")
     assert proc.returncode == 2, proc.stderr
     assert "3.99" in proc.stderr
     assert "found" in proc.stderr.lower()
@@ -82,9 +76,9 @@ def test_missing_interpreter_lists_what_was_found(project: Path, tmp_path: Path)
 
 @pytest.mark.slow
 def test_failing_test_command_fails_that_wheel(project: Path, tmp_path: Path) -> None:
-    proc = hwb("build", "--wheel", "--isolation", "uv", "--test-command",
-               "python -c \"import sys; print('boom from test'); sys.exit(4)\"",
-               cwd=project, cache=tmp_path / "cache")
+    proc = run_hwb("build", "--wheel", "--isolation", "uv", "--test-command",
+                   "python -c \"import sys; print('boom from test'); sys.exit(4)\"", cwd=project,
+                   cache=tmp_path / "cache")
     assert proc.returncode == 1
     assert "test-command failed" in proc.stderr
     assert "boom from test" in proc.stderr
@@ -94,8 +88,8 @@ def test_failing_test_command_fails_that_wheel(project: Path, tmp_path: Path) ->
 @pytest.mark.slow
 def test_demanding_an_old_manylinux_policy_fails_with_reason(project: Path,
                                                              tmp_path: Path) -> None:
-    proc = hwb("build", "--wheel", "--manylinux", "2_17", "--isolation", "uv",
-               cwd=project, cache=tmp_path / "cache")
+    proc = run_hwb("build", "--wheel", "--manylinux", "2_17", "--isolation", "uv", cwd=project,
+                   cache=tmp_path / "cache")
     assert proc.returncode == 1, proc.stderr
     assert "manylinux_2_17" in proc.stderr
     assert "GLIBC_2.25" in proc.stderr or "too-recent" in proc.stderr
@@ -107,8 +101,8 @@ def test_target_on_the_host_builds_for_the_targets_python(project: Path, tmp_pat
     minors = cpythons_from_310()
     minor = next(m for m in minors if m != f"{sys.version_info[0]}.{sys.version_info[1]}")
     nodot = minor.replace(".", "")
-    proc = hwb("build", "--isolation", "uv", "--target", f"cp{nodot}-manylinux_x86_64",
-               "--json", cwd=project, cache=tmp_path / "cache")
+    proc = run_hwb("build", "--isolation", "uv", "--target", f"cp{nodot}-manylinux_x86_64",
+                   "--json", cwd=project, cache=tmp_path / "cache")
     assert proc.returncode == 0, proc.stderr
     (wheel,) = json.loads(proc.stdout)["wheels"]
     assert wheel["python"].startswith(minor + ".")
@@ -125,8 +119,8 @@ def test_target_on_the_host_builds_for_the_targets_python(project: Path, tmp_pat
 )
 def test_targets_that_cannot_build_here(project: Path, tmp_path: Path, target: str,
                                         words: str) -> None:
-    proc = hwb("build", "--isolation", "uv", "--target", target, cwd=project,
-               cache=tmp_path / "cache")
+    proc = run_hwb("build", "--isolation", "uv", "--target", target, cwd=project,
+                   cache=tmp_path / "cache")
     assert proc.returncode == 2, proc.stderr
     assert words in proc.stderr
     assert "Traceback" not in proc.stderr

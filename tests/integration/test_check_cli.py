@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import os
 import shutil
 import subprocess
 import sys
@@ -11,7 +10,8 @@ from pathlib import Path
 
 import pytest
 
-from tests.artifacts_support import ROOT, build_dists, replace_header, rewrite_wheel
+from tests.artifacts_support import build_dists, replace_header, rewrite_wheel
+from tests.cli_support import hwb_environ, run_hwb
 
 WHEEL = "check_demo-1.0-py3-none-any.whl"
 SDIST = "check_demo-1.0.tar.gz"
@@ -33,17 +33,8 @@ def project(built: tuple[Path, Path], tmp_path: Path) -> Path:
     return tmp_path
 
 
-def hwb(cwd: Path, *args: str, env: dict[str, str] | None = None,
-        ) -> subprocess.CompletedProcess[str]:
-    environ = {k: v for k, v in os.environ.items() if not k.startswith("HWB_")}
-    environ["PYTHONPATH"] = str(ROOT)
-    environ.update(env or {})
-    return subprocess.run([sys.executable, "-m", "hwb_action", "check", *args], cwd=cwd,
-                          env=environ, capture_output=True, text=True, check=False)
-
-
 def test_json_for_good_dists_default_dist_dir(project: Path) -> None:
-    result = hwb(project, "--json")
+    result = run_hwb("check", "--json", cwd=project)
     assert result.returncode == 0, result.stderr
     doc = json.loads(result.stdout)  # stdout holds the JSON document and nothing else
     assert [a["filename"] for a in doc["artifacts"]] == [SDIST, WHEEL]  # sdists first
@@ -60,7 +51,7 @@ def test_bad_dist_exits_1_and_names_the_problem(project: Path) -> None:
         m[f"{DI}/METADATA"] = replace_header(m[f"{DI}/METADATA"], "Version", "9.9")
 
     bad = rewrite_wheel(project / "dist" / WHEEL, project / "bad" / WHEEL, bump)
-    result = hwb(project, str(bad), "dist/" + SDIST, "--json")
+    result = run_hwb("check", str(bad), "dist/" + SDIST, "--json", cwd=project)
     assert result.returncode == 1, result.stderr
     doc = json.loads(result.stdout)
     assert [a["filename"] for a in doc["artifacts"]] == [SDIST]
@@ -71,7 +62,7 @@ def test_bad_dist_exits_1_and_names_the_problem(project: Path) -> None:
 
 def test_human_output(project: Path) -> None:
     (project / "dist" / WHEEL).write_bytes(b"garbage")
-    result = hwb(project, "dist")  # a directory is expanded like dist/*
+    result = run_hwb("check", "dist", cwd=project)  # a directory is expanded like dist/*
     assert result.returncode == 1
     assert result.stdout.splitlines() == [f"{SDIST}: PASSED", f"{WHEEL}: FAILED (1 problem)"]
     assert f"{WHEEL}: not a valid zip file" in result.stderr
@@ -79,7 +70,7 @@ def test_human_output(project: Path) -> None:
 
 
 def test_missing_path_is_a_usage_error(project: Path) -> None:
-    result = hwb(project, "dist/nothere-1.0-py3-none-any.whl", "--json")
+    result = run_hwb("check", "dist/nothere-1.0-py3-none-any.whl", "--json", cwd=project)
     assert result.returncode == 2
     assert result.stdout == ""
     assert "nothere-1.0-py3-none-any.whl: no such file" in result.stderr
@@ -91,20 +82,20 @@ def test_shell_glob_of_a_built_dist_dir_skips_sha256sums(project: Path) -> None:
     dist = project / "dist"
     write_checksums(dist, [check_artifact(p) for p in find_dists(dist)])
     # What `hwb check dist/*` passes after `hwb build`: the dists and SHA256SUMS.
-    result = hwb(project, *sorted(str(p) for p in dist.iterdir()))
+    result = run_hwb("check", *sorted(str(p) for p in dist.iterdir()), cwd=project)
     assert result.returncode == 0, result.stderr
     assert sorted(result.stdout.splitlines()) == [f"{WHEEL}: PASSED", f"{SDIST}: PASSED"]
 
 
 def test_unknown_file_type_is_a_usage_error(project: Path) -> None:
     (project / "notes.txt").write_text("x")
-    result = hwb(project, "notes.txt")
+    result = run_hwb("check", "notes.txt", cwd=project)
     assert result.returncode == 2
     assert "not a distribution" in result.stderr
 
 
 def test_no_dists_is_a_usage_error(tmp_path: Path) -> None:
-    result = hwb(tmp_path)
+    result = run_hwb("check", cwd=tmp_path)
     assert result.returncode == 2
     assert "no distributions given" in result.stderr
     assert "TIP:" in result.stderr
@@ -112,7 +103,7 @@ def test_no_dists_is_a_usage_error(tmp_path: Path) -> None:
 
 def test_glob_from_the_environment(project: Path) -> None:
     # An action input reaches us as HWB_DISTS, unexpanded by any shell.
-    result = hwb(project, "--json", env={"HWB_DISTS": "dist/*.whl"})
+    result = run_hwb("check", "--json", cwd=project, env={"HWB_DISTS": "dist/*.whl"})
     assert result.returncode == 0, result.stderr
     assert [a["filename"] for a in json.loads(result.stdout)["artifacts"]] == [WHEEL]
 
@@ -121,8 +112,9 @@ def test_github_annotations_and_summary(project: Path, tmp_path: Path) -> None:
     (project / "dist" / WHEEL).write_bytes(b"garbage")
     summary = tmp_path / "summary.md"
     output = tmp_path / "output"
-    result = hwb(project, env={"GITHUB_ACTIONS": "true", "GITHUB_STEP_SUMMARY": str(summary),
-                               "GITHUB_OUTPUT": str(output)})
+    result = run_hwb("check", cwd=project, env={
+        "GITHUB_ACTIONS": "true", "GITHUB_STEP_SUMMARY": str(summary),
+        "GITHUB_OUTPUT": str(output)})
     assert result.returncode == 1
     assert any(line.startswith("::error") and WHEEL in line
                for line in result.stdout.splitlines() + result.stderr.splitlines())
@@ -137,8 +129,7 @@ def test_check_does_not_import_the_publishing_stack(project: Path) -> None:
     script = ("import sys; from hwb_action.cli import main; code = main(['check']); "
               "print(sorted(m for m in ('twine', 'boto3', 'hwb_action.publish') "
               "if m in sys.modules), code)")
-    environ = {k: v for k, v in os.environ.items() if not k.startswith("HWB_")}
-    environ["PYTHONPATH"] = str(ROOT)
+    environ = hwb_environ()
     done = subprocess.run([sys.executable, "-c", script], cwd=project, env=environ,
                           capture_output=True, text=True, check=False)
     assert done.stdout.splitlines()[-1] == "[] 0", done.stderr

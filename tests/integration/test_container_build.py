@@ -14,7 +14,6 @@ import os
 import shutil
 import signal
 import subprocess
-import sys
 import time
 import zipfile
 from collections.abc import Iterator
@@ -25,6 +24,7 @@ import pytest
 from hwb_action.builder.container import CibuildwheelError, build_in_container, find_engine
 from hwb_action.ci import NullReporter
 from hwb_action.settings import resolve
+from tests.cli_support import run_hwb
 from tests.container_support import Unavailable, ensure_manylinux_image, podman_env
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -58,11 +58,6 @@ def _project(tmp_path: Path, name: str) -> Path:
     return dest
 
 
-def hwb(*args: str, env: dict[str, str]) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, "-m", "hwb_action", *args], cwd=ROOT, env=env,
-                          capture_output=True, text=True, timeout=900, check=False)
-
-
 def _wheel_from_json(done: subprocess.CompletedProcess[str]) -> dict[str, object]:
     assert done.returncode == 0, done.stderr[-3000:]
     data = json.loads(done.stdout)
@@ -79,18 +74,19 @@ def test_c_extension_builds_repairs_and_tests_inside_the_container(
     env = _env(HWB_TEST_MARK="passed-through",
                CIBW_ENVIRONMENT_PASS_LINUX="HWB_TEST_MARK")
     # What a matrix job does: take one cell of `hwb plan` and build exactly that target.
-    plan = hwb("plan", str(project), "--json", env=env)
+    plan = run_hwb("plan", str(project), "--json", cwd=ROOT, env=env)
     assert plan.returncode == 0, plan.stderr
     cells = [c for c in json.loads(plan.stdout)["include"] if c["target"] == TARGET]
     assert len(cells) == 1
-    done = hwb("build", str(project), "--isolation", "container", "--target", cells[0]["target"],
-               "--container-engine", "podman", "--manylinux", image,
-               "--environment", "CEXT_GREETING=from-hwb-settings",
-               "--before-build", "echo before-build says $CEXT_GREETING",
-               "--test-requires", "pytest",
-               "--test-command", "python {project}/tests/test_add.py && pytest -q "
-               "{project}/tests && echo mark=$HWB_TEST_MARK",
-               "-o", str(out), "--json", env=env)
+    done = run_hwb("build", str(project), "--isolation", "container",
+                   "--target", cells[0]["target"],
+                   "--container-engine", "podman", "--manylinux", image,
+                   "--environment", "CEXT_GREETING=from-hwb-settings",
+                   "--before-build", "echo before-build says $CEXT_GREETING",
+                   "--test-requires", "pytest",
+                   "--test-command", "python {project}/tests/test_add.py && pytest -q "
+                   "{project}/tests && echo mark=$HWB_TEST_MARK",
+                   "-o", str(out), "--json", cwd=ROOT, env=env)
     wheel = _wheel_from_json(done)
     log = done.stderr
     # Built, repaired and tested inside the container, through cibuildwheel.
@@ -134,7 +130,7 @@ def test_compiler_error_becomes_a_build_error(image: str, tmp_path: Path) -> Non
     assert err.message.startswith(f"cibuildwheel failed with exit code 1 building {TARGET}")
     assert any("error" in d and "hwb-test: this extension does not compile" in d
                for d in err.details), err.details
-    assert err.hint
+    assert "CIBW_DEBUG_KEEP_CONTAINER=1" in (err.hint or "")  # how to look into it
     # streamed as it came, prefixed with the target
     assert any(line.startswith(f"[{TARGET}] ") for line in reporter.lines)
     assert not list((tmp_path / "out").glob("*.whl"))
@@ -142,8 +138,8 @@ def test_compiler_error_becomes_a_build_error(image: str, tmp_path: Path) -> Non
 
 def test_target_not_in_the_plan_is_a_usage_error(tmp_path: Path) -> None:
     project = _project(tmp_path, "cext_simple")
-    done = hwb("build", str(project), "--isolation", "container", "--target",
-               "cp311-manylinux_s390x", "-o", str(tmp_path / "dist"), env=_env())
+    done = run_hwb("build", str(project), "--isolation", "container", "--target",
+                   "cp311-manylinux_s390x", "-o", str(tmp_path / "dist"), cwd=ROOT, env=_env())
     assert done.returncode == 2, done.stderr
     assert "cp311-manylinux_s390x" in done.stderr
     assert "not in the build plan" in done.stderr
@@ -161,9 +157,9 @@ def test_broken_engine_is_a_clear_error(tmp_path: Path) -> None:
     if shutil.which("podman") is None:
         pytest.skip("podman is not installed (.ci/setup-containers.sh installs it)")
     project = _project(tmp_path, "cext_simple")
-    done = hwb("build", str(project), "--isolation", "container", "--container-engine",
-               "podman", "--target", TARGET, "-o", str(tmp_path / "dist"),
-               env=_broken_podman_env(tmp_path))
+    done = run_hwb("build", str(project), "--isolation", "container", "--container-engine",
+                   "podman", "--target", TARGET, "-o", str(tmp_path / "dist"),
+                   cwd=ROOT, env=_broken_podman_env(tmp_path))
     assert done.returncode == 1, done.stderr
     assert "no working container engine (podman)" in done.stderr
     assert "hwb-no-such-runtime" in done.stderr  # podman's own reason
@@ -179,8 +175,8 @@ def test_auto_falls_back_to_the_host_when_the_engine_is_broken(tmp_path: Path) -
     assert find_engine(settings, env) is None
     project = _project(tmp_path, "cext_simple")
     env["CI"] = "true"  # in CI, auto means containers when an engine works
-    done = hwb("build", str(project), "--wheel", "--container-engine", "podman",
-               "-o", str(tmp_path / "dist"), "--json", env=env)
+    done = run_hwb("build", str(project), "--wheel", "--container-engine", "podman",
+                   "-o", str(tmp_path / "dist"), "--json", cwd=ROOT, env=env)
     wheel = _wheel_from_json(done)
     assert "no working container engine" in done.stderr
     assert "host's glibc" in done.stderr
@@ -220,9 +216,9 @@ def test_auto_uses_docker_through_docker_host(image: str, docker_socket: str,
                                               tmp_path: Path) -> None:
     project = _project(tmp_path, "cext_simple")
     env = _env(DOCKER_HOST=docker_socket)
-    done = hwb("build", str(project), "--target", TARGET, "--manylinux", image,
-               "--test-command", "python {project}/tests/test_add.py",
-               "-o", str(tmp_path / "dist"), "--json", env=env)
+    done = run_hwb("build", str(project), "--target", TARGET, "--manylinux", image,
+                   "--test-command", "python {project}/tests/test_add.py",
+                   "-o", str(tmp_path / "dist"), "--json", cwd=ROOT, env=env)
     wheel = _wheel_from_json(done)
     assert f"(docker at {docker_socket})" in done.stderr
     assert "cext_simple OK: 5" in done.stderr
@@ -239,9 +235,9 @@ def test_without_a_target_sdist_on_the_host_and_wheel_from_it_in_the_container(
     (project / "MANIFEST.in").write_text("exclude src/cext_simple/not_in_sdist.py\n")
     (project / "src" / "cext_simple" / "not_in_sdist.py").write_text("LEAK = 1\n")
     # The test image holds CPython 3.11 only: select its targets as a user would.
-    done = hwb("build", str(project), "--isolation", "container", "--container-engine",
-               "podman", "--manylinux", image, "--build", "cp311-*", "-o", str(out), "--json",
-               env=_env(HWB_CACHE_DIR=str(tmp_path / "cache")))
+    done = run_hwb("build", str(project), "--isolation", "container", "--container-engine",
+                   "podman", "--manylinux", image, "--build", "cp311-*", "-o", str(out), "--json",
+                   cwd=ROOT, env=_env(HWB_CACHE_DIR=str(tmp_path / "cache")))
     assert done.returncode == 0, done.stderr[-3000:]
     data = json.loads(done.stdout)
     kinds = sorted(a["kind"] for a in data["artifacts"])

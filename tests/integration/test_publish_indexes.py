@@ -8,13 +8,13 @@ from pathlib import Path
 
 import pytest
 
+from tests.cli_support import run_hwb
 from tests.publish_support import (
     DevpiServer,
     IndexProxy,
     PypiServer,
     build_dists,
     pip_install,
-    run_hwb,
     running,
 )
 
@@ -34,7 +34,7 @@ def dists(tmp_path: Path) -> list[Path]:
 def test_pypiserver_upload_install_rerun(pypiserver: PypiServer, dists: list[Path],
                                          tmp_path: Path) -> None:
     env = {"TWINE_USERNAME": "uploader", "TWINE_PASSWORD": PASSWORD}
-    first = run_hwb(["--json", "-r", pypiserver.url], tmp_path, env)
+    first = run_hwb("publish", "--json", "-r", pypiserver.url, cwd=tmp_path, env=env)
     assert first.returncode == 0, first.stderr
     doc = json.loads(first.stdout)
     assert doc["repository"] == pypiserver.url
@@ -53,7 +53,7 @@ def test_pypiserver_upload_install_rerun(pypiserver: PypiServer, dists: list[Pat
         "VALUE = 'demo'\n"
 
     # A re-run, naming the directory as an action input would (no shell to expand it).
-    again = run_hwb(["--json", "-r", pypiserver.url, "dist"], tmp_path, env)
+    again = run_hwb("publish", "--json", "-r", pypiserver.url, "dist", cwd=tmp_path, env=env)
     assert again.returncode == 0, again.stderr
     results = json.loads(again.stdout)["results"]
     assert {r["status"] for r in results} == {"skipped"}
@@ -62,8 +62,8 @@ def test_pypiserver_upload_install_rerun(pypiserver: PypiServer, dists: list[Pat
 
 def test_pypiserver_wrong_password(pypiserver: PypiServer, dists: list[Path],
                                    tmp_path: Path) -> None:
-    result = run_hwb(["-r", pypiserver.url, "--username", "uploader"], tmp_path,
-                     {"HWB_PASSWORD": "not-the-password"})
+    result = run_hwb("publish", "-r", pypiserver.url, "--username", "uploader", cwd=tmp_path,
+                     env={"HWB_PASSWORD": "not-the-password"})
     assert result.returncode == 1
     assert f"{pypiserver.url} refused the credential from HWB_PASSWORD (HTTP 403" \
         in result.stderr
@@ -75,9 +75,10 @@ def test_pypiserver_wrong_password(pypiserver: PypiServer, dists: list[Path],
 def test_same_filename_other_content_is_an_error(pypiserver: PypiServer, dists: list[Path],
                                                  tmp_path: Path) -> None:
     env = {"TWINE_USERNAME": "uploader", "TWINE_PASSWORD": PASSWORD}
-    assert run_hwb(["-r", pypiserver.url], tmp_path, env).returncode == 0
+    assert run_hwb("publish", "-r", pypiserver.url, cwd=tmp_path, env=env).returncode == 0
     other = build_dists(tmp_path / "other", value="changed")
-    result = run_hwb(["--json", "-r", pypiserver.url, *map(str, other)], tmp_path, env)
+    result = run_hwb("publish", "--json", "-r", pypiserver.url, *map(str, other), cwd=tmp_path,
+                     env=env)
     assert result.returncode == 1
     results = json.loads(result.stdout)["results"]
     assert {r["status"] for r in results} == {"failed"}
@@ -92,7 +93,7 @@ def test_same_filename_other_content_is_an_error(pypiserver: PypiServer, dists: 
 
 def test_missing_credentials_is_a_usage_error(pypiserver: PypiServer, dists: list[Path],
                                               tmp_path: Path) -> None:
-    result = run_hwb(["-r", pypiserver.url], tmp_path)
+    result = run_hwb("publish", "-r", pypiserver.url, cwd=tmp_path)
     assert result.returncode == 2
     assert "HWB_TOKEN" in result.stderr
     assert "id-token: write" in result.stderr
@@ -101,7 +102,7 @@ def test_missing_credentials_is_a_usage_error(pypiserver: PypiServer, dists: lis
 def test_check_dry_run_uploads_nothing(pypiserver: PypiServer, dists: list[Path],
                                        tmp_path: Path) -> None:
     env = {"TWINE_USERNAME": "uploader", "TWINE_PASSWORD": PASSWORD}
-    result = run_hwb(["--json", "--check", "-r", pypiserver.url], tmp_path, env)
+    result = run_hwb("publish", "--json", "--check", "-r", pypiserver.url, cwd=tmp_path, env=env)
     assert result.returncode == 0, result.stderr
     doc = json.loads(result.stdout)
     assert doc["check"] is True
@@ -113,26 +114,27 @@ def test_check_dry_run_uploads_nothing(pypiserver: PypiServer, dists: list[Path]
 def test_devpi_upload_install_rerun(tmp_path: Path, dists: list[Path]) -> None:
     for devpi in running(DevpiServer(tmp_path / "devpi")):
         env = {"HWB_USERNAME": devpi.user, "HWB_PASSWORD": devpi.password}
-        first = run_hwb(["--json", "-r", devpi.index], tmp_path, env)
+        first = run_hwb("publish", "--json", "-r", devpi.index, cwd=tmp_path, env=env)
         assert first.returncode == 0, first.stderr
         assert {r["status"] for r in json.loads(first.stdout)["results"]} == {"uploaded"}
         installed = pip_install(devpi.simple, "hwb-publish-demo", tmp_path / "site")
         assert installed.returncode == 0, installed.stdout + installed.stderr
         assert (tmp_path / "site" / "hwb_publish_demo").is_dir()
 
-        again = run_hwb(["--json", "-r", devpi.index], tmp_path, env)
+        again = run_hwb("publish", "--json", "-r", devpi.index, cwd=tmp_path, env=env)
         assert again.returncode == 0, again.stderr
         assert {r["status"] for r in json.loads(again.stdout)["results"]} == {"skipped"}
 
         newer = build_dists(tmp_path / "newer", "0.2.0")
-        wrong = run_hwb(["-r", devpi.index, *map(str, newer)], tmp_path,
-                        {"HWB_USERNAME": devpi.user, "HWB_PASSWORD": "wrong-devpi-pw"})
+        wrong = run_hwb("publish", "-r", devpi.index, *map(str, newer), cwd=tmp_path,
+                        env={"HWB_USERNAME": devpi.user, "HWB_PASSWORD": "wrong-devpi-pw"})
         assert wrong.returncode == 1
         assert "refused the credential" in wrong.stderr
         assert "wrong-devpi-pw" not in wrong.stdout + wrong.stderr
 
         other = build_dists(tmp_path / "other", value="changed")
-        clash = run_hwb(["--json", "-r", devpi.index, *map(str, other)], tmp_path, env)
+        clash = run_hwb("publish", "--json", "-r", devpi.index, *map(str, other), cwd=tmp_path,
+                        env=env)
         assert clash.returncode == 1
         assert {r["status"] for r in json.loads(clash.stdout)["results"]} == {"failed"}
 

@@ -12,6 +12,7 @@ import pytest
 from hwb_action.ci import NullReporter
 from hwb_action.errors import PublishError
 from hwb_action.publish import PublishOptions, publish
+from tests.cli_support import run_hwb
 from tests.publish_support import (
     GITHUB_CLAIMS,
     GITLAB_CLAIMS,
@@ -19,7 +20,6 @@ from tests.publish_support import (
     IndexProxy,
     PypiServer,
     build_dists,
-    run_hwb,
     running,
 )
 
@@ -60,7 +60,7 @@ def _without_mask_lines(text: str) -> str:
 def test_github_trusted_publishing(proxy: IndexProxy, pypiserver: PypiServer,
                                    dists: list[Path], tmp_path: Path) -> None:
     env = github_env(proxy, tmp_path)
-    result = run_hwb(["--json", "-r", proxy.url], tmp_path, env)
+    result = run_hwb("publish", "--json", "-r", proxy.url, cwd=tmp_path, env=env)
     assert result.returncode == 0, result.stderr
     doc = json.loads(result.stdout)
     assert [r["status"] for r in doc["results"]] == ["uploaded", "uploaded"]
@@ -80,15 +80,15 @@ def test_leak_of_minted_and_given_tokens(proxy: IndexProxy, pypiserver: PypiServ
                                          dists: list[Path], tmp_path: Path) -> None:
     """No byte of any output, CI file or file written contains a secret."""
     env = github_env(proxy, tmp_path)
-    oidc = run_hwb(["--json", "-v", "-r", proxy.url], tmp_path, env)
+    oidc = run_hwb("publish", "--json", "-v", "-r", proxy.url, cwd=tmp_path, env=env)
     assert oidc.returncode == 0, oidc.stderr
     # a known token given explicitly, then a failing run with a wrong one
-    given = run_hwb(["--json", "-v", "-r", pypiserver.url, "--token", MINTED], tmp_path,
-                    {**env, "GITHUB_ACTIONS": "true"})
+    given = run_hwb("publish", "--json", "-v", "-r", pypiserver.url, "--token", MINTED,
+                    cwd=tmp_path, env={**env, "GITHUB_ACTIONS": "true"})
     assert given.returncode == 0, given.stderr
     wrong = "pypi-wrong-token-value-that-must-not-leak"
-    failing = run_hwb(["-v", "-r", pypiserver.url + "?x=1", "--skip-existing",
-                       "--no-skip-existing"], tmp_path, {**env, "HWB_TOKEN": wrong})
+    failing = run_hwb("publish", "-v", "-r", pypiserver.url + "?x=1", "--skip-existing",
+                      "--no-skip-existing", cwd=tmp_path, env={**env, "HWB_TOKEN": wrong})
     assert failing.returncode == 1
     secrets = [MINTED, wrong, REQUEST_TOKEN]
     texts = {"stdout": oidc.stdout + given.stdout + failing.stdout,
@@ -111,14 +111,14 @@ def test_gitlab_trusted_publishing(proxy: IndexProxy, dists: list[Path],
     jwt = proxy.state.issue("pypi")
     env = {"GITLAB_CI": "true", "PYPI_ID_TOKEN": jwt, "HWB_DOTENV": str(tmp_path / "hwb.env"),
            "HWB_SUMMARY": str(tmp_path / "summary.md")}
-    result = run_hwb(["--json", "-r", proxy.url], tmp_path, env)
+    result = run_hwb("publish", "--json", "-r", proxy.url, cwd=tmp_path, env=env)
     assert result.returncode == 0, result.stderr
     assert [r["status"] for r in json.loads(result.stdout)["results"]] == ["uploaded"] * 2
     assert proxy.state.mints == 1
     assert proxy.state.burned == [MINTED]
     assert "PUBLISHED=[" in (tmp_path / "hwb.env").read_text()
     # GitLab gives one ID token per job: a second exchange is refused, and explained
-    again = run_hwb(["-r", proxy.url], tmp_path, env)
+    again = run_hwb("publish", "-r", proxy.url, cwd=tmp_path, env=env)
     assert again.returncode == 1
     assert "invalid-reuse-token" in again.stderr
     assert "one `hwb publish` call" in again.stderr
@@ -127,8 +127,8 @@ def test_gitlab_trusted_publishing(proxy: IndexProxy, dists: list[Path],
 
 def test_check_mints_and_burns_but_uploads_nothing(proxy: IndexProxy, pypiserver: PypiServer,
                                                    dists: list[Path], tmp_path: Path) -> None:
-    result = run_hwb(["--json", "--check", "-r", proxy.url], tmp_path,
-                     github_env(proxy, tmp_path))
+    result = run_hwb("publish", "--json", "--check", "-r", proxy.url, cwd=tmp_path,
+                     env=github_env(proxy, tmp_path))
     assert result.returncode == 0, result.stderr
     assert {r["status"] for r in json.loads(result.stdout)["results"]} == {"ready"}
     assert proxy.state.mints == 1
@@ -143,6 +143,17 @@ def _api(proxy: IndexProxy, dists: list[Path], environ: dict[str, str]) -> Publi
     return info.value
 
 
+# What the TIP must tell the user to do for each error code of the mint-token endpoint.
+MINT_HINTS = {
+    "invalid-payload": "a bug in hwb, please report it",
+    "not-enabled": "use an API token (HWB_TOKEN)",
+    "invalid-token": "check that the audience matches the index",
+    "invalid-pending-publisher": "add the trusted publisher on the project's own publishing",
+    "invalid-reuse-token": "publish every file in one `hwb publish` call",
+    "invalid-publisher": "compare the repository, workflow file name and environment",
+}
+
+
 @pytest.mark.parametrize("code", sorted(MINT_DESCRIPTIONS))
 def test_each_mint_error_code_is_explained(code: str, proxy: IndexProxy, dists: list[Path],
                                            tmp_path: Path) -> None:
@@ -154,7 +165,7 @@ def test_each_mint_error_code_is_explained(code: str, proxy: IndexProxy, dists: 
     assert "repository: octo/demo" in text
     assert "workflow_ref: octo/demo/.github/workflows/release.yml@refs/tags/v1" in text
     assert "environment: pypi" in text
-    assert err.hint
+    assert MINT_HINTS[code] in (err.hint or "")
     assert MINTED not in str(err) + text
 
 

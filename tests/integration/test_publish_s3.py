@@ -8,10 +8,12 @@ import re
 import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
-from tests.publish_support import MotoServer, build_dists, pip_install, run_hwb, running
+from tests.cli_support import run_hwb
+from tests.publish_support import MotoServer, build_dists, pip_install, running
 
 BUCKET = "wheelhouse"
 PREFIX = "team/index"
@@ -27,9 +29,10 @@ def moto(tmp_path: Path) -> Iterator[MotoServer]:
 
 
 def publish_s3(moto: MotoServer, files: list[Path], cwd: Path, *extra: str
-               ) -> tuple[int, dict[str, object], str]:
-    result = run_hwb(["--json", "-r", f"s3://{BUCKET}/{PREFIX}", "--endpoint-url", moto.url,
-                      "--s3-acl", "public-read", *extra, *map(str, files)], cwd, AWS)
+               ) -> tuple[int, dict[str, Any], str]:
+    result = run_hwb("publish", "--json", "-r", f"s3://{BUCKET}/{PREFIX}", "--endpoint-url",
+                     moto.url, "--s3-acl", "public-read", *extra, *map(str, files), cwd=cwd,
+                     env=AWS)
     doc = json.loads(result.stdout) if result.stdout.strip() else {}
     return result.returncode, doc, result.stderr
 
@@ -47,7 +50,7 @@ def test_two_versions_then_pip_install(moto: MotoServer, tmp_path: Path) -> None
     assert doc["repository"] == f"s3://{BUCKET}/{PREFIX}"
     code, doc, err = publish_s3(moto, v2, tmp_path)
     assert code == 0, err
-    assert [r["status"] for r in doc["results"]] == ["uploaded", "uploaded"]  # type: ignore[index]
+    assert [r["status"] for r in doc["results"]] == ["uploaded", "uploaded"]
 
     simple = f"{moto.url}/{BUCKET}/{PREFIX}/simple/"
     # the pages list exactly what the bucket holds
@@ -81,11 +84,11 @@ def test_two_versions_then_pip_install(moto: MotoServer, tmp_path: Path) -> None
     # re-run: skipped; the same names with other bytes: an error naming both hashes
     code, doc, err = publish_s3(moto, v2, tmp_path)
     assert code == 0, err
-    assert {r["status"] for r in doc["results"]} == {"skipped"}  # type: ignore[union-attr]
+    assert {r["status"] for r in doc["results"]} == {"skipped"}
     clash = build_dists(tmp_path / "clash", "0.2.0", value="other")
     code, doc, err = publish_s3(moto, clash, tmp_path)
     assert code == 1
-    errors = [r["error"] for r in doc["results"]]  # type: ignore[union-attr]
+    errors = [r["error"] for r in doc["results"]]
     assert hashlib.sha256(v2[0].read_bytes()).hexdigest() in errors[0]
     assert fetch(simple + "hwb-publish-demo/") == page
 
@@ -103,7 +106,7 @@ def test_rerun_repairs_pages_a_failed_run_left_behind(moto: MotoServer, tmp_path
         client.delete_object(Bucket=BUCKET, Key=key)
     code, doc, err = publish_s3(moto, v1, tmp_path)
     assert code == 0, err
-    assert {r["status"] for r in doc["results"]} == {"skipped"}  # type: ignore[union-attr]
+    assert {r["status"] for r in doc["results"]} == {"skipped"}
     assert {k: client.get_object(Bucket=BUCKET, Key=k)["Body"].read() for k in page_keys} \
         == pages
     assert "index pages regenerated" in err
@@ -117,12 +120,12 @@ def test_action_style_username_and_password_variables(moto: MotoServer, tmp_path
     """The action hands its username/password inputs over as HWB_USERNAME/HWB_PASSWORD."""
     files = build_dists(tmp_path / "d")
     secret = "s3-secret-key-value-0451"
-    result = run_hwb(["--json", "-r", f"s3://{BUCKET}/env", "--endpoint-url", moto.url,
-                      *map(str, files)], tmp_path,
-                     {"HWB_USERNAME": "AKIDEXAMPLE", "HWB_PASSWORD": secret,
-                      "AWS_DEFAULT_REGION": "us-east-1", "AWS_EC2_METADATA_DISABLED": "true",
-                      "AWS_SHARED_CREDENTIALS_FILE": str(tmp_path / "none"),
-                      "AWS_CONFIG_FILE": str(tmp_path / "none")})
+    result = run_hwb("publish", "--json", "-r", f"s3://{BUCKET}/env", "--endpoint-url", moto.url,
+                     *map(str, files), cwd=tmp_path,
+                     env={"HWB_USERNAME": "AKIDEXAMPLE", "HWB_PASSWORD": secret,
+                          "AWS_DEFAULT_REGION": "us-east-1", "AWS_EC2_METADATA_DISABLED": "true",
+                          "AWS_SHARED_CREDENTIALS_FILE": str(tmp_path / "none"),
+                          "AWS_CONFIG_FILE": str(tmp_path / "none")})
     assert result.returncode == 0, result.stderr
     assert {r["status"] for r in json.loads(result.stdout)["results"]} == {"uploaded"}
     assert secret not in result.stdout + result.stderr
@@ -130,7 +133,7 @@ def test_action_style_username_and_password_variables(moto: MotoServer, tmp_path
 
 def test_missing_bucket_is_explained(moto: MotoServer, tmp_path: Path) -> None:
     files = build_dists(tmp_path / "d")
-    result = run_hwb(["-r", "s3://no-such-bucket/x", "--endpoint-url", moto.url,
-                      *map(str, files)], tmp_path, AWS)
+    result = run_hwb("publish", "-r", "s3://no-such-bucket/x", "--endpoint-url", moto.url,
+                     *map(str, files), cwd=tmp_path, env=AWS)
     assert result.returncode == 1
     assert "NoSuchBucket" in result.stderr

@@ -12,7 +12,8 @@ import pytest
 from hwb_action.ci import NullReporter
 from hwb_action.errors import UsageError, VersioningError
 from hwb_action.versioning import ReleaseActions, apply_release, plan_release
-from tests.versioning_support import DAY, Repo, config, plan, release, run_hwb
+from tests.cli_support import run_hwb
+from tests.versioning_support import DAY, Repo, config, plan, release
 
 pytestmark = pytest.mark.skipif(shutil.which("git") is None, reason="git is not installed")
 
@@ -124,7 +125,7 @@ def test_no_commits_since_last_tag(repo: Repo) -> None:
     result = plan(repo)
     assert (result.version, result.bump, result.commits) == (None, "none", ())
     assert result.reasons == ("no commits since v1.3.0",)
-    done = run_hwb(["release", "--json"], cwd=repo.path, env=repo.env)
+    done = run_hwb("release", "--json", cwd=repo.path, env=repo.env)
     assert done.returncode == 0, done.stderr
     assert json.loads(done.stdout)["version"] is None
     assert "nothing to release: no commits since v1.3.0" in done.stderr
@@ -192,7 +193,7 @@ def test_monorepo_two_tag_prefixes(tmp_path: Path) -> None:
     assert (got_b.version, got_b.tag, [c.subject for c in got_b.commits]) == (
         "1.0.1", "b-v1.0.1", ["fixed in b"])
     # Through the CLI, the settings come from each package's [tool.hwb].
-    done = run_hwb(["release", "--path", "packages/b", "--json", "--date", "2026-11-24"],
+    done = run_hwb("release", "--path", "packages/b", "--json", "--date", "2026-11-24",
                    cwd=repo.path, env=repo.env)
     assert done.returncode == 0, done.stderr
     assert json.loads(done.stdout)["tag"] == "b-v1.0.1"
@@ -327,7 +328,7 @@ def test_dirty_tree_refused(repo: Repo) -> None:
         release(repo)
     assert info.value.hint is not None
     assert "--allow-dirty" in info.value.hint
-    done = run_hwb(["release"], cwd=repo.path, env=repo.env)
+    done = run_hwb("release", cwd=repo.path, env=repo.env)
     assert done.returncode == 2
     assert "--allow-dirty" in done.stderr
 
@@ -384,7 +385,7 @@ def test_not_a_repository(tmp_path: Path) -> None:
     env = Repo(tmp_path / "r").env
     with pytest.raises(UsageError, match="not inside a git work tree"):
         plan_release(tmp_path / "plain", config(), environ=env, reporter=NullReporter())
-    done = run_hwb(["version"], cwd=tmp_path / "plain", env=env)
+    done = run_hwb("version", cwd=tmp_path / "plain", env=env)
     assert done.returncode == 2
     assert "not inside a git work tree" in done.stderr
 
@@ -406,7 +407,7 @@ def test_cli_version_outputs(repo: Repo, tmp_path: Path) -> None:
     output, summary = tmp_path / "out.txt", tmp_path / "summary.md"
     env = {**repo.env, "GITHUB_ACTIONS": "true", "GITHUB_OUTPUT": str(output),
            "GITHUB_STEP_SUMMARY": str(summary)}
-    done = run_hwb(["version", "--date", "2026-11-24"], cwd=repo.path, env=env)
+    done = run_hwb("version", "--date", "2026-11-24", cwd=repo.path, env=env)
     assert done.returncode == 0, done.stderr
     assert done.stdout == "1.4.0\n"
     assert "minor bump since v1.3.0" in done.stderr
@@ -422,7 +423,7 @@ def test_cli_version_outputs(repo: Repo, tmp_path: Path) -> None:
 
 def test_cli_version_json(repo: Repo) -> None:
     repo.commit("feat(x)!: big", "BREAKING CHANGE: all new")
-    done = run_hwb(["version", "--json", "--pre", "b"], cwd=repo.path, env=repo.env)
+    done = run_hwb("version", "--json", "--pre", "b", cwd=repo.path, env=repo.env)
     assert done.returncode == 0, done.stderr
     data = json.loads(done.stdout)
     assert set(data) == {"version", "previous_version", "tag", "bump", "commits",
@@ -473,7 +474,7 @@ def test_version_with_a_wrong_typed_table(tmp_path: Path, table: str) -> None:
     repo = Repo(tmp_path / "r")
     repo.commit("feat: first", files={"pyproject.toml": '[project]\nname = "demo"\n'
                                                         'dynamic = ["version"]\n' + table})
-    done = run_hwb(["version"], cwd=repo.path, env=repo.env)
+    done = run_hwb("version", cwd=repo.path, env=repo.env)
     assert done.returncode == 2, done.stderr
     assert "Traceback" not in done.stderr
     assert "pyproject.toml:5: " in done.stderr
@@ -491,7 +492,7 @@ def test_secrets_of_the_environment_are_masked_in_every_command(repo: Repo,
     env = {**repo.env, "HWB_TOKEN": token, "GITHUB_ACTIONS": "true",
            "GITHUB_OUTPUT": str(output), "GITHUB_STEP_SUMMARY": str(tmp_path / "s.md")}
     for args in (["version", "--date", "2026-11-24"], ["version", "--json"]):
-        done = run_hwb(args, cwd=repo.path, env=env)
+        done = run_hwb(*args, cwd=repo.path, env=env)
         assert done.returncode == 0, done.stderr
         # The runner is told the value first (that line is how it learns to hide it) ...
         assert f"::add-mask::{token}" in done.stderr
@@ -505,7 +506,7 @@ def test_secrets_of_the_environment_are_masked_in_every_command(repo: Repo,
     assert token not in written
     assert "- paste *** by mistake" in written
     del env["GITHUB_ACTIONS"]  # the terminal reporter, which has no add-mask lines
-    done = run_hwb(["release", "--date", "2026-11-24", "--no-tag"], cwd=repo.path, env=env)
+    done = run_hwb("release", "--date", "2026-11-24", "--no-tag", cwd=repo.path, env=env)
     assert done.returncode == 0, done.stderr
     assert token not in done.stdout + done.stderr
     assert "paste *** by mistake" in done.stderr

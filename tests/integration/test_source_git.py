@@ -188,7 +188,7 @@ def test_missing_ref_is_a_clear_error(repo: Repo, workdir: Path) -> None:
         pytest.fail("must not get here")
     assert info.value.exit_code == EXIT_FAILED
     assert "'no-such-ref' is neither a branch nor a tag" in info.value.message
-    assert info.value.hint
+    assert "check the spelling after '@' in SOURCE" in (info.value.hint or "")
 
 
 def test_missing_commit_is_a_clear_error(repo: Repo, workdir: Path) -> None:

@@ -40,7 +40,10 @@ def test_every_input_is_an_option_or_a_documented_action_input(action: dict[str,
             f"entrypoint.ACTION_ONLY_INPUTS")
         assert name not in NOT_INPUTS
         assert spec.get("description", "").strip(), f"input {name} has no description"
-        assert "default" in spec, f"input {name} has no default"
+        if name in BY_NAME and BY_NAME[name].secret:
+            assert "default" not in spec, f"secret input {name} must have no default"
+        else:
+            assert "default" in spec, f"input {name} has no default"
 
 
 def test_every_option_is_an_input(action: dict[str, Any]) -> None:
@@ -53,8 +56,15 @@ def test_every_option_is_an_input(action: dict[str, Any]) -> None:
 def test_option_inputs_default_to_empty(action: dict[str, Any]) -> None:
     # An input default would outrank [tool.hwb] (HWB_* comes later in the precedence).
     for name, spec in action["inputs"].items():
-        if name in BY_NAME:
+        if name in BY_NAME and not BY_NAME[name].secret:
             assert spec["default"] == "", f"input {name} must default to ''"
+
+
+def test_secret_inputs_say_to_pass_them_from_secrets(action: dict[str, Any]) -> None:
+    secrets = [o.name for o in OPTIONS if o.secret]
+    assert secrets, "the option table marks the credentials as secret"
+    for name in secrets:
+        assert "pass it from `secrets`" in action["inputs"][name]["description"], name
 
 
 def test_every_input_reaches_python_as_hwb_env(action: dict[str, Any]) -> None:
