@@ -114,7 +114,8 @@ def _setup_cfg_error(path: Path, err: configparser.Error) -> ConfigError:
     elif isinstance(err, configparser.DuplicateOptionError):
         message = f"setup.cfg has {err.option!r} twice in section [{err.section}]"
     elif errors:
-        message = f"setup.cfg cannot be parsed: {errors[0][1]} is not KEY = VALUE"
+        shown = str(errors[0][1]).replace("\\n'", "'")  # repr of the line, newline dropped
+        message = f"setup.cfg cannot be parsed: {shown} is not KEY = VALUE"
     else:
         message = "setup.cfg cannot be parsed: " + str(err).splitlines()[0]
     return ConfigError(message, file=str(path), line=line,

@@ -368,12 +368,14 @@ def _unknown_key(key: str, value: Any, file: str, line: int | None) -> ConfigErr
     known = [o.name for o in OPTIONS if o.in_config]
     if isinstance(value, dict):
         tables = [o.name for o in OPTIONS if o.in_config and o.kind == "dict"]
-        suggestion = did_you_mean(key, tables) or did_you_mean(key, known)
+        if key in (*ALL_COMMANDS, "linux", "macos", "windows"):
+            why = f": hwb has no per-{'command' if key in ALL_COMMANDS else 'platform'} tables"
+        else:
+            why = did_you_mean(key, tables)
         shown = ", ".join(f"[tool.hwb.{t}]" for t in tables)
         return ConfigError(
-            f"unknown table [tool.hwb.{key}]{suggestion}", file=file, line=line,
-            hint="hwb takes its settings from [tool.hwb] itself, with no tables per command "
-                 f"or platform; the tables it knows are {shown}",
+            f"unknown table [tool.hwb.{key}]{why}", file=file, line=line,
+            hint="put the keys in [tool.hwb] itself; the only tables hwb takes are " + shown,
         )
     return ConfigError(
         f"unknown key {key!r} in [tool.hwb]{did_you_mean(key, known)}", file=file, line=line,
