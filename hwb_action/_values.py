@@ -71,10 +71,10 @@ def convert_toml(option: Option, value: Any, where: str, line: int | None, file:
     wrong type is a :class:`ConfigError` at ``file:line`` with an example."""
     joiner = _COMMAND_ARRAYS.get(option.name)
 
-    def bad(expected: str, shown: Any = value) -> ConfigError:
+    def bad(expected: str) -> ConfigError:
         example = _TOML_EXAMPLES.get(option.kind, '"value"')
         return ConfigError(
-            f"{where} must be {expected}, not {type(shown).__name__} {shown!r}",
+            f"{where} must be {expected}, not {type(value).__name__} {value!r}",
             file=file, line=line, hint=f"write it as {option.name} = {example}"
             + (f' or as an array of commands, {option.name} = ["cmd1", "cmd2"]'
                if joiner else ""),
@@ -105,7 +105,9 @@ def convert_toml(option: Option, value: Any, where: str, line: int | None, file:
         out: dict[str, str] = {}
         for key, item in value.items():
             if not isinstance(item, str | int | float):
-                raise bad("a table of strings", shown=value)
+                msg = f"{where}: {key} must be a string, not {type(item).__name__} {item!r}"
+                raise ConfigError(msg, file=file, line=line,
+                                  hint=f'write it as {key} = "value"')
             out[str(key)] = str(item).lower() if isinstance(item, bool) else str(item)
         return out
     if joiner and isinstance(value, list) and all(isinstance(v, str) for v in value):

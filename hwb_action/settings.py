@@ -310,7 +310,7 @@ def resolve(
         for key in _CIBW_SHARED:
             opt = BY_NAME[key]
             if key in cibw and command in opt.commands:
-                line = locate_key(text, "tool.cibuildwheel", key)
+                line = _key_line(text, "tool.cibuildwheel", key, cibw[key])
                 where = f"[tool.cibuildwheel] {key}"
                 values[key] = convert_toml(opt, cibw[key], where, line, file,
                                             cibuildwheel=True)
@@ -322,9 +322,7 @@ def resolve(
             raise ConfigError("[tool.hwb] must be a table", file=file,
                               line=locate_key(text, "tool", "hwb"))
         for key, value in hwb.items():
-            # A table value may be written as its own [tool.hwb.KEY] header.
-            line = ((isinstance(value, dict) and locate_key(text, f"tool.hwb.{key}"))
-                    or locate_key(text, "tool.hwb", key))
+            line = _key_line(text, "tool.hwb", key, value)
             found = BY_NAME.get(key)
             if found is None or not found.in_config:
                 raise _unknown_key(key, value, file, line)
@@ -362,6 +360,15 @@ def resolve(
                 f"must be one of {choices}, not {value!r}" + did_you_mean(str(value), opt.choices),
             )
     return settings
+
+
+def _key_line(text: str, table: str, key: str, value: Any) -> int | None:
+    # A table value may be written as its own [table.KEY] header.
+    if isinstance(value, dict):
+        line = locate_key(text, f"{table}.{key}")
+        if line is not None:
+            return line
+    return locate_key(text, table, key)
 
 
 def _unknown_key(key: str, value: Any, file: str, line: int | None) -> ConfigError:
