@@ -22,7 +22,7 @@ from hwb_action.errors import ConfigError
 # No real configuration file comes near this; the bound keeps a hostile tree from making hwb
 # read gigabytes before it says anything.
 MAX_CONFIG_BYTES = 16 * 1024 * 1024
-# Far deeper than any real pyproject.toml nests, and well inside Python's recursion limit.
+# Nesting deeper than this is where a too-deep document is reported to start.
 MAX_TOML_DEPTH = 100
 
 _KINDS = ((stat.S_ISDIR, "a directory"), (stat.S_ISFIFO, "a named pipe (FIFO)"),
@@ -123,22 +123,17 @@ def read_pyproject(project_dir: Path | None) -> tuple[dict[str, Any], str, Path 
 
 def parse_toml(text: str, path: Path) -> dict[str, Any]:
     """``text`` parsed as TOML; every failure is a :class:`ConfigError` with a line."""
-    # Counting brackets is cheap; scanning is needed only when they could nest too deep.
-    deep = text.count("[") + text.count("{") > MAX_TOML_DEPTH
-    scan = scan_toml(text) if deep else TomlScan(None, None)
-    if scan.too_deep is not None:
-        # tomllib recurses once per level: stop before Python's recursion limit does.
-        line, col = scan.too_deep
-        msg = f"invalid TOML: arrays or inline tables nested more than {MAX_TOML_DEPTH} deep"
-        raise ConfigError(msg, file=str(path), line=line, col=col,
-                          hint="no real configuration nests like this; flatten it")
     try:
         return tomllib.loads(text)
     except tomllib.TOMLDecodeError as err:
         raise toml_error(err, path, text) from err
-    except RecursionError as err:  # a nesting the scan did not count (defence in depth)
-        msg = "invalid TOML: nested too deeply to read"
-        raise ConfigError(msg, file=str(path), hint="flatten the nested values") from err
+    except RecursionError as err:
+        # tomllib recurses once per nesting level; point at where the nesting got deep.
+        where = scan_toml(text).too_deep
+        line, col = where if where is not None else (None, None)
+        msg = "invalid TOML: arrays or inline tables nested too deeply to read"
+        raise ConfigError(msg, file=str(path), line=line, col=col,
+                          hint="no real configuration nests like this; flatten it") from err
 
 
 def toml_error(err: tomllib.TOMLDecodeError, path: Path, text: str | None = None) -> ConfigError:

@@ -120,7 +120,7 @@ def test_setup_py_with_nul_bytes(tmp_path: Path) -> None:
 
 def test_deeply_nested_toml(tmp_path: Path) -> None:
     root = project(tmp_path, PYPROJECT + "[tool.x]\na = " + "[" * 100_000 + "\n")
-    stderr = assert_usage_error(hwb(root, "plan"), "pyproject.toml:8:", "nested more than")
+    stderr = assert_usage_error(hwb(root, "plan"), "pyproject.toml:8:", "nested too deeply")
     assert "RecursionError" not in stderr
 
 

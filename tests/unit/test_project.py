@@ -6,6 +6,7 @@ from pathlib import Path
 
 import pytest
 
+from hwb_action import _configfile
 from hwb_action.errors import ConfigError, UsageError
 from hwb_action.project import LEGACY_BACKEND, load_project
 from tests.conftest import PACKAGES
@@ -232,13 +233,13 @@ def test_unclosed_construct_at_end_of_file(tmp_path: Path, text: str, line: int,
     assert info.value.hint.startswith("close it with")
 
 
-def test_nesting_limit(tmp_path: Path) -> None:
-    write(tmp_path, {"pyproject.toml": "[x]\na = " + "[" * 100 + "]" * 100 + "\n"})
-    assert load_project(tmp_path).name is None  # 100 levels are read
-    write(tmp_path, {"pyproject.toml": "[x]\na = " + "[{a=" * 60 + "}]" * 60 + "\n"})
-    with pytest.raises(ConfigError, match="nested more than 100 deep") as info:
+def test_deep_nesting_is_an_error_at_its_line(tmp_path: Path) -> None:
+    write(tmp_path, {"pyproject.toml": "[x]\na = " + "[" * 150 + "]" * 150 + "\n"})
+    assert load_project(tmp_path).name is None  # deep, but tomllib reads it
+    write(tmp_path, {"pyproject.toml": "[x]\nb = 1\na = " + "[{a=" * 5000 + "}]" * 5000})
+    with pytest.raises(ConfigError, match="nested too deeply") as info:
         load_project(tmp_path)
-    assert info.value.line == 2
+    assert info.value.line == 3
 
 
 def test_byte_order_mark_gets_its_own_hint(tmp_path: Path) -> None:
@@ -247,3 +248,11 @@ def test_byte_order_mark_gets_its_own_hint(tmp_path: Path) -> None:
         load_project(tmp_path)
     assert info.value.hint is not None
     assert "byte order mark" in info.value.hint
+
+
+def test_oversized_config_file_is_not_read_whole(tmp_path: Path,
+                                                 monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(_configfile, "MAX_CONFIG_BYTES", 64)
+    write(tmp_path, {"pyproject.toml": "[project]\nname = 'x'\n" + "# padding\n" * 10})
+    with pytest.raises(ConfigError, match="larger than"):
+        load_project(tmp_path)
