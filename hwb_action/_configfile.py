@@ -3,7 +3,7 @@
 Every file is opened the same way (:func:`read_config_bytes`): a directory, a FIFO, a device,
 a dangling or looping symbolic link or an unreadable file is a :class:`ConfigError` naming the
 file, never a traceback or a hang.  TOML errors name the line; tomllib says only "end of
-document" when something is left open, so :func:`unclosed_construct` finds where it opened.
+document" when something is left open, so :func:`scan_toml` finds where it opened.
 """
 
 from __future__ import annotations

@@ -5,14 +5,18 @@ Precedence, lowest first:
 1. the defaults in :data:`OPTIONS`;
 2. ``[tool.cibuildwheel]`` in pyproject.toml, for the keys hwb shares with it
    (``build``, ``skip``, ``archs``, ``test-command``, ``test-requires``, ``before-build``,
-   ``environment``) so that a project that already configures cibuildwheel keeps working;
+   ``environment``) so that a project that already configures cibuildwheel keeps working,
+   in cibuildwheel's own forms (an array of commands is joined with ``&&``, ``environment``
+   may be a ``"A=1 B=2"`` string);
 3. ``[tool.hwb]`` in pyproject.toml;
 4. ``HWB_*`` environment variables (the GitHub Action maps its inputs to these);
 5. command-line flags.
 
 Every option is a kebab-case key in ``[tool.hwb]`` (unless ``in_config`` is false), an
 ``HWB_<KEY>`` variable, and a ``--key`` flag of the commands that use it.  Unknown keys in
-``[tool.hwb]`` are an error with a "did you mean".
+``[tool.hwb]`` are an error with a "did you mean".  Whatever its origin, a resolved value then
+meets its option's rules (``single_line``, ``minimum``, ``choices``); a breach is an error that
+points at the file and line, variable or flag that set it.
 """
 
 from __future__ import annotations
