@@ -21,6 +21,7 @@ from dataclasses import dataclass, field
 from typing import Any, Literal, TypeVar, cast
 
 from hwb_action._suggest import did_you_mean
+from hwb_action._values import value_problem
 from hwb_action.errors import UsageError
 from hwb_action.settings import BY_NAME, Command, Option, Settings, convert_text, options_for
 
@@ -45,6 +46,22 @@ class _Options:
     @classmethod
     def command(cls) -> Command:
         raise NotImplementedError
+
+    def __post_init__(self) -> None:
+        # resolve() checks every value already; options made directly (the Python API,
+        # tests) meet the same rules, reported against the same origin.
+        for item in dataclasses.fields(self):
+            option = BY_NAME.get(item.name.replace("_", "-"))
+            if option is None:
+                continue
+            value = getattr(self, item.name)
+            problem = value_problem(option, value)
+            if problem is None and option.choices is not None and value not in option.choices:
+                problem = (f"must be one of {', '.join(c for c in option.choices if c)}, "
+                           f"not {value!r}" + did_you_mean(str(value), option.choices))
+            if problem is not None:
+                raise self.settings.error(option.name, problem,
+                                          hint=f"{option.name}: {option.help}")
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -145,14 +162,6 @@ class PublishOptions(_Options):
     @classmethod
     def command(cls) -> Command:
         return "publish"
-
-    def __post_init__(self) -> None:
-        if self.retries < 0:
-            raise self.settings.error("retries", f"must be 0 or more, not {self.retries}")
-        if self.timeout < 1:
-            raise self.settings.error("timeout", f"must be 1 or more, not {self.timeout}")
-        if self.jobs < 0:
-            raise self.settings.error("jobs", f"must be 0 (automatic) or more, not {self.jobs}")
 
 
 @dataclass(frozen=True, kw_only=True)

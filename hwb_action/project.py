@@ -6,8 +6,6 @@ mentions of ``Extension``/``ext_modules``/``cythonize``); nothing of the project
 
 from __future__ import annotations
 
-import ast
-import configparser
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -17,6 +15,7 @@ from typing import Any
 from packaging.requirements import InvalidRequirement, Requirement
 from packaging.specifiers import InvalidSpecifier, SpecifierSet
 
+from hwb_action._setup_files import SetupInfo, read_setup_cfg, read_setup_py
 from hwb_action._suggest import did_you_mean
 from hwb_action.errors import ConfigError, UsageError
 from hwb_action.settings import locate_key, read_pyproject
@@ -117,8 +116,8 @@ def load_project(
         raise ConfigError("[project] classifiers must be an array of strings", file=file,
                           line=locate_key(text, "project", "classifiers"))
 
-    setup_info = _read_setup_py(setup_py) if setup_py.is_file() else _SetupInfo()
-    cfg = _read_setup_cfg(setup_cfg) if setup_cfg.is_file() else {}
+    setup_info = read_setup_py(setup_py) if setup_py.is_file() else SetupInfo()
+    cfg = read_setup_cfg(setup_cfg) if setup_cfg.is_file() else {}
     if not project:
         name = name or cfg.get("name") or setup_info.kwargs.get("name")
         version = version or cfg.get("version") or setup_info.kwargs.get("version")
@@ -220,71 +219,6 @@ def _build_system(data: dict[str, Any], text: str, file: str, root: Path) -> Bui
                        backend_path=tuple(backend_path))
 
 
-@dataclass
-class _SetupInfo:
-    kwargs: dict[str, str] = field(default_factory=dict)
-    classifiers: list[str] | None = None
-    has_extensions: bool = False
-    limited_api: bool = False
-
-
-def _read_setup_py(path: Path) -> _SetupInfo:
-    info = _SetupInfo()
-    try:
-        source = path.read_text(encoding="utf-8", errors="replace")
-        tree = ast.parse(source, filename=str(path))
-    except SyntaxError:
-        return info
-    for node in ast.walk(tree):
-        if isinstance(node, ast.Call):
-            func = node.func
-            fname = func.id if isinstance(func, ast.Name) else (
-                func.attr if isinstance(func, ast.Attribute) else "")
-            if fname in {"Extension", "Pybind11Extension", "cythonize", "RustExtension",
-                         "CTypes", "CMakeExtension"}:
-                info.has_extensions = True
-            for kw in node.keywords:
-                if kw.arg == "py_limited_api" and isinstance(kw.value, ast.Constant) and (
-                    kw.value.value is True
-                ):
-                    info.limited_api = True
-                if kw.arg in {"ext_modules", "rust_extensions", "cffi_modules"}:
-                    info.has_extensions = True
-                if fname == "setup" and kw.arg:
-                    if isinstance(kw.value, ast.Constant) and isinstance(kw.value.value, str):
-                        info.kwargs[kw.arg] = kw.value.value
-                    elif kw.arg == "classifiers" and isinstance(kw.value, ast.List):
-                        info.classifiers = [
-                            e.value for e in kw.value.elts
-                            if isinstance(e, ast.Constant) and isinstance(e.value, str)
-                        ]
-        elif isinstance(node, ast.Name) and node.id == "ext_modules":
-            info.has_extensions = True
-    if "py_limited_api" in source and re.search(r"py_limited_api\s*[=:]\s*['\"]?cp3", source):
-        info.limited_api = True
-    return info
-
-
-def _read_setup_cfg(path: Path) -> dict[str, str]:
-    parser = configparser.ConfigParser(interpolation=None)
-    try:
-        parser.read(path, encoding="utf-8")
-    except configparser.Error as err:
-        msg = f"setup.cfg cannot be parsed: {err}"
-        raise ConfigError(msg, file=str(path)) from err
-    out: dict[str, str] = {}
-    for section, keys in (("metadata", ("name", "version", "classifiers")),
-                          ("options", ("python_requires",)),
-                          ("bdist_wheel", ("py_limited_api",))):
-        if parser.has_section(section):
-            for key in keys:
-                if parser.has_option(section, key):
-                    out[key] = parser.get(section, key).strip()
-    if parser.has_option("options", "ext_modules"):
-        out["ext_modules"] = "yes"
-    return out
-
-
 def _requirement_names(requires: Iterable[str]) -> set[str]:
     names = set()
     for req in requires:
@@ -296,7 +230,7 @@ def _requirement_names(requires: Iterable[str]) -> set[str]:
 
 
 def _binary_reasons(
-    root: Path, bs: BuildSystem, *, tool: dict[str, Any], setup: _SetupInfo,
+    root: Path, bs: BuildSystem, *, tool: dict[str, Any], setup: SetupInfo,
     cfg: dict[str, str],
 ) -> tuple[list[str], bool]:
     reasons: list[str] = []

@@ -5,26 +5,34 @@ Precedence, lowest first:
 1. the defaults in :data:`OPTIONS`;
 2. ``[tool.cibuildwheel]`` in pyproject.toml, for the keys hwb shares with it
    (``build``, ``skip``, ``archs``, ``test-command``, ``test-requires``, ``before-build``,
-   ``environment``) so that a project that already configures cibuildwheel keeps working;
+   ``environment``) so that a project that already configures cibuildwheel keeps working,
+   in cibuildwheel's own forms (an array of commands is joined with ``&&``, ``environment``
+   may be a ``"A=1 B=2"`` string);
 3. ``[tool.hwb]`` in pyproject.toml;
 4. ``HWB_*`` environment variables (the GitHub Action maps its inputs to these);
 5. command-line flags.
 
 Every option is a kebab-case key in ``[tool.hwb]`` (unless ``in_config`` is false), an
 ``HWB_<KEY>`` variable, and a ``--key`` flag of the commands that use it.  Unknown keys in
-``[tool.hwb]`` are an error with a "did you mean".
+``[tool.hwb]`` are an error with a "did you mean".  Whatever its origin, a resolved value then
+meets its option's rules (``single_line``, ``minimum``, ``choices``); a breach is an error that
+points at the file and line, variable or flag that set it.
 """
 
 from __future__ import annotations
 
-import re
-import tomllib
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
 
+# Re-exported (marked "as"): the rest of hwb imports these from settings.
+from hwb_action._configfile import locate_key as locate_key  # noqa: PLC0414
+from hwb_action._configfile import read_pyproject as read_pyproject  # noqa: PLC0414
 from hwb_action._suggest import did_you_mean
+from hwb_action._values import convert_text as convert_text  # noqa: PLC0414
+from hwb_action._values import convert_toml, value_problem
+from hwb_action._values import parse_pairs as parse_pairs  # noqa: PLC0414
 from hwb_action.errors import ConfigError, UsageError
 
 Kind = Literal["str", "bool", "int", "list", "dict"]
@@ -48,6 +56,10 @@ class Option:
     secret: bool = False
     positional: bool = False
     metavar: str | None = None
+    # Values (list items too) must be one line without control characters; false only where
+    # a multi-line value is meaningful (a commit message, a shell script).
+    single_line: bool = True
+    minimum: int | None = None  # the least value of an int option
 
     @property
     def env(self) -> str:
@@ -92,7 +104,7 @@ OPTIONS: tuple[Option, ...] = (
            help="reuse build environments across builds (--no-cache to build afresh)"),
     Option(name="cache-dir", kind="str", default="", commands=_BUILD,
            help="where build environments are cached (default: the user cache dir)"),
-    Option(name="jobs", kind="int", default=0, flags=("-j",),
+    Option(name="jobs", kind="int", default=0, flags=("-j",), minimum=0,
            commands=("build", "publish"),
            help="parallel builds or uploads (default: CPU count for builds, 4 for uploads)"),
     Option(name="target", kind="str", default="", commands=_BUILD,
@@ -106,10 +118,11 @@ OPTIONS: tuple[Option, ...] = (
            help="musllinux policy (e.g. 1_2) or a container image; musllinux wheels are "
                 "planned only when this is set or a build selector names musllinux"),
     Option(name="test-command", kind="str", default="", commands=_PLAN_BUILD,
+           single_line=False,
            help="command run against each built wheel ({project} and {package} placeholders)"),
     Option(name="test-requires", kind="list", default=[], commands=_PLAN_BUILD,
            help="requirements installed before test-command"),
-    Option(name="before-build", kind="str", default="", commands=_BUILD,
+    Option(name="before-build", kind="str", default="", commands=_BUILD, single_line=False,
            help="command run before each wheel build (container builds)"),
     Option(name="environment", kind="dict", default={}, commands=_BUILD, metavar="KEY=VALUE",
            help="environment variables for container builds"),
@@ -168,9 +181,9 @@ OPTIONS: tuple[Option, ...] = (
            commands=("publish",),
            help="dry run: check files, resolve credentials (mint a token), look at the index, "
                 "upload nothing"),
-    Option(name="retries", kind="int", default=4, commands=("publish",),
+    Option(name="retries", kind="int", default=4, minimum=0, commands=("publish",),
            help="retries per file on 5xx answers, timeouts and dropped connections"),
-    Option(name="timeout", kind="int", default=120, commands=("publish",),
+    Option(name="timeout", kind="int", default=120, minimum=1, commands=("publish",),
            help="seconds to wait for the index to answer one request"),
     # -- version options --
     Option(name="path", kind="str", default=".", in_config=False, commands=_VERSION,
@@ -206,7 +219,8 @@ OPTIONS: tuple[Option, ...] = (
     Option(name="commit", kind="bool", default=True, commands=("release",),
            help="commit the version and changelog changes"),
     Option(name="commit-message", kind="str", default="chore(release): {version}",
-           commands=("release",), help="message of the release commit ({version}, {tag})"),
+           commands=("release",), single_line=False,
+           help="message of the release commit ({version}, {tag})"),
     Option(name="tag", kind="bool", default=True, commands=("release",),
            help="create an annotated release tag"),
     Option(name="push", kind="bool", default=False, commands=("release",),
@@ -224,118 +238,6 @@ BY_NAME: dict[str, Option] = {o.name: o for o in OPTIONS}
 def options_for(command: str) -> list[Option]:
     """The options a command takes, in table order."""
     return [o for o in OPTIONS if command in o.commands]
-
-
-# -- value conversion -----------------------------------------------------------------------
-_TRUE = {"1", "true", "yes", "on"}
-_FALSE = {"0", "false", "no", "off", ""}
-
-
-def _split_list(text: str) -> list[str]:
-    return [p for p in re.split(r"[,\s]+", text.strip()) if p]
-
-
-def parse_pairs(items: Sequence[str], where: str) -> dict[str, str]:
-    """``KEY=VALUE`` items as a dict; keys are stripped, values kept as given."""
-    out: dict[str, str] = {}
-    for item in items:
-        key, sep, value = item.partition("=")
-        if not sep or not key.strip():
-            msg = f"{where}: expected KEY=VALUE, got {item!r}"
-            raise UsageError(msg, hint=f"write it as {where} {key.strip() or 'KEY'}=VALUE")
-        out[key.strip()] = value
-    return out
-
-
-def convert_text(option: Option, text: str, where: str) -> Any:
-    """Convert a string from the environment or the command line to the option's type."""
-    if option.kind == "bool":
-        low = text.strip().lower()
-        if low in _TRUE:
-            return True
-        if low in _FALSE:
-            return False
-        msg = f"{where}: {text!r} is not a boolean (use true or false)"
-        raise UsageError(msg)
-    if option.kind == "int":
-        try:
-            return int(text)
-        except ValueError:
-            msg = f"{where}: {text!r} is not a whole number"
-            raise UsageError(msg) from None
-    if option.kind == "list":
-        return _split_list(text)
-    if option.kind == "dict":
-        # Newlines or commas separate pairs in the environment (action inputs are multi-line).
-        items = [p.strip() for p in re.split(r"[\n,]", text) if p.strip()]
-        return parse_pairs(items, where)
-    return text
-
-
-_TOML_EXAMPLES = {"bool": "true", "int": "4", "list": '["a", "b"]',
-                  "dict": '{ KEY = "value" }'}
-
-
-def _convert_toml(option: Option, value: Any, where: str, line: int | None, file: str) -> Any:
-    def bad(expected: str) -> ConfigError:
-        example = _TOML_EXAMPLES.get(option.kind, '"value"')
-        return ConfigError(
-            f"{where} must be {expected}, not {type(value).__name__} {value!r}",
-            file=file, line=line, hint=f"write it as {option.name} = {example}",
-        )
-
-    if option.kind == "bool":
-        if not isinstance(value, bool):
-            raise bad("true or false")
-        return value
-    if option.kind == "int":
-        if isinstance(value, bool) or not isinstance(value, int):
-            raise bad("an integer")
-        return value
-    if option.kind == "list":
-        if isinstance(value, str):
-            return _split_list(value)
-        if isinstance(value, list) and all(isinstance(v, str) for v in value):
-            return list(value)
-        raise bad("a string or an array of strings")
-    if option.kind == "dict":
-        if isinstance(value, dict):
-            return {str(k): str(v) for k, v in value.items()}
-        raise bad("a table of strings")
-    if not isinstance(value, str):
-        raise bad("a string")
-    return value
-
-
-def locate_key(text: str, table: str, key: str | None = None) -> int | None:
-    """1-based line of ``key`` in TOML ``[table]`` (or of the table header), if found.
-
-    tomllib keeps no positions, so this scans the text: good enough for annotations.
-    """
-    lines = text.splitlines()
-    header = re.compile(r"^\s*\[\s*" + re.escape(table).replace(r"\.", r"\s*\.\s*") + r"\s*\]")
-    any_header = re.compile(r"^\s*\[")
-    start = None
-    for i, line in enumerate(lines):
-        if header.match(line):
-            start = i
-            break
-    if start is None:
-        if key is not None:
-            dotted = re.compile(r"^\s*" + re.escape(f"{table}.{key}") + r"\s*=")
-            for i, line in enumerate(lines):
-                if dotted.match(line):
-                    return i + 1
-        return None
-    if key is None:
-        return start + 1
-    pattern = re.compile(r"""^\s*["']?""" + re.escape(key) + r"""["']?\s*[=.]""")
-    for i in range(start + 1, len(lines)):
-        if any_header.match(lines[i]):
-            break
-        if pattern.match(lines[i]):
-            return i + 1
-    return start + 1
 
 
 # -- resolution -----------------------------------------------------------------------------
@@ -377,42 +279,11 @@ class Settings:
         """A configuration error that points at where ``name`` was set."""
         origin = self.origin(name)
         if origin.kind in ("pyproject", "cibuildwheel"):
-            return ConfigError(message, file=origin.file, line=origin.line, hint=hint)
+            table = "tool.hwb" if origin.kind == "pyproject" else "tool.cibuildwheel"
+            return ConfigError(f"[{table}] {name}: {message}", file=origin.file,
+                               line=origin.line, hint=hint)
         where = origin.name or BY_NAME[name].flag
         return UsageError(f"{where}: {message}", hint=hint)
-
-
-def read_pyproject(project_dir: Path | None) -> tuple[dict[str, Any], str, Path | None]:
-    """The parsed pyproject.toml of ``project_dir`` (empty when absent), its text and path."""
-    if project_dir is None:
-        return {}, "", None
-    path = project_dir / "pyproject.toml"
-    try:
-        text = path.read_text(encoding="utf-8")
-    except FileNotFoundError:
-        return {}, "", None
-    except UnicodeDecodeError as err:
-        msg = f"not valid UTF-8 ({err.reason})"
-        raise ConfigError(msg, file=str(path)) from err
-    try:
-        return tomllib.loads(text), text, path
-    except tomllib.TOMLDecodeError as err:
-        raise toml_error(err, path) from err
-
-
-def toml_error(err: tomllib.TOMLDecodeError, path: Path) -> ConfigError:
-    """A ConfigError at the line and column that tomllib names."""
-    text = str(err)
-    match = re.search(r"\(at line (\d+), column (\d+)\)", text)
-    line = int(match.group(1)) if match else None
-    col = int(match.group(2)) if match else None
-    message = re.sub(r"\s*\(at line \d+, column \d+\)", "", text) or "invalid TOML"
-    if match is None and "end of document" in text:
-        message = text
-    return ConfigError(
-        f"invalid TOML: {message}", file=str(path), line=line, col=col,
-        hint="fix the syntax; see https://toml.io",
-    )
 
 
 def resolve(
@@ -443,12 +314,10 @@ def resolve(
         for key in _CIBW_SHARED:
             opt = BY_NAME[key]
             if key in cibw and command in opt.commands:
-                line = locate_key(text, "tool.cibuildwheel", key)
+                line = _key_line(text, "tool.cibuildwheel", key, cibw[key])
                 where = f"[tool.cibuildwheel] {key}"
-                value = cibw[key]
-                if opt.kind == "list" and isinstance(value, str):
-                    value = _split_list(value)
-                values[key] = _convert_toml(opt, value, where, line, file)
+                values[key] = convert_toml(opt, cibw[key], where, line, file,
+                                            cibuildwheel=True)
                 origins[key] = Origin(kind="cibuildwheel", file=file, line=line)
 
     hwb = tool.get("hwb")
@@ -456,20 +325,14 @@ def resolve(
         if not isinstance(hwb, dict):
             raise ConfigError("[tool.hwb] must be a table", file=file,
                               line=locate_key(text, "tool", "hwb"))
-        known = [o.name for o in OPTIONS if o.in_config]
         for key, value in hwb.items():
-            line = locate_key(text, "tool.hwb", key)
+            line = _key_line(text, "tool.hwb", key, value)
             found = BY_NAME.get(key)
             if found is None or not found.in_config:
-                suggestion = did_you_mean(key, known)
-                raise ConfigError(
-                    f"unknown key {key!r} in [tool.hwb]{suggestion}",
-                    file=file, line=line,
-                    hint="known keys: " + ", ".join(sorted(known)),
-                )
+                raise _unknown_key(key, value, file, line)
             if command not in found.commands:
                 continue
-            values[key] = _convert_toml(found, value, f"[tool.hwb] {key}", line, file)
+            values[key] = convert_toml(found, value, f"[tool.hwb] {key}", line, file)
             origins[key] = Origin(kind="pyproject", file=file, line=line)
 
     for opt in mine:
@@ -490,15 +353,45 @@ def resolve(
 
     settings = Settings(command, values, origins)
     for opt in mine:
-        if opt.choices is not None and values[opt.name] not in opt.choices:
-            value = values[opt.name]
+        value = values[opt.name]
+        problem = value_problem(opt, value)
+        if problem is not None:
+            raise settings.error(opt.name, problem, hint=f"{opt.name}: {opt.help}")
+        if opt.choices is not None and value not in opt.choices:
             choices = ", ".join(c for c in opt.choices if c)
             raise settings.error(
                 opt.name,
-                f"{opt.name} must be one of {choices}, not {value!r}"
-                + did_you_mean(str(value), opt.choices),
+                f"must be one of {choices}, not {value!r}" + did_you_mean(str(value), opt.choices),
             )
     return settings
+
+
+def _key_line(text: str, table: str, key: str, value: Any) -> int | None:
+    # A table value may be written as its own [table.KEY] header.
+    if isinstance(value, dict):
+        line = locate_key(text, f"{table}.{key}")
+        if line is not None:
+            return line
+    return locate_key(text, table, key)
+
+
+def _unknown_key(key: str, value: Any, file: str, line: int | None) -> ConfigError:
+    known = [o.name for o in OPTIONS if o.in_config]
+    if isinstance(value, dict):
+        tables = [o.name for o in OPTIONS if o.in_config and o.kind == "dict"]
+        if key in (*ALL_COMMANDS, "linux", "macos", "windows"):
+            why = f": hwb has no per-{'command' if key in ALL_COMMANDS else 'platform'} tables"
+        else:
+            why = did_you_mean(key, tables)
+        shown = ", ".join(f"[tool.hwb.{t}]" for t in tables)
+        return ConfigError(
+            f"unknown table [tool.hwb.{key}]{why}", file=file, line=line,
+            hint="put the keys in [tool.hwb] itself; the only tables hwb takes are " + shown,
+        )
+    return ConfigError(
+        f"unknown key {key!r} in [tool.hwb]{did_you_mean(key, known)}", file=file, line=line,
+        hint="known keys: " + ", ".join(sorted(known)),
+    )
 
 
 def _copy(value: Any) -> Any:

@@ -3,15 +3,20 @@
 from __future__ import annotations
 
 import dataclasses
+import re
 from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
 
 import pytest
 
-from hwb_action.errors import UsageError
+from hwb_action.errors import ConfigError, UsageError
 from hwb_action.options import (
     OPTIONS_CLASSES,
     BuildOptions,
     PublishOptions,
+    ReleaseOptions,
+    _Options,
     from_settings,
     overrides_for,
 )
@@ -65,3 +70,35 @@ def test_config_setting_keys_are_stripped_everywhere() -> None:
 def test_publish_options_validate_once() -> None:
     with pytest.raises(UsageError, match="HWB_RETRIES: must be 0 or more"):
         from_settings(PublishOptions, resolve("publish", environ={"HWB_RETRIES": "-1"}))
+
+
+@pytest.mark.parametrize(
+    ("cls", "values", "message"),
+    [
+        (BuildOptions, {"jobs": -1}, "--jobs: must be 0 or more, not -1"),
+        (PublishOptions, {"jobs": -2}, "--jobs: must be 0 or more, not -2"),
+        (PublishOptions, {"timeout": 0}, "--timeout: must be 1 or more, not 0"),
+        (BuildOptions, {"out_dir": "dist\n"}, "--out-dir: must be one line"),
+        (BuildOptions, {"test_requires": ("pytest", "x\ny")}, "--test-requires: must be one"),
+        (BuildOptions, {"isolation": "pipp"}, "(did you mean 'pip'?)"),
+        (ReleaseOptions, {"remote": "origin\x1b"}, "--remote: must not hold control"),
+    ],
+)
+def test_options_made_directly_meet_the_same_rules(cls: type[_Options], values: dict[str, Any],
+                                                   message: str) -> None:
+    with pytest.raises(UsageError, match=re.escape(message)):
+        cls(**values)
+
+
+def test_direct_options_error_points_at_the_origin(tmp_path: Path) -> None:
+    (tmp_path / "pyproject.toml").write_text('[tool.hwb]\nout-dir = "dist"\n')
+    settings = resolve("build", project_dir=tmp_path)
+    with pytest.raises(ConfigError) as info:
+        BuildOptions(settings=settings, out_dir="dist\nx")
+    assert info.value.line == 2
+    assert info.value.message.startswith("[tool.hwb] out-dir: must be one line")
+
+
+def test_multi_line_commit_message_is_an_option() -> None:
+    options = ReleaseOptions(commit_message="chore(release): {version}\n\nbody")
+    assert options.commit_message.count("\n") == 2

@@ -6,6 +6,7 @@ from pathlib import Path
 
 import pytest
 
+from hwb_action import _configfile
 from hwb_action.errors import ConfigError, UsageError
 from hwb_action.project import LEGACY_BACKEND, load_project
 from tests.conftest import PACKAGES
@@ -152,4 +153,106 @@ def test_bad_build_system(tmp_path: Path, table: str, message: str) -> None:
 
 def test_not_a_project(tmp_path: Path) -> None:
     with pytest.raises(UsageError, match="not a Python project"):
+        load_project(tmp_path)
+
+
+# -- files that are not what they should be ----------------------------------------------------
+def test_setup_py_honours_its_coding_line(tmp_path: Path) -> None:
+    (tmp_path / "setup.py").write_bytes(
+        b"# -*- coding: latin-1 -*-\nfrom setuptools import setup\n"
+        b"setup(name='caf\xe9', version='1.0')\n")
+    assert load_project(tmp_path).name == "caf\u00e9"
+
+
+@pytest.mark.parametrize(
+    ("source", "line", "message"),
+    [
+        (b"from setuptools import setup\nsetup(name='x'\n", 2, "was never closed"),
+        (b"from setuptools import setup\n\nsetup(name='x')\x00\n", 3, "null bytes"),
+        (b"print 'python 2'\n", 1, "Missing parentheses"),
+    ],
+)
+def test_setup_py_that_is_not_python(tmp_path: Path, source: bytes, line: int,
+                                     message: str) -> None:
+    (tmp_path / "setup.py").write_bytes(source)
+    with pytest.raises(ConfigError, match=message) as info:
+        load_project(tmp_path)
+    assert (info.value.line, info.value.exit_code) == (line, 2)
+    assert info.value.message.startswith("setup.py is not valid Python")
+
+
+def test_setup_py_nested_beyond_the_compiler(tmp_path: Path) -> None:
+    (tmp_path / "setup.py").write_text("x = " + "1+" * 200_000 + "1\n")
+    with pytest.raises(ConfigError, match="nests expressions too deeply"):
+        load_project(tmp_path)
+
+
+@pytest.mark.parametrize(
+    ("text", "line", "message"),
+    [
+        ("[metadata]\nname = a\n[metadata]\n", 3, "section [metadata] twice"),
+        ("# comment\nname = a\n", 2, "a line before the first [section] header"),
+        ("[options]\npython_requires = >=3.9\n[metadata]\n!!\n", 4, "'!!' is not KEY = VALUE"),
+    ],
+)
+def test_malformed_setup_cfg(tmp_path: Path, text: str, line: int, message: str) -> None:
+    write(tmp_path, {"setup.py": "from setuptools import setup\nsetup()\n", "setup.cfg": text})
+    with pytest.raises(ConfigError) as info:
+        load_project(tmp_path)
+    assert message in info.value.message
+    assert info.value.line == line
+    assert info.value.file is not None
+    assert info.value.file.endswith("setup.cfg")
+
+
+def test_non_regular_pyproject_is_refused_before_reading(tmp_path: Path) -> None:
+    (tmp_path / "pyproject.toml").symlink_to("/dev/zero")
+    with pytest.raises(ConfigError, match="character device, not a file"):
+        load_project(tmp_path)
+
+
+# -- TOML errors at their line -------------------------------------------------------------
+@pytest.mark.parametrize(
+    ("text", "line", "col", "what"),
+    [
+        ('a = "x\\"[" # ]\nb = [\n  1,\n', 2, 5, "array"),
+        ("a = 'x\\' \nb = { c = [1] , d = '''\n[", 2, 21, "multi-line literal string"),
+        ('a = """ " "" \\""" """\nb = """\nc\n', 2, 5, "multi-line string"),
+        ('a = 1\n\n[table', 3, 1, "table header"),
+        ('a = [[1, 2],\n     [3, [4,\n', 2, 10, "array"),
+    ],
+)
+def test_unclosed_construct_at_end_of_file(tmp_path: Path, text: str, line: int, col: int,
+                                           what: str) -> None:
+    write(tmp_path, {"pyproject.toml": text})
+    with pytest.raises(ConfigError) as info:
+        load_project(tmp_path)
+    assert (info.value.line, info.value.col) == (line, col)
+    assert f"the {what} that starts here is never closed" in info.value.message
+    assert info.value.hint is not None
+    assert info.value.hint.startswith("close it with")
+
+
+def test_deep_nesting_is_an_error_at_its_line(tmp_path: Path) -> None:
+    write(tmp_path, {"pyproject.toml": "[x]\na = " + "[" * 150 + "]" * 150 + "\n"})
+    assert load_project(tmp_path).name is None  # deep, but tomllib reads it
+    write(tmp_path, {"pyproject.toml": "[x]\nb = 1\na = " + "[{a=" * 5000 + "}]" * 5000})
+    with pytest.raises(ConfigError, match="nested too deeply") as info:
+        load_project(tmp_path)
+    assert info.value.line == 3
+
+
+def test_byte_order_mark_gets_its_own_hint(tmp_path: Path) -> None:
+    (tmp_path / "pyproject.toml").write_bytes(b"\xef\xbb\xbf[project]\nname = 'x'\n")
+    with pytest.raises(ConfigError) as info:
+        load_project(tmp_path)
+    assert info.value.hint is not None
+    assert "byte order mark" in info.value.hint
+
+
+def test_oversized_config_file_is_not_read_whole(tmp_path: Path,
+                                                 monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(_configfile, "MAX_CONFIG_BYTES", 64)
+    write(tmp_path, {"pyproject.toml": "[project]\nname = 'x'\n" + "# padding\n" * 10})
+    with pytest.raises(ConfigError, match="larger than"):
         load_project(tmp_path)

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import pytest
 
+from hwb_action._suggest import did_you_mean
 from hwb_action.errors import ConfigError, UsageError
-from hwb_action.settings import OPTIONS, resolve
+from hwb_action.settings import BY_NAME, OPTIONS, resolve
 
 
 def project(tmp_path: Path, text: str) -> Path:
@@ -102,3 +104,161 @@ def test_readme_documents_every_option() -> None:
             continue
         shown = f"`--[no-]{option.name}`" if option.kind == "bool" else f"`{option.flag}`"
         assert shown in readme, f"README does not document {option.flag}"
+
+
+# -- values every option must meet -----------------------------------------------------------
+@pytest.mark.parametrize(
+    ("option", "value", "message"),
+    [
+        ("out-dir", "dist\nx", "must be one line"),
+        ("tag-format", "v{version}\r", "must be one line"),
+        ("remote", "origin\u2028x", "must be one line"),
+        ("cache-dir", "a\tb", "must not hold control characters"),
+        ("index-url", "https://x/\x00", "must not hold control characters"),
+    ],
+)
+def test_control_characters_are_refused(option: str, value: str, message: str) -> None:
+    command = next(c for c in BY_NAME[option].commands)
+    with pytest.raises(UsageError, match=message) as info:
+        resolve(command, cli={option: value})
+    assert info.value.message.startswith(f"--{option}: ")
+    assert info.value.hint is not None
+    assert info.value.hint.startswith(f"{option}: ")
+
+
+def test_multi_line_options_keep_line_breaks_but_not_nul() -> None:
+    message = "chore(release): {version}\n\nSigned-off-by: A <a@example.org>\r\n"
+    assert resolve("release", cli={"commit-message": message})["commit-message"] == message
+    assert resolve("build", environ={"HWB_TEST_COMMAND": "pytest\npython -c 1"})[
+        "test-command"] == "pytest\npython -c 1"
+    with pytest.raises(UsageError, match="control characters"):
+        resolve("release", cli={"commit-message": "a\x00b"})
+
+
+def test_list_items_and_dict_keys_are_checked(tmp_path: Path) -> None:
+    root = project(tmp_path, '[tool.hwb]\ntest-requires = ["pytest\\nevil"]\n')
+    with pytest.raises(ConfigError, match=r"\[tool.hwb\] test-requires: must be one line"):
+        resolve("build", project_dir=root)
+    with pytest.raises(UsageError, match="key 'A\\\\nB' holds a control character"):
+        resolve("build", cli={"environment": {"A\nB": "1"}})
+    # A value may span lines (a PEM certificate, say), but NUL reaches no process.
+    assert resolve("build", cli={"environment": {"A": "1\n2"}})["environment"] == {"A": "1\n2"}
+    with pytest.raises(UsageError, match="NUL"):
+        resolve("build", cli={"config-settings": {"k": "\x00"}})
+
+
+def test_secret_values_are_not_repeated() -> None:
+    with pytest.raises(UsageError) as info:
+        resolve("publish", environ={"HWB_PASSWORD": "hunter2\n"})
+    assert "hunter2" not in str(info.value)
+    assert "HWB_PASSWORD: must be one line" in info.value.message
+
+
+@pytest.mark.parametrize("source", ["cli", "env", "toml"])
+def test_minimum_is_checked_where_the_value_was_set(tmp_path: Path, source: str) -> None:
+    root = project(tmp_path, "[tool.hwb]\njobs = -1\n" if source == "toml" else "")
+    cli = {"jobs": -1} if source == "cli" else None
+    environ = {"HWB_JOBS": "-1"} if source == "env" else None
+    with pytest.raises(UsageError, match="must be 0 or more, not -1") as info:
+        resolve("build", project_dir=root, cli=cli, environ=environ)
+    where = {"cli": "--jobs: ", "env": "HWB_JOBS: ", "toml": "[tool.hwb] jobs: "}[source]
+    assert info.value.message.startswith(where)
+    if source == "toml":
+        assert (info.value.line, info.value.exit_code) == (2, 2)
+    assert resolve("build", cli={"jobs": 0})["jobs"] == 0
+    assert resolve("publish", cli={"timeout": 1})["timeout"] == 1
+    with pytest.raises(UsageError, match="--timeout: must be 1 or more, not 0"):
+        resolve("publish", cli={"timeout": 0})
+
+
+def test_minimum_only_on_int_options() -> None:
+    for option in OPTIONS:
+        if option.minimum is not None:
+            assert option.kind == "int", option.name
+        if not option.single_line:
+            assert option.kind == "str", option.name
+
+
+# -- [tool.cibuildwheel]: cibuildwheel's own forms -------------------------------------------
+def test_cibuildwheel_forms_convert_to_hwb_types(tmp_path: Path) -> None:
+    root = project(tmp_path, (
+        '[tool.cibuildwheel]\n'
+        'test-command = ["pytest {project}/tests", "python -m mypkg --selftest"]\n'
+        'before-build = ["pip install cython", "make"]\n'
+        'environment = "CFLAGS=\'-O2 -g\' PATH=$PATH:/opt/bin EMPTY="\n'
+        'test-requires = "numpy>=1.26,<3 pytest"\n'
+        'archs = "x86_64 aarch64"\n'))
+    s = resolve("build", project_dir=root)
+    assert s["test-command"] == "pytest {project}/tests && python -m mypkg --selftest"
+    assert s["before-build"] == "pip install cython && make"
+    assert s["environment"] == {"CFLAGS": "-O2 -g", "PATH": "$PATH:/opt/bin", "EMPTY": ""}
+    assert s["test-requires"] == ["numpy>=1.26,<3", "pytest"]
+    assert s["archs"] == ["x86_64", "aarch64"]
+    assert s.origin("environment").kind == "cibuildwheel"
+
+
+def test_cibuildwheel_environment_table(tmp_path: Path) -> None:
+    root = project(tmp_path, '[tool.cibuildwheel.environment]\nA = "1"\nN = 2\nB = true\n')
+    assert resolve("build", project_dir=root)["environment"] == {"A": "1", "N": "2", "B": "true"}
+
+
+@pytest.mark.parametrize(
+    ("table", "line", "message"),
+    [
+        ("[tool.cibuildwheel]\ntest-command = 3\n", 2,
+         "test-command must be a string or an array of strings, not int 3"),
+        ('[tool.cibuildwheel]\nbefore-build = ["a", 1]\n', 2, "before-build must be"),
+        ('[tool.cibuildwheel]\nenvironment = ["A=1"]\n', 2,
+         "environment must be a table of strings or a string"),
+        ('[tool.cibuildwheel]\nenvironment = "A=1 oops"\n', 2, "expected KEY=VALUE, got 'oops'"),
+        ('[tool.cibuildwheel]\nenvironment = "A=\'open"\n', 2, "cannot split"),
+        ('[tool.cibuildwheel.environment]\nA = [1]\n', 1, "environment: A must be a string"),
+        ("[tool.cibuildwheel]\nbuild = 3\n", 2, "build must be a string or an array"),
+    ],
+)
+def test_cibuildwheel_wrong_types(tmp_path: Path, table: str, line: int, message: str) -> None:
+    root = project(tmp_path, table)
+    with pytest.raises(ConfigError, match=re.escape(message)) as info:
+        resolve("build", project_dir=root)
+    assert info.value.line == line
+    assert info.value.exit_code == 2
+
+
+# -- unknown tables and misspelt values ------------------------------------------------------
+def test_unknown_subtable(tmp_path: Path) -> None:
+    root = project(tmp_path, '[tool.hwb]\nout-dir = "d"\n\n[tool.hwb.enviroment]\nA = "1"\n')
+    with pytest.raises(ConfigError) as info:
+        resolve("build", project_dir=root)
+    assert info.value.message == ("unknown table [tool.hwb.enviroment] "
+                                  "(did you mean 'environment'?)")
+    assert info.value.line == 4
+    assert info.value.hint is not None
+    assert "[tool.hwb.config-settings]" in info.value.hint
+
+
+def test_known_subtables_are_read(tmp_path: Path) -> None:
+    root = project(tmp_path, '[tool.hwb.config-settings]\n"--build-option" = "--x"\n')
+    assert resolve("build", project_dir=root)["config-settings"] == {"--build-option": "--x"}
+
+
+def test_misspelt_choice_in_pyproject(tmp_path: Path) -> None:
+    root = project(tmp_path, '[project]\nname = "x"\n[tool.hwb]\ntrusted-publishing = "Never"\n')
+    with pytest.raises(ConfigError) as info:
+        resolve("publish", project_dir=root)
+    assert info.value.message == ("[tool.hwb] trusted-publishing: must be one of auto, always, "
+                                  "never, not 'Never' (did you mean 'never'?)")
+    assert info.value.line == 4
+
+
+@pytest.mark.parametrize(
+    ("word", "choices", "expected"),
+    [
+        ("UV", ["uv", "pip"], " (did you mean 'uv'?)"),
+        ("out_dir", ["out-dir", "cache-dir"], " (did you mean 'out-dir'?)"),
+        ("contaner", ["container", "none"], " (did you mean 'container'?)"),
+        ("zzz", ["uv", "pip"], ""),
+        ("", ["", "docker"], ""),
+    ],
+)
+def test_did_you_mean(word: str, choices: list[str], expected: str) -> None:
+    assert did_you_mean(word, choices) == expected
