@@ -16,8 +16,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
 
+from hwb_action._configfile import locate_key, parse_toml
 from hwb_action.errors import ConfigError
-from hwb_action.settings import locate_key, toml_error
 
 LocationKind = Literal["pyproject", "python", "none"]
 
@@ -211,11 +211,7 @@ def _pyproject_location(path: Path, why: str, tables: _Tables | None) -> Version
     """The version in ``[project]`` of ``path``; ``tables`` is that file already parsed."""
     if tables is None:
         text = _read(path)
-        try:
-            data = tomllib.loads(text)
-        except tomllib.TOMLDecodeError as err:
-            raise toml_error(err, path) from err
-        tables = _Tables(data, path, text)
+        tables = _Tables(parse_toml(text, path), path, text)
     version = tables.table("project").get("version")
     if not isinstance(version, str):
         msg = "[project] version is not set to a string"
