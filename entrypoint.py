@@ -29,6 +29,11 @@ from collections.abc import Callable, Mapping, MutableMapping, Sequence
 from pathlib import Path
 
 ACTION_DIR = Path(__file__).resolve().parent
+# hwb_action's stdlib-only helpers, from this action's own tree whatever else is installed.
+if str(ACTION_DIR) not in sys.path:
+    sys.path.insert(0, str(ACTION_DIR))
+from hwb_action._host import venv_python  # noqa: E402
+
 ACTION_ONLY_INPUTS = ("command", "python-version", "install", "verbose", "working-directory")
 COMMANDS = ("plan", "build", "check", "publish", "version", "release")
 _TRUE = ("1", "true", "yes", "on")
@@ -79,13 +84,6 @@ def source_digest(action_dir: Path = ACTION_DIR) -> str:
             digest.update(path.relative_to(action_dir).as_posix().encode())
             digest.update(path.read_bytes())
     return digest.hexdigest()[:16]
-
-
-def venv_python(venv: Path) -> Path:
-    """The interpreter of a virtual environment, on Windows and elsewhere."""
-    if os.name == "nt":
-        return venv / "Scripts" / "python.exe"
-    return venv / "bin" / "python"
 
 
 def _run(cmd: Sequence[str], env: Mapping[str, str]) -> tuple[int, str]:

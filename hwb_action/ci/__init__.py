@@ -15,6 +15,8 @@ from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from typing import Literal, Protocol, TextIO
 
+from hwb_action._text import location
+
 Level = Literal["warning", "error", "notice"]
 
 
@@ -110,15 +112,8 @@ class BaseReporter:
         self._emit(self.format_annotation(annotation))
 
     def format_annotation(self, annotation: Annotation) -> str:
-        where = ""
-        if annotation.file:
-            where = annotation.file
-            if annotation.line is not None:
-                where += f":{annotation.line}"
-                if annotation.col is not None:
-                    where += f":{annotation.col}"
-            where += ": "
-        return f"{annotation.level.upper()}: {where}{annotation.message}"
+        where = location(annotation.file, annotation.line, annotation.col)
+        return f"{annotation.level.upper()}: {where + ': ' if where else ''}{annotation.message}"
 
     def warning(self, message: str, *, file: str | None = None, line: int | None = None) -> None:
         self.annotate(Annotation(level="warning", message=message, file=file, line=line))
