@@ -9,9 +9,11 @@ the summary lists them all), and knows how to publish step outputs.
 from __future__ import annotations
 
 import contextlib
+import io
 import os
 import sys
-from collections.abc import Iterator, Mapping
+import threading
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from typing import Literal, Protocol, TextIO
 
@@ -143,8 +145,64 @@ class BaseReporter:
             parts.append(listed)
         return self.redact("\n\n".join(parts))
 
+    def document(self, text: str, *, is_json: bool = False) -> str:
+        """The stdout document (``--json`` or a command's text) as it may be written."""
+        return self.redact(text)
+
+    @contextlib.contextmanager
+    def stray_output(self) -> Iterator[None]:
+        """While inside, whatever else in this process writes to ``sys.stdout`` or
+        ``sys.stderr`` (a library, a warning) reaches the log as this reporter's lines:
+        redacted, and on GitHub never read as a workflow command.  stdout stays free for
+        the ``--json`` document, which is written after this ends."""
+        saved = sys.stdout, sys.stderr
+        out, err = _LineWriter(self.info), _LineWriter(self.info)
+        sys.stdout, sys.stderr = out, err
+        try:
+            yield
+        finally:
+            sys.stdout, sys.stderr = saved
+            out.close()
+            err.close()
+
     def close(self) -> None:
         return None
+
+
+class _LineWriter(io.TextIOBase):
+    """A text stream that hands on every complete line; a partial line waits for its end,
+    so that pieces written apart cannot join into a line nobody looked at."""
+
+    def __init__(self, line: Callable[[str], None]) -> None:
+        super().__init__()
+        self._line = line
+        self._pending = ""
+        self._lock = threading.Lock()
+
+    @property
+    def encoding(self) -> str:  # type: ignore[override]
+        return "utf-8"
+
+    def writable(self) -> bool:
+        return True
+
+    def isatty(self) -> bool:
+        return False
+
+    def write(self, text: str) -> int:
+        with self._lock:
+            lines = (self._pending + text).split("\n")
+            self._pending = lines.pop()
+        for line in lines:
+            self._line(line.rstrip("\r"))
+        return len(text)
+
+    def close(self) -> None:
+        with self._lock:
+            rest, self._pending = self._pending, ""
+        if rest:
+            self._line(rest)
+        super().close()
 
 
 class NullReporter(BaseReporter):
