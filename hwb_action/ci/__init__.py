@@ -8,6 +8,7 @@ the summary lists them all), and knows how to publish step outputs.
 
 from __future__ import annotations
 
+import codecs
 import contextlib
 import io
 import os
@@ -15,7 +16,7 @@ import sys
 import threading
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
-from typing import Literal, Protocol, TextIO
+from typing import Any, Literal, Protocol, TextIO
 
 from hwb_action._text import location
 
@@ -178,6 +179,12 @@ class _LineWriter(io.TextIOBase):
         self._line = line
         self._pending = ""
         self._lock = threading.Lock()
+        self._bytes = _BytesWriter(self)
+
+    @property
+    def buffer(self) -> io.RawIOBase:
+        """Bytes written here (``sys.stdout.buffer.write``) join the same lines."""
+        return self._bytes
 
     @property
     def encoding(self) -> str:  # type: ignore[override]
@@ -203,6 +210,21 @@ class _LineWriter(io.TextIOBase):
         if rest:
             self._line(rest)
         super().close()
+
+
+class _BytesWriter(io.RawIOBase):
+    def __init__(self, text: _LineWriter) -> None:
+        super().__init__()
+        self._text = text
+        self._decoder = codecs.getincrementaldecoder("utf-8")(errors="replace")
+
+    def writable(self) -> bool:
+        return True
+
+    def write(self, data: Any) -> int:
+        chunk = bytes(data)
+        self._text.write(self._decoder.decode(chunk))
+        return len(chunk)
 
 
 class NullReporter(BaseReporter):

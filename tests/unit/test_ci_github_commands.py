@@ -146,10 +146,12 @@ def test_stray_writes_of_libraries_carry_no_command() -> None:
         # What warnings.showwarning writes (pytest records warnings instead of showing them).
         sys.stderr.write(warnings.formatwarning("\n::error::evil in a warning", UserWarning,
                                                 "lib.py", 1))
+        sys.stdout.buffer.write("::error::evil in bytes \u00e9\n".encode())
         sys.stderr.write("::error::no newline at the end")
     assert (sys.stdout, sys.stderr) == saved
     raw = log.getvalue()
     assert "split" in raw
+    assert "evil in bytes \u00e9" in raw
     assert "no newline at the end" in raw
     assert own(raw) == []
 
