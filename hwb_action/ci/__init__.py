@@ -163,8 +163,8 @@ class BaseReporter:
             yield
         finally:
             sys.stdout, sys.stderr = saved
-            out.close()
-            err.close()
+            out.finish()
+            err.finish()
 
     def close(self) -> None:
         return None
@@ -204,12 +204,13 @@ class _LineWriter(io.TextIOBase):
             self._line(line.rstrip("\r"))
         return len(text)
 
-    def close(self) -> None:
+    def finish(self) -> None:
+        """Hand on a last line that has no line break.  The stream stays open: a library
+        may have kept it (a logging handler made meanwhile) and write to it later."""
         with self._lock:
             rest, self._pending = self._pending, ""
         if rest:
             self._line(rest)
-        super().close()
 
 
 class _BytesWriter(io.RawIOBase):
