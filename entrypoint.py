@@ -11,24 +11,41 @@ The composite step runs this file with the runner's own Python (3.11 or newer). 
    (input ``install: none``, ``HWB_INSTALL=none``, skips this and runs in the current interpreter);
 3. runs ``hwb <command>`` there, through :func:`hwb_action.cli.main`, and passes on its exit
    code.  Everything else (outputs, annotations, the job summary) is the CLI's reporter's job.
+   SIGINT and SIGTERM (a cancelled job) are forwarded to hwb, which ends its processes,
+   removes its temporary files and exits 130 or 143; so does this process.
 
-Only the standard library is used here: this runs before anything is installed.
+Only the standard library is used here, and hwb_action's modules that need nothing else
+(the process layer, the host helpers, GitHub's escaping), from this action's own tree:
+this runs before anything is installed.
 """
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import io
 import os
 import shutil
+import signal
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from collections.abc import Callable, Mapping, MutableMapping, Sequence
 from pathlib import Path
+from types import FrameType
+from typing import Any
 
 ACTION_DIR = Path(__file__).resolve().parent
+# hwb_action's stdlib-only helpers, from this action's own tree whatever else is installed.
+if str(ACTION_DIR) not in sys.path:
+    sys.path.insert(0, str(ACTION_DIR))
+from hwb_action import _process  # noqa: E402
+from hwb_action._host import venv_python  # noqa: E402
+from hwb_action.ci.github import escape_data  # noqa: E402
+from hwb_action.errors import ProcessError  # noqa: E402
+
 # The action's own inputs and hwb's commands: from scripts/generate.py's table and cli.COMMANDS.
 # BEGIN GENERATED: commands (python scripts/generate.py)
 ACTION_ONLY_INPUTS = ("command", "python-version", "install", "verbose", "working-directory")
@@ -37,6 +54,11 @@ COMMANDS = ("build", "check", "plan", "publish", "version", "release")
 _TRUE = ("1", "true", "yes", "on")
 # Files whose content decides whether a cached environment is still the right one.
 _SOURCE_GLOBS = ("pyproject.toml", "hwb_action/**/*.py")
+# Installing hwb-action (a venv and a local wheel with its dependencies) takes well under a
+# minute; fifteen leave room for a slow index and still end a hung one.
+INSTALL_TIMEOUT = 900.0
+# How long hwb may take to clean up after a forwarded SIGINT/SIGTERM before it is killed.
+FORWARD_GRACE = 30.0
 
 
 def input_env(environ: Mapping[str, str]) -> dict[str, str]:
@@ -65,8 +87,7 @@ def hwb_argv(environ: Mapping[str, str]) -> list[str]:
 
 def _error(message: str, environ: Mapping[str, str]) -> None:
     if environ.get("GITHUB_ACTIONS") == "true":
-        text = message.replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A")
-        sys.stderr.write(f"::error title=hwb-action::{text}\n")
+        sys.stderr.write(f"::error title=hwb-action::{escape_data(message)}\n")
     else:
         sys.stderr.write(f"ERROR: {message}\n")
     sys.stderr.flush()
@@ -84,19 +105,15 @@ def source_digest(action_dir: Path = ACTION_DIR) -> str:
     return digest.hexdigest()[:16]
 
 
-def venv_python(venv: Path) -> Path:
-    """The interpreter of a virtual environment, on Windows and elsewhere."""
-    if os.name == "nt":
-        return venv / "Scripts" / "python.exe"
-    return venv / "bin" / "python"
-
-
 def _run(cmd: Sequence[str], env: Mapping[str, str]) -> tuple[int, str]:
-    proc = subprocess.run(
-        list(cmd), env=dict(env), stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-        text=True, encoding="utf-8", errors="replace", check=False,
-    )
-    return proc.returncode, proc.stdout
+    """Run an installer step through hwb's process layer: bounded by INSTALL_TIMEOUT, its
+    process group ended on a timeout or an interrupt.  (exit code, output)."""
+    try:
+        done = _process.run(cmd, env=env, check=False, timeout=INSTALL_TIMEOUT,
+                            what=Path(cmd[0]).name)
+    except ProcessError as err:
+        return err.returncode or 1, "\n".join([err.message, *err.details])
+    return done.returncode, done.stdout
 
 
 def _say(message: str) -> None:
@@ -138,12 +155,16 @@ def ensure_venv(
         ]
     tool = "uv" if uv else "venv and pip"
     say(f"hwb-action: installing hwb-action into {venv} ({tool}); later steps reuse it")
-    for cmd in steps:
-        code, output = _run(cmd, env)
-        if code != 0:
-            shutil.rmtree(work, ignore_errors=True)
-            msg = f"installing hwb-action failed ({Path(cmd[0]).name} exited {code}):\n{output}"
-            raise RuntimeError(msg)
+    try:
+        for cmd in steps:
+            code, output = _run(cmd, env)
+            if code != 0:
+                msg = (f"installing hwb-action failed ({Path(cmd[0]).name} exited {code}):"
+                       f"\n{output}")
+                raise RuntimeError(msg)
+    except BaseException:  # a failure or an interrupt: no half-made environment stays
+        shutil.rmtree(work, ignore_errors=True)
+        raise
     (work / ".hwb-ready").write_text(time.strftime("%Y-%m-%dT%H:%M:%SZ\n", time.gmtime()))
     try:
         work.rename(venv)
@@ -153,8 +174,91 @@ def ensure_venv(
     return python
 
 
+class _Signalled(BaseException):
+    """SIGINT or SIGTERM arrived before hwb ran: unwinds the installation."""
+
+    def __init__(self, signum: int) -> None:
+        super().__init__(f"signal {signum}")
+        self.signum = signum
+
+
+class _Signals:
+    """SIGINT and SIGTERM: forwarded to hwb while it runs (it cleans up and exits 130 or
+    143, which this process passes on); before that, they unwind the installation."""
+
+    def __init__(self) -> None:
+        self.child: subprocess.Popen[bytes] | None = None
+        self.received: list[int] = []
+        self._previous: dict[int, Any] = {}
+
+    def __call__(self, signum: int, frame: FrameType | None) -> None:
+        self.received.append(signum)
+        if self.child is not None:
+            with contextlib.suppress(OSError):
+                self.child.send_signal(signum)
+        elif len(self.received) == 1:
+            raise _Signalled(signum)
+
+    def __enter__(self) -> _Signals:
+        if threading.current_thread() is threading.main_thread():
+            for sig in (signal.SIGINT, signal.SIGTERM):
+                if signal.getsignal(sig) is not signal.SIG_IGN:
+                    self._previous[sig] = signal.signal(sig, self)
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.restore()
+
+    def restore(self) -> None:
+        """Give the signals back to their previous handlers."""
+        while self._previous:
+            sig, previous = self._previous.popitem()
+            signal.signal(sig, previous)
+
+    def run(self, cmd: Sequence[str], env: Mapping[str, str]) -> int:
+        """Run hwb and pass on its exit code (128 + N when signal N ended it).
+
+        hwb bounds each of its own waits, so its run is not; after a signal was forwarded
+        it has FORWARD_GRACE seconds to clean up before it is killed.
+        """
+        self.child = child = subprocess.Popen(list(cmd), env=dict(env))
+        deadline: float | None = None
+        try:
+            while True:
+                try:
+                    code = child.wait(timeout=0.2)
+                    break
+                except subprocess.TimeoutExpired:
+                    pass
+                if self.received and deadline is None:
+                    deadline = time.monotonic() + FORWARD_GRACE
+                if deadline is not None and time.monotonic() > deadline:
+                    child.kill()
+                    code = child.wait(timeout=FORWARD_GRACE)
+                    break
+        finally:
+            if child.poll() is None:
+                child.kill()
+                with contextlib.suppress(subprocess.TimeoutExpired):
+                    child.wait(timeout=FORWARD_GRACE)
+            self.child = None
+        return 128 - code if code < 0 else code
+
+
 def main(environ: MutableMapping[str, str] | None = None) -> int:
-    """Run the action: inputs -> ``HWB_*`` -> ``hwb <command>``; returns the exit code."""
+    """Run the action: inputs -> ``HWB_*`` -> ``hwb <command>``; returns the exit code.
+
+    SIGINT and SIGTERM reach hwb, which cleans up and exits 130 or 143; this process exits
+    with hwb's code.
+    """
+    with _Signals() as signals:
+        try:
+            return _main(environ, signals)
+        except _Signalled as err:
+            return 128 + err.signum
+
+
+def _main(environ: MutableMapping[str, str] | None, signals: _Signals) -> int:
     env = input_env(os.environ if environ is None else environ)
     argv = hwb_argv(env)
     if argv[0] not in COMMANDS:
@@ -172,6 +276,7 @@ def main(environ: MutableMapping[str, str] | None = None) -> int:
                 stream.reconfigure(encoding="utf-8", errors="replace")
 
         os.environ.update(env)
+        signals.restore()  # hwb handles SIGINT and SIGTERM itself
         return hwb_main(argv)
     if mode != "venv":
         _error(f"the install input must be venv or none (got {mode!r})", env)
@@ -188,7 +293,7 @@ def main(environ: MutableMapping[str, str] | None = None) -> int:
     sys.stderr.flush()
     # -I: neither PYTHONPATH nor the working directory (the user's project) shadows hwb_action.
     # -X utf8: the runner reads the log as UTF-8, whatever the console's code page (Windows).
-    return subprocess.call([str(python), "-I", "-X", "utf8", "-c", code, *argv], env=env)
+    return signals.run([str(python), "-I", "-X", "utf8", "-c", code, *argv], env)
 
 
 if __name__ == "__main__":

@@ -18,6 +18,7 @@ from typing import Any
 
 from hwb_action import __version__
 from hwb_action._command import CommandResult, Invocation
+from hwb_action._signals import EXIT_INTERRUPTED, EXIT_TERMINATED, Terminated, interrupts_unwind
 from hwb_action.ci import Annotation, BaseReporter, detect_reporter
 from hwb_action.errors import EXIT_FAILED, EXIT_USAGE, HwbError
 from hwb_action.settings import Option, convert_text, options_for, parse_pairs
@@ -123,7 +124,11 @@ def report_error(reporter: BaseReporter, err: HwbError, *, verbose: bool) -> Non
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    """Entry point of ``hwb``; returns the exit code."""
+    """Entry point of ``hwb``; returns the exit code.
+
+    SIGINT and SIGTERM unwind the command like an exception, so that every cleanup runs
+    (no staging directory, temporary tree or backend process is left): exit 130 and 143.
+    """
     parser = build_parser()
     ns = parser.parse_args(argv)
     environ = dict(os.environ)
@@ -131,35 +136,53 @@ def main(argv: Sequence[str] | None = None) -> int:
     # Before anything runs: a backend, an index or a remote that prints a secret of this
     # environment (in any of its encodings) shows *** instead.
     register_secrets(environ, reporter)
-    code = EXIT_FAILED
+    try:
+        with interrupts_unwind():
+            try:
+                return _run_command(ns, environ, reporter)
+            finally:
+                reporter.close()
+    except KeyboardInterrupt:  # arrived after the command, while closing
+        return EXIT_INTERRUPTED
+    except Terminated:
+        return EXIT_TERMINATED
+
+
+def _run_command(ns: argparse.Namespace, environ: dict[str, str],
+                 reporter: BaseReporter) -> int:
+    """Run the command, show what went wrong, write the stdout document; the exit code."""
     try:
         try:
-            module, func, _ = COMMANDS[ns.command]
-            handler: Callable[[Invocation], CommandResult] = getattr(
-                importlib.import_module(module), func)
-            inv = Invocation(command=ns.command, cli=_cli_values(ns.command, ns),
-                             environ=environ, reporter=reporter, cwd=Path.cwd(), json=ns.json)
-            result = handler(inv)
+            # Stray writes of libraries reach the log as the reporter's (safe) lines.
+            with reporter.stray_output():
+                module, func, _ = COMMANDS[ns.command]
+                handler: Callable[[Invocation], CommandResult] = getattr(
+                    importlib.import_module(module), func)
+                inv = Invocation(command=ns.command, cli=_cli_values(ns.command, ns),
+                                 environ=environ, reporter=reporter, cwd=Path.cwd(),
+                                 json=ns.json)
+                result = handler(inv)
         except HwbError as err:
             report_error(reporter, err, verbose=ns.verbose)
-            code = err.exit_code
+            return err.exit_code
         except KeyboardInterrupt:
             reporter.info("interrupted")
-            code = 130
+            return EXIT_INTERRUPTED
+        except Terminated:
+            reporter.info("terminated")
+            return EXIT_TERMINATED
+        if ns.json:
+            document = reporter.document(json.dumps(result.data, indent=2), is_json=True)
         else:
-            if ns.json:
-                sys.stdout.write(reporter.redact(json.dumps(result.data, indent=2)) + "\n")
-            elif result.text:
-                sys.stdout.write(reporter.redact(result.text).rstrip("\n") + "\n")
-            sys.stdout.flush()
-            code = result.exit_code
+            document = reporter.document(result.text.rstrip("\n")) if result.text else ""
+        if document:
+            sys.stdout.write(document + "\n")
+        sys.stdout.flush()
+        return result.exit_code
     except Exception as err:  # a bug in hwb, not a user mistake: show everything
         reporter.log("".join(traceback.format_exception(err)))
         reporter.info("ERROR: internal error in hwb; please report it with the output above")
-        code = EXIT_FAILED
-    finally:
-        reporter.close()
-    return code
+        return EXIT_FAILED
 
 
 def run() -> None:

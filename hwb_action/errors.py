@@ -88,7 +88,8 @@ class VersioningError(HwbError):
 
 
 class ProcessError(HwbError):
-    """A subprocess exited non-zero; ``details`` holds the tail of its output."""
+    """A subprocess exited non-zero or ran out of time (``timed_out``); ``details`` holds the
+    tail of its output."""
 
     def __init__(
         self,
@@ -97,6 +98,8 @@ class ProcessError(HwbError):
         returncode: int,
         output_tail: Sequence[str] = (),
         hint: str | None = None,
+        timed_out: bool = False,
     ) -> None:
         super().__init__(message, hint=hint, details=output_tail)
         self.returncode = returncode
+        self.timed_out = timed_out

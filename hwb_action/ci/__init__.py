@@ -8,12 +8,17 @@ the summary lists them all), and knows how to publish step outputs.
 
 from __future__ import annotations
 
+import codecs
 import contextlib
+import io
 import os
 import sys
-from collections.abc import Iterator, Mapping
+import threading
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
-from typing import Literal, Protocol, TextIO
+from typing import Any, Literal, Protocol, TextIO
+
+from hwb_action._text import location
 
 Level = Literal["warning", "error", "notice"]
 
@@ -110,15 +115,8 @@ class BaseReporter:
         self._emit(self.format_annotation(annotation))
 
     def format_annotation(self, annotation: Annotation) -> str:
-        where = ""
-        if annotation.file:
-            where = annotation.file
-            if annotation.line is not None:
-                where += f":{annotation.line}"
-                if annotation.col is not None:
-                    where += f":{annotation.col}"
-            where += ": "
-        return f"{annotation.level.upper()}: {where}{annotation.message}"
+        where = location(annotation.file, annotation.line, annotation.col)
+        return f"{annotation.level.upper()}: {where + ': ' if where else ''}{annotation.message}"
 
     def warning(self, message: str, *, file: str | None = None, line: int | None = None) -> None:
         self.annotate(Annotation(level="warning", message=message, file=file, line=line))
@@ -148,8 +146,86 @@ class BaseReporter:
             parts.append(listed)
         return self.redact("\n\n".join(parts))
 
+    def document(self, text: str, *, is_json: bool = False) -> str:
+        """The stdout document (``--json`` or a command's text) as it may be written."""
+        return self.redact(text)
+
+    @contextlib.contextmanager
+    def stray_output(self) -> Iterator[None]:
+        """While inside, whatever else in this process writes to ``sys.stdout`` or
+        ``sys.stderr`` (a library, a warning) reaches the log as this reporter's lines:
+        redacted, and on GitHub never read as a workflow command.  stdout stays free for
+        the ``--json`` document, which is written after this ends."""
+        saved = sys.stdout, sys.stderr
+        out, err = _LineWriter(self.info), _LineWriter(self.info)
+        sys.stdout, sys.stderr = out, err
+        try:
+            yield
+        finally:
+            sys.stdout, sys.stderr = saved
+            out.finish()
+            err.finish()
+
     def close(self) -> None:
         return None
+
+
+class _LineWriter(io.TextIOBase):
+    """A text stream that hands on every complete line; a partial line waits for its end,
+    so that pieces written apart cannot join into a line nobody looked at."""
+
+    def __init__(self, line: Callable[[str], None]) -> None:
+        super().__init__()
+        self._line = line
+        self._pending = ""
+        self._lock = threading.Lock()
+        self._bytes = _BytesWriter(self)
+
+    @property
+    def buffer(self) -> io.RawIOBase:
+        """Bytes written here (``sys.stdout.buffer.write``) join the same lines."""
+        return self._bytes
+
+    @property
+    def encoding(self) -> str:  # type: ignore[override]
+        return "utf-8"
+
+    def writable(self) -> bool:
+        return True
+
+    def isatty(self) -> bool:
+        return False
+
+    def write(self, text: str) -> int:
+        with self._lock:
+            lines = (self._pending + text).split("\n")
+            self._pending = lines.pop()
+        for line in lines:
+            self._line(line.rstrip("\r"))
+        return len(text)
+
+    def finish(self) -> None:
+        """Hand on a last line that has no line break.  The stream stays open: a library
+        may have kept it (a logging handler made meanwhile) and write to it later."""
+        with self._lock:
+            rest, self._pending = self._pending, ""
+        if rest:
+            self._line(rest)
+
+
+class _BytesWriter(io.RawIOBase):
+    def __init__(self, text: _LineWriter) -> None:
+        super().__init__()
+        self._text = text
+        self._decoder = codecs.getincrementaldecoder("utf-8")(errors="replace")
+
+    def writable(self) -> bool:
+        return True
+
+    def write(self, data: Any) -> int:
+        chunk = bytes(data)
+        self._text.write(self._decoder.decode(chunk))
+        return len(chunk)
 
 
 class NullReporter(BaseReporter):

@@ -3,8 +3,11 @@
 The runner's rules, which this module follows to the letter:
 
 * Workflow commands are lines whose text, after leading whitespace, starts with ``::`` (or
-  holds ``##[``, the older syntax).  Build logs are untrusted text, so a log line that looks
-  like a command is wrapped in ``::stop-commands::TOKEN`` ... ``::TOKEN::`` and shown as text.
+  holds ``##[``, the older syntax).  The runner ends a line at LF, CR or CRLF.  Everything
+  hwb writes that is not its own command (build logs, file names, values from an index or a
+  backend, the stdout document) is untrusted text: a line that looks like a command is
+  wrapped in ``::stop-commands::TOKEN`` ... ``::TOKEN::`` (a fresh random token each time)
+  and shown as text.  hwb's own commands escape their data, so they are one line each.
 * In a command's message ``%``, CR and LF are escaped as ``%25``, ``%0D``, ``%0A``; in its
   properties also ``:`` and ``,`` (``%3A``, ``%2C``).
 * ``$GITHUB_OUTPUT`` holds ``name=value`` lines, or ``name<<DELIM`` / value / ``DELIM`` for
@@ -23,6 +26,7 @@ import re
 import secrets
 import sys
 import threading
+import unicodedata
 from collections.abc import Iterator, Mapping
 from pathlib import Path
 from typing import TextIO
@@ -43,9 +47,37 @@ def escape_property(value: str) -> str:
     return escape_data(value).replace(":", "%3A").replace(",", "%2C")
 
 
+# Where the runner (and, to be safe, anything else) may end a line.
+_LINE_BREAK = re.compile("\r\n|[\n\r\x0b\x0c\x1c\x1d\x1e\x85\u2028\u2029]")
+
+
+def _visible_start(text: str) -> str:
+    """``text`` without leading whitespace and invisible characters (a BOM, zero-width
+    spaces), which a runner might skip as it trims the line."""
+    index = 0
+    while index < len(text) and (text[index].isspace()
+                                 or unicodedata.category(text[index]) in ("Cf", "Cc")):
+        index += 1
+    return text[index:]
+
+
 def looks_like_command(line: str) -> bool:
-    """Whether the runner would read ``line`` as a workflow command."""
-    return line.lstrip().startswith("::") or "##[" in line
+    """Whether the runner would read ``line`` (or any line it holds) as a workflow command."""
+    return any(_visible_start(part).startswith("::") or "##[" in part
+               for part in _LINE_BREAK.split(line))
+
+
+def neutralise(text: str) -> str:
+    """``text`` as lines the runner shows and never runs: each ``\n``-line that looks like
+    a command (also through a CR inside it) is wrapped in a stop-commands block."""
+    out: list[str] = []
+    for line in text.split("\n"):
+        if looks_like_command(line):
+            token = secrets.token_hex(16)
+            out.extend((f"::stop-commands::{token}", line, f"::{token}::"))
+        else:
+            out.append(line)
+    return "\n".join(out)
 
 
 def _new_delimiter() -> str:
@@ -145,23 +177,32 @@ class GitHubReporter(BaseReporter):
 
     # -- raw and neutralised lines -------------------------------------------------
     def _command(self, text: str) -> None:
-        """A workflow command, written as is."""
+        """One of hwb's own workflow commands, written as is: its data is escaped already;
+        a line break left in it would start a line of someone else's making."""
+        text = text.replace("\r", "%0D").replace("\n", "%0A")
         with self._lock:
             self.stream.write(text + "\n")
             self.stream.flush()
 
     def _emit(self, text: str) -> None:
         """Text for people: never read as a command by the runner, secrets redacted."""
-        out: list[str] = []
-        for line in self.redact(text).split("\n"):
-            if looks_like_command(line):
-                token = secrets.token_hex(16)
-                out.extend((f"::stop-commands::{token}", line, f"::{token}::"))
-            else:
-                out.append(line)
+        safe = neutralise(self.redact(text))
         with self._lock:
-            self.stream.write("\n".join(out) + "\n")
+            self.stream.write(safe + "\n")
             self.stream.flush()
+
+    def document(self, text: str, *, is_json: bool = False) -> str:
+        """The stdout document, redacted, with no line the runner would run.
+
+        In JSON a ``#`` occurs only inside a string, where ``\\u0023`` is the same character:
+        escaping ``##[`` keeps the document what it was and leaves no command in it (a line
+        of indented JSON never starts with ``::``).  Text that still looks like a command
+        gets a stop-commands block.
+        """
+        text = self.redact(text)
+        if is_json:
+            text = text.replace("##[", "\\u0023#[")
+        return neutralise(text)
 
     def debug(self, message: str) -> None:
         if self.verbose:

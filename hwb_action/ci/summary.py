@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 
+from hwb_action._text import location
 from hwb_action.ci import Annotation
 
 _ICON = {
@@ -34,13 +35,8 @@ def annotations_markdown(
     heading = "### Warnings and errors" + (f" ({', '.join(counts)})" if counts else "")
     rows = [heading, "", "| | Where | Message |", "|---|---|---|"]
     for a in annotations:
-        where = ""
-        if a.file:
-            where = file_name(a.file)
-            if a.line is not None:
-                where += f":{a.line}"
-                if a.col is not None:
-                    where += f":{a.col}"
+        where = location(file_name(a.file), a.line, a.col) if a.file else ""
+        if where:
             where = f"`{md_cell(where)}`"
         message = md_cell(a.message)
         if a.title:

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import json
+import os
 import shutil
+import signal
 import subprocess
 import sys
 from pathlib import Path
@@ -12,6 +14,7 @@ import pytest
 
 from tests.action_support import ROOT, run_step
 from tests.runner_support import parse_file_command
+from tests.signal_support import gone, processes_under, slow_project, wait_for_pid
 
 PACKAGES = ROOT / "tests" / "packages"
 # Most tests run hwb in the test interpreter (install: none); one test installs it for real.
@@ -217,3 +220,49 @@ def test_bad_input_is_annotated_at_the_workflow_line(tmp_path: Path) -> None:
     assert error.properties == {"file": ".github/workflows/ci.yml", "line": "9"}
     assert "containr" in error.data
     assert "container" in error.data  # did you mean
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="reads /proc")
+@pytest.mark.parametrize(("signum", "code"), [(signal.SIGTERM, 143), (signal.SIGINT, 130)])
+def test_a_cancelled_step_reaches_hwb_and_leaves_nothing_behind(
+    tmp_path: Path, signum: int, code: int
+) -> None:
+    import entrypoint
+
+    project, pidfile = slow_project(tmp_path)
+    rt = tmp_path / "rt"
+    tmp = tmp_path / "tmp"
+    tmp.mkdir()
+    # The private environment, made earlier in the job: its python is this interpreter, with
+    # PYTHONPATH honoured (the entrypoint runs it with -I) so that hwb is this tree's.
+    venv = rt / "hwb-action" / f"venv-{entrypoint.source_digest()}"
+    python = venv / "bin" / "python"
+    python.parent.mkdir(parents=True)
+    python.write_text(f'#!/bin/sh\n[ "$1" = -I ] && shift\nexec "{sys.executable}" "$@"\n')
+    python.chmod(0o755)
+    (venv / ".hwb-ready").write_text("")
+    out = tmp_path / "dist"
+    log = tmp_path / "step.log"
+    env = {"PATH": f"{Path(sys.executable).parent}:/usr/bin:/bin", "HOME": str(tmp_path),
+           "GITHUB_ACTIONS": "true", "RUNNER_TEMP": str(rt), "TMPDIR": str(tmp),
+           "PYTHONPATH": str(ROOT), "PIP_CONFIG_FILE": os.devnull,
+           "HWB_COMMAND": "build", "HWB_WHEEL": "true", "HWB_CACHE": "false",
+           "HWB_OUT_DIR": str(out), "HWB_VERBOSE": "true"}
+    with open(log, "wb") as fh:
+        proc = subprocess.Popen([sys.executable, str(ROOT / "entrypoint.py")], cwd=project,
+                                env=env, stdout=fh, stderr=subprocess.STDOUT)
+        try:
+            backend = wait_for_pid(pidfile, proc, log)
+            proc.send_signal(signum)  # the runner cancels the job
+            returncode = proc.wait(timeout=90)
+        finally:
+            if proc.poll() is None:
+                proc.kill()
+                proc.wait(timeout=30)
+    text = log.read_text(errors="replace")
+    assert returncode == code, text
+    assert "Traceback" not in text
+    assert gone(backend), text
+    assert (list(out.iterdir()) if out.exists() else []) == [], text
+    assert [p.name for p in tmp.iterdir() if p.name.startswith("hwb-")] == [], text
+    assert processes_under(tmp_path) == [], text
