@@ -15,10 +15,10 @@ from pathlib import Path
 
 import pytest
 
-from hwb_action._source_fetch import download
 from hwb_action.ci import NullReporter
 from hwb_action.errors import EXIT_FAILED, SourceError, UsageError
 from hwb_action.source import DEFAULT_MAX_DOWNLOAD, ResolvedSource, open_source, safe_extract
+from hwb_action.source.download import download
 
 USER, PASSWORD = "deploy", "s3cr3t-pa55word"
 

@@ -151,8 +151,10 @@ def test_commit_hash_falls_back_to_a_full_clone_when_the_server_refuses(
     repo: Repo, workdir: Path
 ) -> None:
     # Protocol v0 upload-pack refuses a want of an unadvertised commit: the fallback runs.
-    env = {**repo.env, "GIT_CONFIG_COUNT": "1", "GIT_CONFIG_KEY_0": "protocol.version",
-           "GIT_CONFIG_VALUE_0": "0"}
+    # (Set in a global config file: hwb drops GIT_CONFIG_COUNT/KEY/VALUE on purpose.)
+    global_config = workdir.parent / "gitconfig"
+    global_config.write_text("[protocol]\n\tversion = 0\n")
+    env = {**repo.env, "GIT_CONFIG_GLOBAL": str(global_config)}
     reporter = NullReporter(verbose=True)
     with _open(f"{repo.url}@{repo.a}", repo, workdir, reporter, environ=env) as src:
         assert _marker(src) == "a"

@@ -9,9 +9,9 @@ from pathlib import Path
 
 import pytest
 
-from hwb_action._source_git import git_env
 from hwb_action.ci import NullReporter
 from hwb_action.errors import EXIT_USAGE, SourceError, UsageError
+from hwb_action.git import git_env
 from hwb_action.source import (
     ACCEPTED_FORMS,
     ResolvedSource,

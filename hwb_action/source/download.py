@@ -3,14 +3,15 @@
 urllib from the standard library does this (one GET, no retries or sessions needed);
 what it lacks is added here: credentials in the URL become a Basic ``Authorization``
 header that is not sent on to a redirect target, a redirect may not downgrade to plain
-http, the body is bounded, and the URL is only ever shown without its credentials.
+http, the body is bounded in size and in time (a per-read timeout and a deadline for the
+whole transfer), and the URL is only ever shown without its credentials.
 """
 
 from __future__ import annotations
 
 import base64
 import hashlib
-import ipaddress
+import time
 import urllib.parse
 from collections.abc import Mapping
 from pathlib import Path
@@ -21,62 +22,16 @@ if TYPE_CHECKING:
     from http.client import HTTPMessage
 
 from hwb_action import __version__
+from hwb_action._urls import http_allowed, redact_text, redact_url
 from hwb_action.errors import SourceError, UsageError
 
 DEFAULT_MAX_DOWNLOAD = 1024**3
 DEFAULT_TIMEOUT = 60.0
+"""Seconds any one connect or read may wait (``HWB_DOWNLOAD_TIMEOUT``)."""
+DEFAULT_DEADLINE = 900.0
+"""Seconds the whole download may take, however the bytes trickle in
+(``HWB_DOWNLOAD_DEADLINE``)."""
 _CHUNK = 1024 * 1024
-
-
-def redact_url(url: str) -> str:
-    """``url`` with its credentials replaced by ``***``.
-
-    For http(s) the whole user-info goes (a token is often sent as the user name); for
-    ssh and other schemes the user name is kept (``git@``) and only a password hidden.
-    """
-    parts = urllib.parse.urlsplit(url)
-    if "@" not in parts.netloc:
-        return url
-    userinfo, _, hostport = parts.netloc.rpartition("@")
-    if parts.scheme.removeprefix("git+") in ("http", "https"):
-        netloc = "***@" + hostport
-    else:
-        user, sep, _ = userinfo.partition(":")
-        netloc = (user + (":***" if sep else "")) + "@" + hostport
-    return urllib.parse.urlunsplit(parts._replace(netloc=netloc))
-
-
-def url_secrets(url: str) -> list[str]:
-    """The strings of ``url`` to mask in every log: the password, or a lone user name
-    of an http(s) URL (a token)."""
-    parts = urllib.parse.urlsplit(url)
-    if "@" not in parts.netloc:
-        return []
-    userinfo = parts.netloc.rpartition("@")[0]
-    user, sep, password = userinfo.partition(":")
-    found = [password, urllib.parse.unquote(password)] if sep and password else []
-    if not sep and parts.scheme.removeprefix("git+") in ("http", "https"):
-        found += [user, urllib.parse.unquote(user)]
-    return [s for s in dict.fromkeys(found) if s]
-
-
-def is_loopback(host: str | None) -> bool:
-    """True for localhost and loopback addresses (a test server, a local mirror)."""
-    if not host:
-        return False
-    if host.lower() == "localhost":
-        return True
-    try:
-        return ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        return False
-
-
-def http_allowed(url: str, allow_http: bool) -> bool:
-    parts = urllib.parse.urlsplit(url)
-    return parts.scheme == "https" or (
-        parts.scheme == "http" and (allow_http or is_loopback(parts.hostname))
-    )
 
 
 def _redirects(shown: str, allow_http: bool) -> urllib.request.HTTPRedirectHandler:
@@ -110,6 +65,20 @@ def _proxies(environ: Mapping[str, str]) -> dict[str, str]:
     return proxies
 
 
+def _seconds(environ: Mapping[str, str], name: str, default: float) -> float:
+    raw = environ.get(name, "").strip()
+    if not raw:
+        return default
+    try:
+        value = float(raw)
+    except ValueError:
+        value = -1.0
+    if not value > 0:
+        msg = f"{name}={raw!r} is not a positive number of seconds"
+        raise UsageError(msg, hint=f"e.g. {name}={default:g}, or unset it")
+    return value
+
+
 def download(
     url: str,
     dest_dir: Path,
@@ -118,15 +87,27 @@ def download(
     allow_http: bool = False,
     max_bytes: int = DEFAULT_MAX_DOWNLOAD,
     sha256: str | None = None,
-    timeout: float = DEFAULT_TIMEOUT,
+    timeout: float | None = None,
+    deadline: float | None = None,
 ) -> Path:
-    """Download ``url`` into ``dest_dir`` under its own file name; returns the file."""
+    """Download ``url`` into ``dest_dir`` under its own file name; returns the file.
+
+    ``timeout`` bounds each connect and read (default ``HWB_DOWNLOAD_TIMEOUT`` from
+    ``environ``, else 60 s); ``deadline`` bounds the whole transfer (default
+    ``HWB_DOWNLOAD_DEADLINE``, else 900 s), so a server that drips one byte at a time
+    is cut off too.
+    """
     # Imported here: only downloads need them, and every hwb command imports this module.
     import ssl
     import urllib.error
     import urllib.request
 
     shown = redact_url(url)
+    if timeout is None:
+        timeout = _seconds(environ, "HWB_DOWNLOAD_TIMEOUT", DEFAULT_TIMEOUT)
+    if deadline is None:
+        deadline = _seconds(environ, "HWB_DOWNLOAD_DEADLINE", DEFAULT_DEADLINE)
+    started = time.monotonic()
     parts = urllib.parse.urlsplit(url)
     if not http_allowed(url, allow_http):
         msg = f"refusing to download {shown} over plain http"
@@ -164,21 +145,30 @@ def download(
     target = dest_dir / name
     digest = hashlib.sha256()
     try:
-        with opener.open(request, timeout=timeout) as response:
+        # Every socket wait is bounded by the per-read timeout, and never longer than
+        # the whole deadline, so the deadline is overrun by at most one wait.
+        with opener.open(request, timeout=min(timeout, deadline)) as response:
             length = response.headers.get("Content-Length")
             if length and length.isdigit() and int(length) > max_bytes:
                 msg = f"{shown} is {int(length)} bytes, more than the limit of {max_bytes}"
                 raise SourceError(msg, hint="is this really an sdist?")
             size = 0
             with open(target, "wb") as out:
-                while chunk := response.read(_CHUNK):
+                # read1: one socket read at a time, so the deadline is checked between
+                # small reads (read(n) would wait for all n bytes of a slow drip).
+                while chunk := response.read1(_CHUNK):
                     size += len(chunk)
                     if size > max_bytes:
                         msg = f"{shown} is more than the limit of {max_bytes} bytes"
                         raise SourceError(msg, hint="is this really an sdist?")
                     digest.update(chunk)
                     out.write(chunk)
-            # http.client's read(n) does not raise when the connection ends early.
+                    if time.monotonic() - started > deadline:
+                        msg = (f"download of {shown} took longer than {deadline:g} seconds "
+                               f"({size} bytes so far)")
+                        raise SourceError(msg, hint="the server or the network is too slow; "
+                                          "raise HWB_DOWNLOAD_DEADLINE if it must be so")
+            # http.client's read does not raise when the connection ends early.
             if length and length.isdigit() and size != int(length):
                 msg = f"download of {shown} was cut off after {size} of {length} bytes"
                 raise SourceError(msg, hint="try again; check the network or proxy")
@@ -191,11 +181,15 @@ def download(
         }.get(err.code, "check the URL and try again")
         raise SourceError(msg, hint=hint) from err
     except urllib.error.URLError as err:
-        msg = f"could not download {shown}: {err.reason}"
+        msg = f"could not download {shown}: {redact_text(str(err.reason))}"
         raise SourceError(msg, hint="check the URL and the network (proxy variables, "
                                     "SSL_CERT_FILE for a private CA)") from err
-    except (OSError, ValueError) as err:  # timeouts, resets, malformed responses
-        msg = f"could not download {shown}: {err}"
+    except TimeoutError as err:
+        msg = f"download of {shown}: no data for {min(timeout, deadline):g} seconds"
+        raise SourceError(msg, hint="the server or the network stalled; raise "
+                                    "HWB_DOWNLOAD_TIMEOUT if it must be so") from err
+    except (OSError, ValueError) as err:  # resets, malformed responses
+        msg = f"could not download {shown}: {redact_text(str(err))}"
         raise SourceError(msg, hint="check the URL and the network, then try again") from err
     if sha256 is not None and digest.hexdigest() != sha256.lower():
         msg = f"{shown} has sha256 {digest.hexdigest()}, not the {sha256} given in SOURCE"
