@@ -311,6 +311,27 @@ def test_credentials_never_reach_the_log_or_the_error(repo: Repo, workdir: Path)
     assert "***" in text
 
 
+@pytest.mark.parametrize(
+    ("userinfo", "secret_forms"),
+    [
+        ("deploy:p%40ss%3Aw%2F0rd", ["p@ss:w/0rd", "p%40ss%3Aw%2F0rd"]),
+        ("ghp_T0kenAsTheUserName", ["ghp_T0kenAsTheUserName"]),
+        ("x:ghp_tok%2Ben", ["ghp_tok+en", "ghp_tok%2Ben", "ghp_tok%2ben"]),
+    ],
+)
+def test_encoded_credentials_never_reach_the_log_or_the_error(
+    repo: Repo, workdir: Path, userinfo: str, secret_forms: list[str]
+) -> None:
+    reporter = NullReporter(verbose=True)
+    spec = f"git+https://{userinfo}@127.0.0.1:9/org/repo.git@main"
+    with pytest.raises(SourceError) as info, _open(spec, repo, workdir, reporter):
+        pytest.fail("must not get here")
+    text = "\n".join([*reporter.lines, str(info.value), *info.value.details])
+    assert "127.0.0.1:9" in text
+    for form in secret_forms:
+        assert form not in text
+
+
 def test_unencrypted_git_warns(repo: Repo, tmp_path: Path) -> None:
     # git:// to a closed port on a non-loopback address fails fast; the warning came first.
     reporter = NullReporter()
