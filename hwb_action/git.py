@@ -212,10 +212,11 @@ class Git:
         self.reporter = reporter
         self.environ = environ
 
-    def run(self, *args: str, check: bool = True, hint: str | None = None) -> Completed:
+    def run(self, *args: str, check: bool = True, hint: str | None = None,
+            config: Sequence[str] = ()) -> Completed:
         try:
             return run_git(args, environ=self.environ, cwd=self.cwd, reporter=self.reporter,
-                           check=check, what=f"git {args[0]}", hint=hint)
+                           check=check, what=f"git {args[0]}", hint=hint, config=config)
         except ProcessError as err:
             if err.returncode == 127 and "could not start" in err.message:
                 msg = "git was not found: hwb version and hwb release need git on PATH"
@@ -258,9 +259,9 @@ class Git:
         """Non-merge commits in ``since..HEAD`` (all of HEAD when ``since`` is None), newest
         first, optionally only those touching ``paths``."""
         rev = f"{check_value(since, 'tag')}..HEAD" if since else "HEAD"
-        done = self.run("-c", "log.showSignature=false", "log", "-z", "--no-merges",
-                        "--no-color", "--format=%H%x00%B", "--end-of-options", rev, "--",
-                        *_paths(paths))
+        done = self.run("log", "-z", "--no-merges", "--no-color", "--format=%H%x00%B",
+                        "--end-of-options", rev, "--", *_paths(paths),
+                        config=("-c", "log.showSignature=false"))
         fields = done.stdout.split("\0")
         if fields and not fields[-1]:
             fields.pop()

@@ -13,7 +13,7 @@ import pytest
 from hwb_action.ci import NullReporter
 from hwb_action.errors import EXIT_USAGE, ProcessError, UsageError
 from hwb_action.git import Git, git_timeout
-from hwb_action.versioning import ReleaseOptions, apply_release, plan_release
+from hwb_action.versioning import ReleaseActions, apply_release, plan_release
 from tests.versioning_support import Repo, config, release, run_hwb
 
 pytestmark = pytest.mark.skipif(shutil.which("git") is None, reason="git is not installed")
@@ -79,7 +79,7 @@ def test_release_remote_from_the_environment_is_refused(repo: Repo, tmp_path: Pa
 def test_push_refuses_an_option_even_without_a_changelog(repo: Repo, tmp_path: Path) -> None:
     marker = tmp_path / "PWNED"
     with pytest.raises(UsageError, match="--remote '--receive-pack"):
-        release(repo, options=ReleaseOptions(push=True),
+        release(repo, actions=ReleaseActions(push=True),
                 remote=f"--receive-pack=touch {marker}")
     assert not marker.exists()
 
@@ -101,7 +101,7 @@ def test_ext_transport_is_refused_even_when_the_environment_allows_it(
     the_plan = plan_release(repo.path, config(remote=f"ext::sh -c touch% {marker}"),
                             environ=env)
     with pytest.raises(ProcessError) as info:
-        apply_release(the_plan, ReleaseOptions(push=True), environ=env)
+        apply_release(the_plan, ReleaseActions(push=True), environ=env)
     assert not marker.exists()
     assert "not allowed" in "\n".join(info.value.details)
 
