@@ -142,12 +142,13 @@ def run_git(
         raise ProcessError(msg, returncode=124,
                            hint=f"check the network, or raise {TIMEOUT_VARIABLE}") from err
     except ProcessError as err:
-        if err.returncode == 127:
-            raise
-        clean = ProcessError(_redact(err.message, secrets, reporter),
-                             returncode=err.returncode, hint=err.hint,
-                             output_tail=[_redact(t, secrets, reporter) for t in err.details])
-        raise clean from None
+        # Redacted in place, so that whatever else the error carries (a timeout flag) stays.
+        err.message = _redact(err.message, secrets, reporter)
+        err.details = [_redact(t, secrets, reporter) for t in err.details]
+        err.args = (err.message,)
+        if getattr(err, "timed_out", False):
+            err.hint = f"check the network, or raise {TIMEOUT_VARIABLE} (now {timeout:g} s)"
+        raise
 
 
 def _query(path: Path, args: Sequence[str], environ: Mapping[str, str]) -> str | None:

@@ -25,6 +25,8 @@ def _git_failed(err: ProcessError, what: str, hint: str) -> SourceError:
     if err.returncode == 127:
         msg = "git is not installed or not on PATH"
         return SourceError(msg, hint="install git (apt-get install git, or git-scm.com)")
+    if getattr(err, "timed_out", False):  # the git policy's hint names the setting
+        hint = err.hint or hint
     return SourceError(what + ": " + err.message, hint=hint, details=err.details)
 
 

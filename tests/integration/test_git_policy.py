@@ -4,15 +4,22 @@ SOURCE, remote-helper transports, and credentials in URLs.  Real git repositorie
 
 from __future__ import annotations
 
+import contextlib
+import inspect
 import shutil
+import socket
+import threading
 import urllib.parse
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
+from hwb_action import _process
 from hwb_action.ci import NullReporter
-from hwb_action.errors import EXIT_USAGE, ProcessError, UsageError
+from hwb_action.errors import EXIT_USAGE, ProcessError, SourceError, UsageError
 from hwb_action.git import Git, git_timeout
+from hwb_action.source import open_source
 from hwb_action.versioning import ReleaseActions, apply_release, plan_release
 from tests.versioning_support import Repo, config, release, run_hwb
 
@@ -148,3 +155,43 @@ def test_git_timeout_setting() -> None:
         git_timeout({"HWB_GIT_TIMEOUT": "soon"})
     with pytest.raises(UsageError, match="HWB_GIT_TIMEOUT='0'"):
         git_timeout({"HWB_GIT_TIMEOUT": "0"})
+
+
+@pytest.fixture
+def silent_git_server() -> Iterator[str]:
+    """A git:// address on 127.0.0.1 that accepts connections and never answers."""
+    listener = socket.create_server(("127.0.0.1", 0))
+    held: list[socket.socket] = []
+    stop = threading.Event()
+
+    def accept() -> None:
+        listener.settimeout(0.1)
+        while not stop.is_set():
+            with contextlib.suppress(TimeoutError):
+                held.append(listener.accept()[0])
+
+    thread = threading.Thread(target=accept, daemon=True)
+    thread.start()
+    yield f"git://127.0.0.1:{listener.getsockname()[1]}/repo.git"
+    stop.set()
+    thread.join()
+    for conn in held:
+        conn.close()
+    listener.close()
+
+
+@pytest.mark.skipif("timeout_setting" not in inspect.signature(_process.run).parameters,
+                    reason="this _process.run does not yet enforce its timeout while the "
+                           "output is read")
+def test_a_git_server_that_never_answers_is_cut_off(
+    repo: Repo, tmp_path: Path, silent_git_server: str
+) -> None:
+    env = {**repo.env, "HWB_GIT_TIMEOUT": "1"}
+    with pytest.raises(SourceError) as info, open_source(
+        f"git+{silent_git_server}", reporter=NullReporter(), environ=env, cwd=tmp_path,
+        workdir=tmp_path / "w",
+    ):
+        pytest.fail("must not get here")
+    assert "did not finish within 1" in info.value.message
+    assert "HWB_GIT_TIMEOUT" in (info.value.hint or "")
+    assert list((tmp_path / "w").iterdir()) == []
