@@ -195,3 +195,24 @@ def test_a_git_server_that_never_answers_is_cut_off(
     assert "did not finish within 1" in info.value.message
     assert "HWB_GIT_TIMEOUT" in (info.value.hint or "")
     assert list((tmp_path / "w").iterdir()) == []
+
+
+def test_a_submodule_on_the_ext_transport_never_runs(repo: Repo, tmp_path: Path) -> None:
+    # The repository being built is hostile: its .gitmodules asks for an ext:: submodule,
+    # and the job's environment happens to allow ext.  Nothing may run.
+    marker = tmp_path / "PWNED"
+    head = repo.git("rev-parse", "HEAD").strip()
+    (repo.path / ".gitmodules").write_text(
+        f'[submodule "evil"]\n\tpath = evil\n\turl = ext::sh -c touch% {marker}\n')
+    repo.git("add", ".gitmodules")
+    repo.git("update-index", "--add", "--cacheinfo", f"160000,{head},evil")
+    repo.git("commit", "-q", "-m", "chore: add a submodule")
+    env = {**repo.env, "GIT_ALLOW_PROTOCOL": "ext:file", "GIT_CONFIG_COUNT": "1",
+           "GIT_CONFIG_KEY_0": "protocol.ext.allow", "GIT_CONFIG_VALUE_0": "always"}
+    with pytest.raises(SourceError) as info, open_source(
+        f"git+file://{repo.path}/.git", reporter=NullReporter(), environ=env, cwd=tmp_path,
+        workdir=tmp_path / "w",
+    ):
+        pytest.fail("must not get here")
+    assert not marker.exists()
+    assert "not allowed" in "\n".join(info.value.details)
