@@ -34,7 +34,7 @@ from pathlib import Path
 
 from hwb_action import _process
 from hwb_action._process import Completed
-from hwb_action._urls import redact_text
+from hwb_action._urls import redact_text, redact_url, url_secrets
 from hwb_action.ci import Reporter
 from hwb_action.errors import ProcessError, UsageError, VersioningError
 
@@ -214,10 +214,11 @@ class Git:
         self.environ = environ
 
     def run(self, *args: str, check: bool = True, hint: str | None = None,
-            config: Sequence[str] = ()) -> Completed:
+            config: Sequence[str] = (), secrets: Iterable[str] = ()) -> Completed:
         try:
             return run_git(args, environ=self.environ, cwd=self.cwd, reporter=self.reporter,
-                           check=check, what=f"git {args[0]}", hint=hint, config=config)
+                           check=check, what=f"git {args[0]}", hint=hint, config=config,
+                           secrets=secrets)
         except ProcessError as err:
             if err.returncode == 127 and "could not start" in err.message:
                 msg = "git was not found: hwb version and hwb release need git on PATH"
@@ -315,9 +316,16 @@ class Git:
 
     def push(self, remote: str, refs: Sequence[str]) -> None:
         check_value(remote, "--remote")
+        # A token in the remote's URL (a name, or a URL given as --remote) is hidden
+        # wherever git or hwb might print it.
+        secrets = url_secrets(remote if "://" in remote else self.remote_url(remote) or "")
+        if self.reporter is not None:
+            for secret in secrets:
+                self.reporter.mask(secret)
         self.run("push", "--atomic", "--", remote, *(check_value(r, "ref") for r in refs),
-                 hint=f"check that the remote {remote!r} exists and that this job may push "
-                      "(GitHub Actions: permissions: contents: write)")
+                 hint=f"check that the remote {redact_url(remote)!r} exists and that this "
+                      "job may push (GitHub Actions: permissions: contents: write)",
+                 secrets=secrets)
 
 
 def _paths(paths: Iterable[str]) -> list[str]:

@@ -148,6 +148,18 @@ def test_credentials_in_a_push_url_never_shown(repo: Repo, password: str) -> Non
     assert "127.0.0.1:9" in text
 
 
+def test_token_in_a_named_remote_never_shown(repo: Repo) -> None:
+    token = "ghp_N4medRemoteT0ken"
+    repo.git("remote", "add", "origin", f"https://{token}@127.0.0.1:9/org/repo.git")
+    reporter = NullReporter(verbose=True)
+    with pytest.raises(ProcessError) as info:
+        Git(repo.path, environ=repo.env, reporter=reporter).push("origin", ["HEAD"])
+    text = "\n".join([*reporter.lines, str(info.value), *info.value.details,
+                      info.value.hint or ""])
+    assert token not in text
+    assert reporter.redact(f"x {token} y") == "x *** y"  # masked for the rest of the run
+
+
 def test_git_timeout_setting() -> None:
     assert git_timeout({}) == 600
     assert git_timeout({"HWB_GIT_TIMEOUT": "30"}) == 30
