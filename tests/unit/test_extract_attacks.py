@@ -20,7 +20,7 @@ from pathlib import Path
 
 import pytest
 
-from hwb_action._distcheck import Findings, check_wheel
+from hwb_action._distcheck import Findings, check_sdist, check_wheel
 from hwb_action.errors import UnsafeArchiveError
 from hwb_action.source import safe_extract
 
@@ -246,6 +246,13 @@ def test_hwb_check_refuses_an_overlapping_wheel_before_reading_it(tmp_path: Path
     found = Findings(wheel.name)
     check_wheel(wheel, found)
     assert any("overlap" in p and "not read further" in p for p in found.problems)
+
+
+def test_hwb_check_refuses_an_overlapping_zip_sdist(tmp_path: Path) -> None:
+    sdist = _overlapping_zip(tmp_path / "demo-1.0.zip")
+    found = Findings(sdist.name)
+    check_sdist(sdist, found)
+    assert any("overlap" in p for p in found.problems)
 
 
 def test_hwb_check_bounds_the_member_count(tmp_path: Path,
