@@ -10,14 +10,18 @@ whole transfer), and the URL is only ever shown without its credentials.
 from __future__ import annotations
 
 import base64
+import contextlib
 import hashlib
-import time
+import socket
+import threading
 import urllib.parse
 from collections.abc import Mapping
 from pathlib import Path
 from typing import IO, TYPE_CHECKING
 
 if TYPE_CHECKING:
+    import http.client
+    import ssl
     import urllib.request
     from http.client import HTTPMessage
 
@@ -98,8 +102,8 @@ def download(
     is cut off too.
     """
     # Imported here: only downloads need them, and every hwb command imports this module.
+    import http.client
     import ssl
-    import urllib.error
     import urllib.request
 
     shown = redact_url(url)
@@ -107,7 +111,6 @@ def download(
         timeout = _seconds(environ, "HWB_DOWNLOAD_TIMEOUT", DEFAULT_TIMEOUT)
     if deadline is None:
         deadline = _seconds(environ, "HWB_DOWNLOAD_DEADLINE", DEFAULT_DEADLINE)
-    started = time.monotonic()
     parts = urllib.parse.urlsplit(url)
     if not http_allowed(url, allow_http):
         msg = f"refusing to download {shown} over plain http"
@@ -136,62 +139,156 @@ def download(
         proxies = {}
     proxies.pop("no", None)
     context = ssl.create_default_context(cafile=environ.get("SSL_CERT_FILE") or None)
+    watchdog = _Watchdog(deadline)
     opener = urllib.request.build_opener(
         urllib.request.ProxyHandler(proxies),
-        urllib.request.HTTPSHandler(context=context),
+        *watchdog.handlers(context),
         _redirects(shown, allow_http),
     )
     dest_dir.mkdir(parents=True, exist_ok=True)
     target = dest_dir / name
-    digest = hashlib.sha256()
+    late = SourceError(f"download of {shown} took longer than {deadline:g} seconds",
+                       hint="the server or the network is too slow; raise "
+                            "HWB_DOWNLOAD_DEADLINE if it must be so")
     try:
-        # Every socket wait is bounded by the per-read timeout, and never longer than
-        # the whole deadline, so the deadline is overrun by at most one wait.
-        with opener.open(request, timeout=min(timeout, deadline)) as response:
-            length = response.headers.get("Content-Length")
-            if length and length.isdigit() and int(length) > max_bytes:
-                msg = f"{shown} is {int(length)} bytes, more than the limit of {max_bytes}"
-                raise SourceError(msg, hint="is this really an sdist?")
-            size = 0
-            with open(target, "wb") as out:
-                # read1: one socket read at a time, so the deadline is checked between
-                # small reads (read(n) would wait for all n bytes of a slow drip).
-                while chunk := response.read1(_CHUNK):
-                    size += len(chunk)
-                    if size > max_bytes:
-                        msg = f"{shown} is more than the limit of {max_bytes} bytes"
-                        raise SourceError(msg, hint="is this really an sdist?")
-                    digest.update(chunk)
-                    out.write(chunk)
-                    if time.monotonic() - started > deadline:
-                        msg = (f"download of {shown} took longer than {deadline:g} seconds "
-                               f"({size} bytes so far)")
-                        raise SourceError(msg, hint="the server or the network is too slow; "
-                                          "raise HWB_DOWNLOAD_DEADLINE if it must be so")
-            # http.client's read does not raise when the connection ends early.
-            if length and length.isdigit() and size != int(length):
-                msg = f"download of {shown} was cut off after {size} of {length} bytes"
-                raise SourceError(msg, hint="try again; check the network or proxy")
-    except urllib.error.HTTPError as err:
+        with watchdog:
+            # Each socket wait is bounded by the per-read timeout; the watchdog ends the
+            # connection at the deadline, however slowly headers or body trickle in.
+            digest = _transfer(opener, request, target, shown=shown, max_bytes=max_bytes,
+                               timeout=min(timeout, deadline))
+    except (SourceError, OSError, ValueError, http.client.HTTPException) as err:
+        if watchdog.expired:
+            raise late from err
+        if isinstance(err, SourceError):
+            raise
+        raise _failure(err, shown, min(timeout, deadline)) from err
+    if watchdog.expired:  # a connection cut short can look like a short, complete answer
+        raise late
+    if sha256 is not None and digest.hexdigest() != sha256.lower():
+        msg = f"{shown} has sha256 {digest.hexdigest()}, not the {sha256} given in SOURCE"
+        raise SourceError(msg, hint="the file changed or was tampered with")
+    return target
+
+
+def _transfer(
+    opener: urllib.request.OpenerDirector, request: urllib.request.Request, target: Path, *,
+    shown: str, max_bytes: int, timeout: float,
+) -> hashlib._Hash:
+    """GET ``request`` into ``target``, bounded in size; the sha256 of what was written."""
+    digest = hashlib.sha256()
+    with opener.open(request, timeout=timeout) as response:
+        length = response.headers.get("Content-Length")
+        if length and length.isdigit() and int(length) > max_bytes:
+            msg = f"{shown} is {int(length)} bytes, more than the limit of {max_bytes}"
+            raise SourceError(msg, hint="is this really an sdist?")
+        size = 0
+        with open(target, "wb") as out:
+            # read1: one socket read at a time (read(n) would wait for all n bytes).
+            while chunk := response.read1(_CHUNK):
+                size += len(chunk)
+                if size > max_bytes:
+                    msg = f"{shown} is more than the limit of {max_bytes} bytes"
+                    raise SourceError(msg, hint="is this really an sdist?")
+                digest.update(chunk)
+                out.write(chunk)
+        # http.client's read does not raise when the connection ends early.
+        if length and length.isdigit() and size != int(length):
+            msg = f"download of {shown} was cut off after {size} of {length} bytes"
+            raise SourceError(msg, hint="try again; check the network or proxy")
+    return digest
+
+
+def _failure(err: Exception, shown: str, wait: float) -> SourceError:
+    """The error a failed download is reported as (never showing credentials)."""
+    import urllib.error
+
+    if isinstance(err, urllib.error.HTTPError):
         msg = f"download of {shown} failed: HTTP {err.code} {err.reason}"
         hint = {
             401: "the server wants credentials: https://USER:TOKEN@host/... (never printed)",
             403: "the credentials were refused or do not allow reading this file",
             404: "check the URL: the file is not there",
         }.get(err.code, "check the URL and try again")
-        raise SourceError(msg, hint=hint) from err
-    except urllib.error.URLError as err:
+        return SourceError(msg, hint=hint)
+    if isinstance(err, TimeoutError) or (
+        isinstance(err, urllib.error.URLError) and isinstance(err.reason, TimeoutError)
+    ):
+        msg = f"download of {shown}: no data for {wait:g} seconds"
+        return SourceError(msg, hint="the server or the network stalled; raise "
+                                     "HWB_DOWNLOAD_TIMEOUT if it must be so")
+    if isinstance(err, urllib.error.URLError):
         msg = f"could not download {shown}: {redact_text(str(err.reason))}"
-        raise SourceError(msg, hint="check the URL and the network (proxy variables, "
-                                    "SSL_CERT_FILE for a private CA)") from err
-    except TimeoutError as err:
-        msg = f"download of {shown}: no data for {min(timeout, deadline):g} seconds"
-        raise SourceError(msg, hint="the server or the network stalled; raise "
-                                    "HWB_DOWNLOAD_TIMEOUT if it must be so") from err
-    except (OSError, ValueError) as err:  # resets, malformed responses
-        msg = f"could not download {shown}: {redact_text(str(err))}"
-        raise SourceError(msg, hint="check the URL and the network, then try again") from err
-    if sha256 is not None and digest.hexdigest() != sha256.lower():
-        msg = f"{shown} has sha256 {digest.hexdigest()}, not the {sha256} given in SOURCE"
-        raise SourceError(msg, hint="the file changed or was tampered with")
-    return target
+        return SourceError(msg, hint="check the URL and the network (proxy variables, "
+                                     "SSL_CERT_FILE for a private CA)")
+    msg = f"could not download {shown}: {redact_text(str(err))}"  # resets, bad responses
+    return SourceError(msg, hint="check the URL and the network, then try again")
+
+
+class _Watchdog:
+    """Ends every connection of one download when its deadline passes.
+
+    A socket timeout bounds each wait, not their sum: a server that sends a byte every
+    few seconds (in the headers or the body) would never trip it.  The watchdog records
+    each socket as it connects and shuts them all down at the deadline, which wakes the
+    blocked read.
+    """
+
+    def __init__(self, seconds: float) -> None:
+        self.seconds = seconds
+        self.expired = False
+        self._sockets: list[socket.socket] = []
+        self._lock = threading.Lock()
+        self._timer = threading.Timer(seconds, self._expire)
+        self._timer.daemon = True
+
+    def __enter__(self) -> _Watchdog:
+        self._timer.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._timer.cancel()
+
+    def _expire(self) -> None:
+        with self._lock:
+            self.expired = True
+            sockets = list(self._sockets)
+        for sock in sockets:
+            with contextlib.suppress(OSError):
+                sock.shutdown(socket.SHUT_RDWR)
+
+    def watch(self, sock: socket.socket | None) -> None:
+        if sock is None:
+            return
+        with self._lock:
+            self._sockets.append(sock)
+            late = self.expired
+        if late:
+            with contextlib.suppress(OSError):
+                sock.shutdown(socket.SHUT_RDWR)
+
+    def handlers(self, context: ssl.SSLContext) -> list[urllib.request.BaseHandler]:
+        """urllib handlers whose connections report their sockets to this watchdog."""
+        import http.client
+        import urllib.request
+
+        watchdog = self
+
+        class Plain(http.client.HTTPConnection):
+            def connect(self) -> None:
+                super().connect()
+                watchdog.watch(self.sock)
+
+        class Secure(http.client.HTTPSConnection):
+            def connect(self) -> None:
+                super().connect()
+                watchdog.watch(self.sock)
+
+        class PlainHandler(urllib.request.HTTPHandler):
+            def http_open(self, req: urllib.request.Request) -> http.client.HTTPResponse:
+                return self.do_open(Plain, req)
+
+        class SecureHandler(urllib.request.HTTPSHandler):
+            def https_open(self, req: urllib.request.Request) -> http.client.HTTPResponse:
+                return self.do_open(Secure, req, context=context)
+
+        return [PlainHandler(), SecureHandler(context=context)]

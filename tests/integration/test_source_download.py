@@ -73,6 +73,17 @@ class _Handler(http.server.BaseHTTPRequestHandler):
         except OSError:  # the client gave up, as it should
             return
 
+    def _drip_headers(self) -> None:
+        """A header line that never ends, one byte a second."""
+        try:
+            self.wfile.write(b"HTTP/1.1 200 OK\r\nX-Slow: ")
+            for _ in range(30):
+                self.wfile.write(b"a")
+                self.wfile.flush()
+                time.sleep(1)
+        except OSError:
+            return
+
     def do_GET(self) -> None:
         self.served.auth_seen[self.path] = self.headers.get("Authorization")
         expected = "Basic " + base64.b64encode(f"{USER}:{PASSWORD}".encode()).decode()
@@ -95,6 +106,8 @@ class _Handler(http.server.BaseHTTPRequestHandler):
             self._send(200, b"", length=10**9)
         elif self.path in ("/drip/demo-1.0.tar.gz", "/stall/demo-1.0.tar.gz"):
             self._slow(drip=self.path.startswith("/drip/"))
+        elif self.path == "/drip-headers/demo-1.0.tar.gz":
+            self._drip_headers()
         else:
             self._send(404, b"not here")
 
@@ -229,3 +242,9 @@ def test_download_time_settings_are_checked(tmp_path: Path) -> None:
     with pytest.raises(UsageError, match="HWB_DOWNLOAD_DEADLINE='soon'"):
         download("https://files.example/demo-1.0.tar.gz", tmp_path,
                  environ={"HWB_DOWNLOAD_DEADLINE": "soon"})
+
+
+def test_headers_that_drip_are_cut_off_by_the_deadline(server: Served, tmp_path: Path) -> None:
+    with pytest.raises(SourceError, match="took longer than 2 seconds"):
+        download(f"{server.base}/drip-headers/demo-1.0.tar.gz", tmp_path, environ={},
+                 deadline=2)
