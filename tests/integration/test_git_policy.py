@@ -21,7 +21,8 @@ from hwb_action.errors import EXIT_USAGE, ProcessError, SourceError, UsageError
 from hwb_action.git import Git, git_timeout
 from hwb_action.source import open_source
 from hwb_action.versioning import ReleaseActions, apply_release, plan_release
-from tests.versioning_support import Repo, config, release, run_hwb
+from tests.cli_support import run_hwb
+from tests.versioning_support import Repo, config, release
 
 pytestmark = pytest.mark.skipif(shutil.which("git") is None, reason="git is not installed")
 
@@ -47,7 +48,7 @@ def test_git_dir_from_the_environment_does_not_redirect_hwb_version(
     other = _project(tmp_path / "other", "7.0.0", "fix: elsewhere")
     env = {**repo.env, "GIT_DIR": str(other.path / ".git"),
            "GIT_WORK_TREE": str(other.path), "GIT_INDEX_FILE": str(other.path / "idx")}
-    done = run_hwb(["version"], cwd=repo.path, env=env)
+    done = run_hwb("version", cwd=repo.path, env=env)
     assert done.returncode == 0, done.stderr
     assert done.stdout == "1.4.0\n"  # alpha's next version, not other's 7.0.1
 
@@ -68,7 +69,7 @@ def test_release_remote_that_is_an_option_is_refused(
     repo.git("init", "-q", "--bare", str(remote), cwd=tmp_path)
     repo.git("remote", "add", "origin", str(remote))
     argv = ["release", "--push", *(a.format(marker=marker) for a in args)]
-    done = run_hwb(argv, cwd=repo.path, env=repo.env)
+    done = run_hwb(*argv, cwd=repo.path, env=repo.env)
     assert done.returncode == EXIT_USAGE, done.stderr
     assert not marker.exists()
     assert "Traceback" not in done.stderr
@@ -77,7 +78,7 @@ def test_release_remote_that_is_an_option_is_refused(
 def test_release_remote_from_the_environment_is_refused(repo: Repo, tmp_path: Path) -> None:
     marker = tmp_path / "PWNED"
     env = {**repo.env, "HWB_REMOTE": f"--receive-pack=touch {marker}"}
-    done = run_hwb(["release", "--push"], cwd=repo.path, env=env)
+    done = run_hwb("release", "--push", cwd=repo.path, env=env)
     assert done.returncode == EXIT_USAGE, done.stderr
     assert "starts with '-'" in done.stderr
     assert not marker.exists()
@@ -127,7 +128,7 @@ def test_git_source_that_is_an_option_or_a_helper_is_refused(
         "git+ssh://-oProxyCommand=touch${IFS}x/repo.git",
     ]
     for source in sources:
-        done = run_hwb(["build", source, "--out-dir", str(tmp_path / "dist")],
+        done = run_hwb("build", source, "--out-dir", str(tmp_path / "dist"),
                        cwd=tmp_path, env=repo.env)
         assert done.returncode == EXIT_USAGE, (source, done.stderr)
         assert not marker.exists(), source
@@ -192,9 +193,9 @@ def silent_git_server() -> Iterator[str]:
     listener.close()
 
 
-@pytest.mark.skipif("timeout_setting" not in inspect.signature(_process.run).parameters,
-                    reason="this _process.run does not yet enforce its timeout while the "
-                           "output is read")
+@pytest.mark.xfail("timeout_setting" not in inspect.signature(_process.run).parameters,
+                   reason="this _process.run does not yet enforce its timeout while the "
+                          "output is read (it would hang)", run=False, strict=True)
 def test_a_git_server_that_never_answers_is_cut_off(
     repo: Repo, tmp_path: Path, silent_git_server: str
 ) -> None:
