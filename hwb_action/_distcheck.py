@@ -34,6 +34,8 @@ from packaging.utils import (
 )
 from packaging.version import InvalidVersion, Version
 
+from hwb_action._zipcheck import zip_problems
+
 _CHUNK = 1 << 20
 # RECORD and its signatures cannot hold their own hashes (PEP 376 / PEP 427).
 _UNHASHED = ("RECORD", "RECORD.jws", "RECORD.p7s")
@@ -43,6 +45,11 @@ _WEAK_HASHES = frozenset({"md5", "sha1", "sha224"})
 _TAG_PART = re.compile(r"^[a-z0-9_]+$")
 # PyPI accepts Linux binary wheels only with a manylinux/musllinux platform tag.
 _PYPI_REJECTED_PLATFORM = re.compile(r"^linux_")
+# Zip bounds checked before any member is read: generous for real wheels (the largest on
+# PyPI hold tens of thousands of files and a few GiB), fatal for zip bombs.
+ZIP_MAX_MEMBERS = 200_000
+ZIP_MAX_BYTES = 16 * 1024**3
+ZIP_MAX_RATIO = 200
 
 
 class Findings:
@@ -92,6 +99,8 @@ def check_wheel(path: Path, found: Findings) -> Parsed:
         found.problem(f"not a valid zip file ({err}); the file is truncated or corrupt")
         return parsed
     with zf:
+        if not _zip_bounded(zf, path, found):
+            return parsed
         infos = zf.infolist()
         names = [i.filename for i in infos]
         _check_member_names(names, found)
@@ -117,6 +126,18 @@ def check_wheel(path: Path, found: Findings) -> Parsed:
             _check_record(zf, record, dist_info=dist_info, names=names, digests=digests,
                           found=found)
     return parsed
+
+
+def _zip_bounded(zf: zipfile.ZipFile, path: Path, found: Findings) -> bool:
+    """False (with the problem recorded) when the zip's layout or sizes are a bomb's."""
+    try:
+        problems = zip_problems(zf, path.stat().st_size, max_members=ZIP_MAX_MEMBERS,
+                                max_bytes=ZIP_MAX_BYTES, max_ratio=ZIP_MAX_RATIO)
+    except OSError as err:
+        problems = [f"cannot be read ({err})"]
+    for problem in problems:
+        found.problem(f"zip {problem}; not read further")
+    return not problems
 
 
 def _check_tags(filename: str, found: Findings) -> None:
@@ -394,6 +415,8 @@ def _sdist_zip_members(path: Path, found: Findings) -> dict[str, bytes] | None:
     members: dict[str, bytes] = {}
     try:
         with zipfile.ZipFile(path) as zf:
+            if not _zip_bounded(zf, path, found):
+                return None
             infos = zf.infolist()
             _check_member_names([i.filename for i in infos], found)
             for info in infos:

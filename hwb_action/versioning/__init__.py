@@ -34,6 +34,7 @@ from typing import Any, Literal
 
 from hwb_action.ci import Reporter
 from hwb_action.errors import UsageError, VersioningError
+from hwb_action.git import Git
 from hwb_action.options import ReleaseOptions, VersionOptions
 from hwb_action.settings import read_pyproject
 from hwb_action.versioning.bump import (
@@ -57,7 +58,6 @@ from hwb_action.versioning.changelog import (
     update_changelog,
 )
 from hwb_action.versioning.commits import Commit, drop_reverted, parse_commit
-from hwb_action.versioning.git import Git
 from hwb_action.versioning.locations import VersionLocation, locate, render_edit
 
 __all__ = [

@@ -9,16 +9,17 @@ import http.server
 import io
 import tarfile
 import threading
+import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import pytest
 
-from hwb_action._source_fetch import download
 from hwb_action.ci import NullReporter
 from hwb_action.errors import EXIT_FAILED, SourceError, UsageError
 from hwb_action.source import DEFAULT_MAX_DOWNLOAD, ResolvedSource, open_source, safe_extract
+from hwb_action.source.download import download
 
 USER, PASSWORD = "deploy", "s3cr3t-pa55word"
 
@@ -57,6 +58,32 @@ class _Handler(http.server.BaseHTTPRequestHandler):
         self.end_headers()
         self.wfile.write(body)
 
+    def _slow(self, *, drip: bool) -> None:
+        """A slow server: one byte a second (each read gets data, so only a deadline for
+        the whole download ends it), or headers and then nothing at all."""
+        self.send_response(200)
+        self.send_header("Content-Length", str(len(SDIST)))
+        self.end_headers()
+        try:
+            for byte in SDIST[:30]:
+                if drip:
+                    self.wfile.write(bytes([byte]))
+                    self.wfile.flush()
+                time.sleep(1)
+        except OSError:  # the client gave up, as it should
+            return
+
+    def _drip_headers(self) -> None:
+        """A header line that never ends, one byte a second."""
+        try:
+            self.wfile.write(b"HTTP/1.1 200 OK\r\nX-Slow: ")
+            for _ in range(30):
+                self.wfile.write(b"a")
+                self.wfile.flush()
+                time.sleep(1)
+        except OSError:
+            return
+
     def do_GET(self) -> None:
         self.served.auth_seen[self.path] = self.headers.get("Authorization")
         expected = "Basic " + base64.b64encode(f"{USER}:{PASSWORD}".encode()).decode()
@@ -77,6 +104,10 @@ class _Handler(http.server.BaseHTTPRequestHandler):
             self.wfile.write(SDIST)
         elif self.path == "/declared-big/demo-1.0.tar.gz":
             self._send(200, b"", length=10**9)
+        elif self.path in ("/drip/demo-1.0.tar.gz", "/stall/demo-1.0.tar.gz"):
+            self._slow(drip=self.path.startswith("/drip/"))
+        elif self.path == "/drip-headers/demo-1.0.tar.gz":
+            self._drip_headers()
         else:
             self._send(404, b"not here")
 
@@ -188,3 +219,32 @@ def test_truncated_body_is_an_error(server: Served, tmp_path: Path) -> None:
 def test_plain_http_elsewhere_needs_allow_http(tmp_path: Path) -> None:
     with pytest.raises(UsageError, match="plain http"):
         download("http://files.example/demo-1.0.tar.gz", tmp_path, environ={})
+
+
+def test_a_slow_drip_is_cut_off_by_the_deadline(server: Served, tmp_path: Path) -> None:
+    # Each read gets a byte within the per-read timeout; HWB_DOWNLOAD_DEADLINE ends it.
+    with pytest.raises(SourceError, match="took longer than 2 seconds") as info, open_source(
+        f"{server.base}/drip/demo-1.0.tar.gz", reporter=NullReporter(),
+        environ={"HWB_DOWNLOAD_DEADLINE": "2"}, cwd=tmp_path, workdir=tmp_path / "w",
+    ):
+        pytest.fail("must not get here")
+    assert "HWB_DOWNLOAD_DEADLINE" in (info.value.hint or "")
+    assert list((tmp_path / "w").iterdir()) == []
+
+
+def test_a_stalled_server_hits_the_read_timeout(server: Served, tmp_path: Path) -> None:
+    with pytest.raises(SourceError, match="no data for 1 seconds") as info:
+        download(f"{server.base}/stall/demo-1.0.tar.gz", tmp_path, environ={}, timeout=1)
+    assert "HWB_DOWNLOAD_TIMEOUT" in (info.value.hint or "")
+
+
+def test_download_time_settings_are_checked(tmp_path: Path) -> None:
+    with pytest.raises(UsageError, match="HWB_DOWNLOAD_DEADLINE='soon'"):
+        download("https://files.example/demo-1.0.tar.gz", tmp_path,
+                 environ={"HWB_DOWNLOAD_DEADLINE": "soon"})
+
+
+def test_headers_that_drip_are_cut_off_by_the_deadline(server: Served, tmp_path: Path) -> None:
+    with pytest.raises(SourceError, match="took longer than 2 seconds"):
+        download(f"{server.base}/drip-headers/demo-1.0.tar.gz", tmp_path, environ={},
+                 deadline=2)

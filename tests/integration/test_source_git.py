@@ -151,8 +151,10 @@ def test_commit_hash_falls_back_to_a_full_clone_when_the_server_refuses(
     repo: Repo, workdir: Path
 ) -> None:
     # Protocol v0 upload-pack refuses a want of an unadvertised commit: the fallback runs.
-    env = {**repo.env, "GIT_CONFIG_COUNT": "1", "GIT_CONFIG_KEY_0": "protocol.version",
-           "GIT_CONFIG_VALUE_0": "0"}
+    # (Set in a global config file: hwb drops GIT_CONFIG_COUNT/KEY/VALUE on purpose.)
+    global_config = workdir.parent / "gitconfig"
+    global_config.write_text("[protocol]\n\tversion = 0\n")
+    env = {**repo.env, "GIT_CONFIG_GLOBAL": str(global_config)}
     reporter = NullReporter(verbose=True)
     with _open(f"{repo.url}@{repo.a}", repo, workdir, reporter, environ=env) as src:
         assert _marker(src) == "a"
@@ -307,6 +309,27 @@ def test_credentials_never_reach_the_log_or_the_error(repo: Repo, workdir: Path)
     text = "\n".join([*reporter.lines, str(info.value), *info.value.details])
     assert token not in text
     assert "***" in text
+
+
+@pytest.mark.parametrize(
+    ("userinfo", "secret_forms"),
+    [
+        ("deploy:p%40ss%3Aw%2F0rd", ["p@ss:w/0rd", "p%40ss%3Aw%2F0rd"]),
+        ("ghp_T0kenAsTheUserName", ["ghp_T0kenAsTheUserName"]),
+        ("x:ghp_tok%2Ben", ["ghp_tok+en", "ghp_tok%2Ben", "ghp_tok%2ben"]),
+    ],
+)
+def test_encoded_credentials_never_reach_the_log_or_the_error(
+    repo: Repo, workdir: Path, userinfo: str, secret_forms: list[str]
+) -> None:
+    reporter = NullReporter(verbose=True)
+    spec = f"git+https://{userinfo}@127.0.0.1:9/org/repo.git@main"
+    with pytest.raises(SourceError) as info, _open(spec, repo, workdir, reporter):
+        pytest.fail("must not get here")
+    text = "\n".join([*reporter.lines, str(info.value), *info.value.details])
+    assert "127.0.0.1:9" in text
+    for form in secret_forms:
+        assert form not in text
 
 
 def test_unencrypted_git_warns(repo: Repo, tmp_path: Path) -> None:

@@ -9,9 +9,9 @@ from pathlib import Path
 
 import pytest
 
-from hwb_action._source_git import git_env
 from hwb_action.ci import NullReporter
 from hwb_action.errors import EXIT_USAGE, SourceError, UsageError
+from hwb_action.git import git_env
 from hwb_action.source import (
     ACCEPTED_FORMS,
     ResolvedSource,
@@ -205,3 +205,23 @@ def test_git_env_never_prompts_and_drops_repository_pointers() -> None:
     env = git_env({"PATH": "/usr/bin", "GIT_DIR": "/elsewhere/.git", "GIT_WORK_TREE": "/x"})
     assert env == {"PATH": "/usr/bin", "GIT_TERMINAL_PROMPT": "0"}
 
+
+
+@pytest.mark.parametrize("name", ["loop", "loop.tar.gz"])
+def test_symlink_loop_source_says_so(tmp_path: Path, name: str) -> None:
+    (tmp_path / name).symlink_to(name)  # points at itself
+    with pytest.raises(UsageError) as info, open_source(
+        name, reporter=NullReporter(), environ={}, cwd=tmp_path
+    ):
+        pytest.fail("must not get here")
+    assert "symbolic link loop" in info.value.message
+    assert str(tmp_path / name) in info.value.message
+    assert "does not exist" not in info.value.message
+    assert info.value.exit_code == EXIT_USAGE
+
+
+def test_symlink_loop_of_two_links(tmp_path: Path) -> None:
+    (tmp_path / "a").symlink_to("b")
+    (tmp_path / "b").symlink_to("a")
+    with pytest.raises(UsageError, match="symbolic link loop"):
+        parse_source("a", cwd=tmp_path)

@@ -1,76 +1,24 @@
-"""SOURCE: a project directory, a git URL, or an sdist/tarball, turned into a local tree.
+"""SOURCE parsed and checked, before anything is fetched (no process, no network).
 
-Accepted forms (also in :data:`ACCEPTED_FORMS`, which every usage error shows):
-
-* a project directory holding ``pyproject.toml``, ``setup.py`` or ``setup.cfg``
-  (``DIR#subdirectory=SUB`` selects a project inside it);
-* git: ``git+https://host/org/repo.git@REF#subdirectory=DIR`` (also ``git+ssh://``,
-  ``git+file://``, ``git+http://``, ``git+git://``), scp-like ``git@host:org/repo.git@REF``,
-  and ``https://host/org/repo.git@REF``; REF is a branch, a tag or a commit hash;
-* an sdist or tarball (``.tar.gz``, ``.tgz``, ``.tar.bz2``, ``.tar.xz``, ``.tar``, ``.zip``),
-  a local path or an https URL, optionally ``#sha256=HEX`` to check it.
-
-:func:`open_source` is a context manager: clones and downloads live in a temporary
-directory that is removed when the block ends, however it ends.  Nothing in SOURCE may
-smuggle options to git (``-`` at the start of a URL, REF or subdirectory is refused), and a
-subdirectory may not leave the tree.  Credentials in a URL are masked in the reporter and
-shown as ``***`` everywhere (:attr:`ResolvedSource.spec`).
+Accepted forms are listed in :data:`ACCEPTED_FORMS`, which every usage error shows.
+Nothing in SOURCE may smuggle options or commands to git: a leading ``-`` in a URL, host,
+REF or subdirectory is refused, and so are git's remote-helper forms
+(``TRANSPORT::ADDRESS``, e.g. ``ext::`` which runs a command).
 """
 
 from __future__ import annotations
 
-import contextlib
-import hashlib
+import errno
 import os
 import re
-import shutil
-import stat
-import sys
-import tempfile
 import urllib.parse
-from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Literal
+from typing import Literal
 
-from hwb_action._source_archive import (
-    ARCHIVE_SUFFIXES,
-    DEFAULT_MAX_BYTES,
-    DEFAULT_MAX_MEMBERS,
-    DEFAULT_MAX_RATIO,
-    archive_format,
-    safe_extract,
-)
-from hwb_action._source_fetch import (
-    DEFAULT_MAX_DOWNLOAD,
-    download,
-    http_allowed,
-    is_loopback,
-    redact_url,
-    url_secrets,
-)
-from hwb_action._source_git import GitClone, git_commit_time, git_toplevel
-from hwb_action._source_git import git_commit as _git_commit
-from hwb_action.ci import Reporter
-from hwb_action.errors import SourceError, UsageError
-
-__all__ = [
-    "ACCEPTED_FORMS",
-    "DEFAULT_MAX_BYTES",
-    "DEFAULT_MAX_DOWNLOAD",
-    "DEFAULT_MAX_MEMBERS",
-    "DEFAULT_MAX_RATIO",
-    "PROJECT_FILES",
-    "ResolvedSource",
-    "SourceKind",
-    "SourceSpec",
-    "git_commit",
-    "open_source",
-    "parse_source",
-    "redact_url",
-    "safe_extract",
-    "source_date_epoch",
-]
+from hwb_action._urls import redact_url, url_secrets
+from hwb_action.errors import UsageError
+from hwb_action.source.archive import ARCHIVE_SUFFIXES, archive_format
 
 SourceKind = Literal["directory", "git", "sdist"]
 SpecKind = Literal["directory", "git", "archive", "archive-url"]
@@ -128,6 +76,22 @@ class SourceSpec:
 
 def _usage(message: str, hint: str = ACCEPTED_FORMS) -> UsageError:
     return UsageError(message, hint=hint)
+
+
+def is_symlink_loop(path: Path) -> bool:
+    """True when ``path`` cannot be resolved because its symbolic links form a loop."""
+    try:
+        os.stat(path)
+    except OSError as err:
+        return err.errno == errno.ELOOP
+    return False
+
+
+def symlink_loop_error(path: Path, what: str) -> UsageError:
+    """The error for a SOURCE (or part of it) that is a symlink loop."""
+    msg = f"{what} {path} is a symbolic link loop (it leads back to itself)"
+    return UsageError(msg, hint="fix or remove the link (ls -l shows where it points), or "
+                                "give the real path")
 
 
 def _check_ref(ref: str, shown: str) -> str:
@@ -213,6 +177,8 @@ def _git_url_spec(url: str, frag: str, *, shown: str) -> SourceSpec:
 def _local_spec(base: str, frag: str, *, cwd: Path, spec: str) -> SourceSpec:
     path = Path(os.path.expanduser(base))
     path = path if path.is_absolute() else cwd / path
+    if is_symlink_loop(path):
+        raise symlink_loop_error(path, "SOURCE")
     sub, sha = _fragment(frag, spec)
     if archive_format(path) is not None:
         if sub is not None:
@@ -273,6 +239,9 @@ def parse_source(spec: str, *, cwd: Path) -> SourceSpec:
             return _local_spec(local, frag, cwd=cwd, spec=shown)
         raise _usage(f"SOURCE {shown!r} has an unsupported URL scheme {scheme!r}")
     scp = _SCP.match(base)
+    if scp and (scp.group("path").startswith(":") or "::" in base.split("/", 1)[0]):
+        raise _usage(f"SOURCE {shown!r} is a git remote-helper address (TRANSPORT::ADDRESS): "
+                     "refused, since helpers such as ext:: run commands")
     if scp and (scp.group("user") or _split_ref(scp.group("path"), shown)[0].endswith(".git")):
         host, user = scp.group("host"), scp.group("user") or ""
         if host.startswith("-") or user.startswith("-"):
@@ -285,149 +254,3 @@ def parse_source(spec: str, *, cwd: Path) -> SourceSpec:
         return SourceSpec(kind="git", location=location, shown=shown, ref=ref,
                           subdirectory=sub)
     return _local_spec(base, frag, cwd=cwd, spec=spec)
-
-
-def _project_dir(root: Path, sub: str | None, *, shown: str) -> Path:
-    """``root/sub``, checked to stay inside ``root`` and to hold a Python project."""
-    path = root.joinpath(*sub.split("/")) if sub else root
-    if not path.is_dir():
-        if sub:
-            msg = f"subdirectory {sub!r} not found in {shown}"
-            raise UsageError(msg, hint="check #subdirectory= in SOURCE (a path relative to "
-                                       "the repository root)")
-        if path.exists():
-            msg = f"{path} is not a directory"
-        else:
-            msg = f"source directory {path} does not exist"
-        raise UsageError(msg, hint=ACCEPTED_FORMS)
-    if sub and not path.resolve().is_relative_to(root.resolve()):
-        msg = f"subdirectory {sub!r} of {shown} leads outside the repository (a symlink?)"
-        raise UsageError(msg, hint="give the real directory of the project")
-    if not any((path / name).is_file() for name in PROJECT_FILES):
-        msg = f"{path} has no pyproject.toml, setup.py or setup.cfg: not a Python project"
-        raise UsageError(msg, hint="point SOURCE at the project's root directory"
-                                   + (" (or fix #subdirectory=)" if sub else ""))
-    return path
-
-
-def _rmtree(path: Path) -> None:
-    # Git makes its object files read-only; on Windows they must be made writable first.
-    def retry(func: Callable[..., Any], name: str, *_: Any) -> None:
-        os.chmod(name, stat.S_IWRITE)
-        func(name)
-
-    if not path.exists():
-        return
-    if sys.version_info >= (3, 12):
-        shutil.rmtree(path, onexc=retry)
-    else:
-        shutil.rmtree(path, onerror=retry)
-
-
-def git_commit(path: Path, environ: Mapping[str, str] | None = None) -> str | None:
-    """The full commit hash of HEAD when ``path`` is inside a git work tree, else None."""
-    return _git_commit(path, environ)
-
-
-def source_date_epoch(path: Path, environ: Mapping[str, str]) -> int | None:
-    """``SOURCE_DATE_EPOCH`` for reproducible builds.
-
-    The variable from ``environ`` when it is set (it must then be a non-negative integer);
-    else the committer time of HEAD when ``path`` is inside a git work tree; else None.
-    """
-    value = environ.get("SOURCE_DATE_EPOCH", "").strip()
-    if value:
-        if not value.isdigit():
-            msg = f"SOURCE_DATE_EPOCH={value!r} is not a whole number of seconds"
-            raise UsageError(msg, hint="set it to a Unix time, e.g. $(git log -1 --format=%ct)")
-        return int(value)
-    return git_commit_time(path, environ)
-
-
-@contextlib.contextmanager
-def open_source(
-    spec: str,
-    *,
-    reporter: Reporter,
-    environ: Mapping[str, str],
-    cwd: Path,
-    workdir: Path | None = None,
-    allow_http: bool = False,
-    max_download: int = DEFAULT_MAX_DOWNLOAD,
-) -> Iterator[ResolvedSource]:
-    """Make SOURCE local for the duration of the ``with`` block.
-
-    Clones and downloads go to a fresh temporary directory (under ``workdir`` when
-    given) that is removed on exit, also on exceptions and KeyboardInterrupt.  A local
-    directory or archive is used in place.  ``allow_http`` permits plain-http downloads
-    from hosts other than localhost.
-    """
-    parsed = parse_source(spec, cwd=cwd)
-    for secret in parsed.secrets:
-        reporter.mask(secret)
-    if parsed.kind == "directory":
-        root = Path(parsed.location)
-        path = _project_dir(root, parsed.subdirectory, shown=str(root))
-        commit = _git_commit(path, environ)
-        checkout = git_toplevel(path, environ) if commit else None
-        reporter.debug(f"source: directory {path}" + (f" at commit {commit}" if commit else ""))
-        yield ResolvedSource(path=path, kind="directory", spec=parsed.shown, commit=commit,
-                             checkout=checkout)
-        return
-    if parsed.kind == "archive":
-        archive = Path(parsed.location)
-        if not archive.is_file():
-            msg = f"sdist {archive} does not exist"
-            raise UsageError(msg, hint=ACCEPTED_FORMS)
-        if parsed.sha256 is not None:
-            _verify_sha256(archive, parsed.sha256)
-        reporter.debug(f"source: sdist {archive}")
-        yield ResolvedSource(path=archive, kind="sdist", spec=parsed.shown)
-        return
-    if parsed.kind == "archive-url" and not http_allowed(parsed.location, allow_http):
-        msg = f"refusing to download {parsed.shown} over plain http"
-        raise UsageError(msg, hint="use an https:// URL (plain http is allowed only for "
-                                   "localhost and 127.0.0.1)")
-    if workdir is not None:
-        workdir.mkdir(parents=True, exist_ok=True)
-    temp = Path(tempfile.mkdtemp(prefix="hwb-source-", dir=workdir))
-    try:
-        if parsed.kind == "git":
-            scheme = urllib.parse.urlsplit(parsed.location).scheme
-            if scheme in ("http", "git") and not is_loopback(
-                urllib.parse.urlsplit(parsed.location).hostname
-            ):
-                reporter.warning(f"{parsed.shown} is fetched without TLS; pin a full commit "
-                                 "hash (@SHA) so that what is built is what you reviewed")
-            checkout = temp / "checkout"
-            with reporter.group(f"git clone {parsed.shown}"):
-                commit = GitClone(
-                    parsed.location, shown=redact_url(parsed.location), dest=checkout,
-                    reporter=reporter,
-                    environ=environ, file_url=parsed.file_url,
-                ).clone(parsed.ref)
-            path = _project_dir(checkout, parsed.subdirectory, shown=parsed.shown)
-            reporter.info(f"source: {parsed.shown} at commit {commit}")
-            yield ResolvedSource(path=path, kind="git", spec=parsed.shown, commit=commit,
-                                 ref=parsed.ref, checkout=checkout)
-        else:
-            reporter.info(f"source: downloading {parsed.shown}")
-            archive = download(parsed.location, temp, environ=environ, allow_http=allow_http,
-                               max_bytes=max_download, sha256=parsed.sha256)
-            reporter.info(f"source: {archive.name}, {archive.stat().st_size} bytes, "
-                          f"sha256 {_sha256(archive)}")
-            yield ResolvedSource(path=archive, kind="sdist", spec=parsed.shown)
-    finally:
-        _rmtree(temp)
-
-
-def _sha256(path: Path) -> str:
-    with open(path, "rb") as f:
-        return hashlib.file_digest(f, "sha256").hexdigest()
-
-
-def _verify_sha256(archive: Path, expected: str) -> None:
-    actual = _sha256(archive)
-    if actual != expected.lower():
-        msg = f"{archive} has sha256 {actual}, not the {expected} given in SOURCE"
-        raise SourceError(msg, hint="the file changed or was tampered with")

@@ -1,48 +1,33 @@
-"""Git for sources: shallow clones of a branch, tag or commit, and reading a checkout.
+"""Shallow clones of a branch, tag or commit for a git SOURCE.
 
-Every git command gets ``GIT_TERMINAL_PROMPT=0`` (CI has no one to answer a password
-prompt), none of the variables that point git at another repository, ``--`` before
-positional URLs, and ``-c protocol.file.allow=always`` only when the URL is a file URL
-(git refuses the file transport by default for submodules since CVE-2022-39253).
+Every command goes through :func:`hwb_action.git.run_git` (its environment, transport,
+timeout and redaction policy); this module adds ``-c protocol.file.allow=always`` only
+when SOURCE itself is a file URL (git otherwise refuses the file transport for its
+submodules since CVE-2022-39253), and refuses a URL or REF that git could read as an
+option before any process starts.
 """
 
 from __future__ import annotations
 
-import re
 import shutil
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from pathlib import Path
 
-from hwb_action import _process
+from hwb_action._urls import url_secrets
 from hwb_action.ci import Reporter
 from hwb_action.errors import ProcessError, SourceError
-
-FULL_SHA = re.compile(r"^(?:[0-9a-f]{40}|[0-9a-f]{64})$")
-SHORT_SHA = re.compile(r"^[0-9a-f]{7,63}$")
-
-# Variables that would make our git commands act on some other repository.
-_REPO_VARS = frozenset({
-    "GIT_DIR", "GIT_WORK_TREE", "GIT_INDEX_FILE", "GIT_OBJECT_DIRECTORY",
-    "GIT_ALTERNATE_OBJECT_DIRECTORIES", "GIT_COMMON_DIR", "GIT_NAMESPACE", "GIT_PREFIX",
-})
+from hwb_action.git import FULL_SHA, SHORT_SHA, check_value, run_git
 
 _QUIET = ("-c", "advice.detachedHead=false")
-
-
-def git_env(environ: Mapping[str, str] | None) -> dict[str, str] | None:
-    """The environment for git: ``environ`` without repository pointers, never prompting."""
-    if environ is None:
-        return None
-    env = {k: v for k, v in environ.items() if k not in _REPO_VARS}
-    env["GIT_TERMINAL_PROMPT"] = "0"
-    return env
 
 
 def _git_failed(err: ProcessError, what: str, hint: str) -> SourceError:
     if err.returncode == 127:
         msg = "git is not installed or not on PATH"
         return SourceError(msg, hint="install git (apt-get install git, or git-scm.com)")
-    return SourceError(what, hint=hint, details=err.details)
+    if getattr(err, "timed_out", False):  # the git policy's hint names the setting
+        hint = err.hint or hint
+    return SourceError(what + ": " + err.message, hint=hint, details=err.details)
 
 
 class GitClone:
@@ -58,20 +43,19 @@ class GitClone:
         environ: Mapping[str, str],
         file_url: bool,
     ) -> None:
-        self.url = url
+        self.url = check_value(url, "git URL")
         self.shown = shown
         self.dest = dest
         self.reporter = reporter
-        self.env = git_env(environ)
+        self.environ = environ
+        self.secrets = tuple(url_secrets(url))
         self.config: tuple[str, ...] = _QUIET + (
             ("-c", "protocol.file.allow=always") if file_url else ()
         )
 
     def _git(self, *args: str, cwd: Path | None = None, what: str) -> str:
-        return _process.run(
-            ["git", *self.config, *args], reporter=self.reporter, cwd=cwd, env=self.env,
-            what=what,
-        ).stdout
+        return run_git(args, environ=self.environ, cwd=cwd, reporter=self.reporter,
+                       what=what, config=self.config, secrets=self.secrets).stdout
 
     def _reset_dest(self) -> None:
         if self.dest.exists():
@@ -80,6 +64,8 @@ class GitClone:
     def clone(self, ref: str | None) -> str:
         """Check out ``ref`` (branch, tag, commit hash, ``refs/...``, or the default branch)
         into ``dest``; returns the full commit hash of HEAD."""
+        if ref is not None:
+            check_value(ref, "REF")
         try:
             if ref is None:
                 self._shallow_clone(None)
@@ -171,30 +157,3 @@ class GitClone:
                 msg, hint="check the hash after '@' in SOURCE (was the commit pushed?)",
             ) from err
         self._git("checkout", "--quiet", "--detach", sha, cwd=self.dest, what="git checkout")
-
-
-def _query(path: Path, args: Sequence[str], environ: Mapping[str, str] | None) -> str | None:
-    try:
-        out = _process.run(["git", "-C", str(path), *args], env=git_env(environ), check=False)
-    except ProcessError:  # git is not installed
-        return None
-    if out.returncode != 0:
-        return None
-    return out.stdout.strip() or None
-
-
-def git_commit(path: Path, environ: Mapping[str, str] | None = None) -> str | None:
-    """The full commit hash of HEAD when ``path`` is inside a git work tree, else None."""
-    return _query(path, ["rev-parse", "--verify", "--quiet", "HEAD"], environ)
-
-
-def git_toplevel(path: Path, environ: Mapping[str, str] | None = None) -> Path | None:
-    """The root of the git work tree holding ``path``, else None."""
-    top = _query(path, ["rev-parse", "--show-toplevel"], environ)
-    return Path(top) if top else None
-
-
-def git_commit_time(path: Path, environ: Mapping[str, str] | None = None) -> int | None:
-    """The committer time (Unix seconds) of HEAD when ``path`` is in a work tree, else None."""
-    out = _query(path, ["log", "-1", "--format=%ct", "HEAD"], environ)
-    return int(out) if out and out.isdigit() else None
