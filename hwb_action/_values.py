@@ -8,6 +8,7 @@ import shlex
 from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
+from hwb_action._text import parse_pair
 from hwb_action.errors import ConfigError, UsageError
 
 if TYPE_CHECKING:
@@ -25,11 +26,12 @@ def parse_pairs(items: Sequence[str], where: str) -> dict[str, str]:
     """``KEY=VALUE`` items as a dict; keys are stripped, values kept as given."""
     out: dict[str, str] = {}
     for item in items:
-        key, sep, value = item.partition("=")
-        if not sep or not key.strip():
+        pair = parse_pair(item)
+        if pair is None:
+            key = item.partition("=")[0].strip()
             msg = f"{where}: expected KEY=VALUE, got {item!r}"
-            raise UsageError(msg, hint=f"write it as {where} {key.strip() or 'KEY'}=VALUE")
-        out[key.strip()] = value
+            raise UsageError(msg, hint=f"write it as {where} {key or 'KEY'}=VALUE")
+        out[pair[0]] = pair[1]
     return out
 
 

@@ -40,7 +40,8 @@ COMMANDS: dict[str, tuple[str, str, str]] = {
                 "bump the version, write the changelog, commit and tag"),
 }
 
-EPILOG = """exit codes: 0 success, 1 the work failed, 2 usage or configuration error.
+EPILOG = """exit codes: 0 success, 1 the work failed, 2 usage or configuration error,
+130 interrupted, 143 terminated (both after cleaning up).
 Every option is also a [tool.hwb] key in pyproject.toml and an HWB_<KEY> variable."""
 
 

@@ -10,6 +10,8 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+from hwb_action._text import location
+
 EXIT_OK = 0
 EXIT_FAILED = 1
 EXIT_USAGE = 2
@@ -40,14 +42,8 @@ class HwbError(Exception):
 
     def location(self) -> str:
         """``file:line:col: `` prefix, or an empty string when the error has no place."""
-        if not self.file:
-            return ""
-        parts = [self.file]
-        if self.line is not None:
-            parts.append(str(self.line))
-            if self.col is not None:
-                parts.append(str(self.col))
-        return ":".join(parts) + ": "
+        where = location(self.file, self.line, self.col)
+        return where + ": " if where else ""
 
     def __str__(self) -> str:
         return self.location() + self.message

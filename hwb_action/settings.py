@@ -30,6 +30,7 @@ from typing import Any, Literal
 from hwb_action._configfile import locate_key as locate_key  # noqa: PLC0414
 from hwb_action._configfile import read_pyproject as read_pyproject  # noqa: PLC0414
 from hwb_action._suggest import did_you_mean
+from hwb_action._text import location
 from hwb_action._values import convert_text as convert_text  # noqa: PLC0414
 from hwb_action._values import convert_toml, value_problem
 from hwb_action._values import parse_pairs as parse_pairs  # noqa: PLC0414
@@ -252,7 +253,7 @@ class Origin:
 
     def describe(self) -> str:
         if self.kind in ("pyproject", "cibuildwheel") and self.file:
-            return f"{self.file}:{self.line}" if self.line else self.file
+            return location(self.file, self.line)
         if self.kind in ("env", "cli") and self.name:
             return self.name
         return "default"
