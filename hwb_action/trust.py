@@ -80,8 +80,37 @@ def installer_environ(environ: Mapping[str, str]) -> dict[str, str]:
 
 
 def secret_values(environ: Mapping[str, str]) -> list[str]:
-    """The values of every secret variable in ``environ`` worth hiding (4+ characters)."""
-    return [v for k, v in environ.items() if is_secret_name(k) and len(v) >= 4]
+    """The values of the secret variables in ``environ`` worth hiding (4+ characters).
+
+    User names are kept out of builds but not hidden (output that says which user uploaded
+    is useful); of a URL (``TWINE_REPOSITORY_URL``, ``ACTIONS_ID_TOKEN_REQUEST_URL``) only
+    the credentials written into it are hidden."""
+    values: list[str] = []
+    for name, value in environ.items():
+        upper = name.upper()
+        if not is_secret_name(name) or upper.endswith(("USERNAME", "_USER")):
+            continue
+        if upper.endswith("_URL"):
+            values.extend(url_secrets(value))
+        else:
+            values.append(value)
+    return [v for v in values if len(v) >= 4]
+
+
+def url_secrets(url: str) -> list[str]:
+    """The credentials written into ``url`` (``https://user:password@host/`` gives the
+    password; ``https://TOKEN@host/``, a token used as the user name, gives the token), both
+    as written (percent-encoded) and decoded."""
+    try:
+        parts = urllib.parse.urlsplit(url.strip())
+    except ValueError:
+        return []
+    userinfo, at, _ = parts.netloc.rpartition("@")
+    if not at:
+        return []
+    user, colon, password = userinfo.partition(":")
+    secret = password if colon and password else user
+    return [s for s in {secret, urllib.parse.unquote(secret)} if s]
 
 
 def _base64_cores(data: bytes) -> set[str]:

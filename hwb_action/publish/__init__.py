@@ -26,6 +26,8 @@ from hwb_action.publish.credentials import (
     Credentials,
     GivenCredentials,
     TrustedMode,
+    mask_given,
+    mask_target,
     resolve_credentials,
 )
 from hwb_action.publish.oidc import TrustedPublisher
@@ -106,10 +108,8 @@ def publish(
     given = given or GivenCredentials()
     options = options or UploadOptions()
     target: Target = resolve_target(repository, endpoint_url=endpoint_url, index_url=index_url)
-    for secret in (given.token, given.password, target.url_password if
-                   isinstance(target, LegacyTarget) else None):
-        if secret:
-            reporter.mask(secret)
+    mask_given(given, environ, reporter)
+    mask_target(target, reporter)
     with reporter.group("check distributions"):
         artifacts = check_dists(dists, reporter)
     if isinstance(target, S3Target):
@@ -118,9 +118,11 @@ def publish(
         if not given.password and environ.get("HWB_PASSWORD"):
             # The action passes its username/password inputs only as HWB_* variables: for
             # S3 they are the access key id and secret access key, as the options are.
-            reporter.mask(environ["HWB_PASSWORD"])
             given = GivenCredentials(token=given.token, password=environ["HWB_PASSWORD"],
                                      username=given.username or environ.get("HWB_USERNAME", ""))
+        elif not given.password and target.url_password:
+            given = GivenCredentials(token=given.token, password=target.url_password,
+                                     username=given.username or target.url_username or "")
         s3 = S3Publisher(target, reporter=reporter, options=options, given=given,
                          environ=environ, acl=s3_acl)
         with reporter.group(f"publish to {target.display_url}"):
