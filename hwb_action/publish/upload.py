@@ -298,7 +298,9 @@ class LegacyUploader:
             if status >= 500:
                 problem = f"HTTP {status} {reason}".strip()
                 continue
-            return self._failed(art, f"HTTP {status} {reason}: {_snippet(text)}")
+            # Redacted before it is cut short: a cut could split a secret.
+            return self._failed(art, f"HTTP {status} {reason}: "
+                                     f"{_snippet(self.reporter.redact(text))}")
         return self._failed(art, f"gave up after {attempts} attempt(s) to upload to "
                                  f"{self.target.display_url}: {problem}; check the URL and "
                                  "that the index is up, then run again (files already "
