@@ -115,14 +115,15 @@ def publish(
     if isinstance(target, S3Target):
         from hwb_action.publish.s3index import S3Publisher
 
-        if not given.password and environ.get("HWB_PASSWORD"):
+        if not given.password and target.url_password:
+            # Credentials in --endpoint-url come after the options, before the environment.
+            given = GivenCredentials(token=given.token, password=target.url_password,
+                                     username=given.username or target.url_username or "")
+        elif not given.password and environ.get("HWB_PASSWORD"):
             # The action passes its username/password inputs only as HWB_* variables: for
             # S3 they are the access key id and secret access key, as the options are.
             given = GivenCredentials(token=given.token, password=environ["HWB_PASSWORD"],
                                      username=given.username or environ.get("HWB_USERNAME", ""))
-        elif not given.password and target.url_password:
-            given = GivenCredentials(token=given.token, password=target.url_password,
-                                     username=given.username or target.url_username or "")
         s3 = S3Publisher(target, reporter=reporter, options=options, given=given,
                          environ=environ, acl=s3_acl)
         with reporter.group(f"publish to {target.display_url}"):

@@ -38,7 +38,8 @@ class LegacyTarget:
     url_username: str | None = None
     url_password: str | None = field(default=None, repr=False)
     url_secrets: tuple[str, ...] = field(default=(), repr=False)
-    """The credentials as written in the URL (percent-encoded), to hide them as written."""
+    """The credentials written in the URLs (``--repository``, ``--index-url``), as written
+    and decoded, to hide them in every form."""
 
     @property
     def display_url(self) -> str:
@@ -117,7 +118,8 @@ def resolve_target(repository: str, *, endpoint_url: str = "", index_url: str = 
     if value.lower() in KNOWN:
         upload, simple = KNOWN[value.lower()]
         return LegacyTarget(name=value.lower(), upload_url=upload,
-                            index_urls=(index_url,) if index_url else (simple,))
+                            index_urls=(index_url,) if index_url else (simple,),
+                            url_secrets=tuple(url_secrets(index_url)))
     parts = urlsplit(value)
     scheme = parts.scheme.lower()
     if scheme == "s3":
@@ -137,7 +139,7 @@ def resolve_target(repository: str, *, endpoint_url: str = "", index_url: str = 
         shown = clean
         return LegacyTarget(name=shown, upload_url=clean, index_urls=candidates,
                             url_username=user, url_password=password,
-                            url_secrets=tuple(url_secrets(value)))
+                            url_secrets=(*url_secrets(value), *url_secrets(index_url)))
     shown = _strip_userinfo(value)[0] if "://" in value else value
     msg = f"--repository {shown!r} is not pypi, testpypi, an http(s) upload URL or an s3:// URL"
     raise UsageError(msg, hint="e.g. --repository testpypi, --repository "

@@ -203,7 +203,7 @@ class LegacyUploader:
             art, f"could not read the index to check whether {art.filename} is already "
                  f"there ({err}); not uploaded, so that a published file is never replaced: "
                  "run again when the index answers, point --index-url at its simple index, "
-                 "or turn the index check off (index_check=False) to upload unchecked")
+                 "or upload unchecked with --no-index-check (index_check=False in the API)")
 
     # -- one file --------------------------------------------------------------------------
     def _repository(self) -> Any:

@@ -230,3 +230,23 @@ def test_summary_table() -> None:
     assert "| `a.whl` | uploaded |" in table
     assert "HTTP 500 \\| boom" in table
     assert "1 uploaded, 1 failed" in table
+
+
+def test_credentials_in_urls_are_masked_in_every_form() -> None:
+    from hwb_action.publish.credentials import mask_target
+
+    reporter = NullReporter()
+    target = resolve_target("https://pypi-TOKEN-as-user-1@h.example/legacy/",
+                            index_url="https://reader:r%2Fpw-2@h.example/simple/")
+    assert isinstance(target, LegacyTarget)
+    assert target.upload_url == "https://h.example/legacy/"
+    mask_target(target, reporter)
+    shown = reporter.redact("pypi-TOKEN-as-user-1 r/pw-2 r%2Fpw-2 r%2fpw-2")
+    assert shown == "*** *** *** ***"
+    s3 = resolve_target("s3://b/p", endpoint_url="https://AKID:s3%2Bsecret@minio.local:9000")
+    assert isinstance(s3, S3Target)
+    assert s3.endpoint_url == "https://minio.local:9000"
+    assert (s3.url_username, s3.url_password) == ("AKID", "s3+secret")
+    mask_target(s3, reporter)
+    assert reporter.redact("s3+secret s3%2Bsecret") == "*** ***"
+    assert "s3+secret" not in repr(s3)
