@@ -27,6 +27,7 @@ from __future__ import annotations
 import base64
 import re
 import urllib.parse
+import weakref
 from collections.abc import Iterable, Mapping
 from typing import Protocol
 
@@ -153,17 +154,30 @@ class _Masker(Protocol):
     def mask(self, secret: str) -> None: ...
 
 
+# What each reporter was already handed, so that a secret met twice (the environment, then
+# the resolved credential) is announced once (a GitHub reporter prints ``::add-mask::``).
+_handed: weakref.WeakKeyDictionary[_Masker, set[str]] = weakref.WeakKeyDictionary()
+
+
+def _hand(reporter: _Masker, forms: Iterable[str]) -> None:
+    try:
+        seen = _handed.setdefault(reporter, set())
+    except TypeError:  # not weak-referenceable: hand everything over
+        seen = set()
+    for form in forms:
+        if form not in seen:
+            seen.add(form)
+            reporter.mask(form)
+
+
 def mask_secret(secret: str, reporter: _Masker) -> None:
     """Hide ``secret`` in all its forms (:func:`secret_forms`)."""
-    for form in secret_forms(secret):
-        reporter.mask(form)
+    _hand(reporter, secret_forms(secret))
 
 
 def mask_credential_pair(username: str, password: str, reporter: _Masker) -> None:
     """Hide ``password`` in all its forms, and the basic-auth header of the pair."""
-    mask_secret(password, reporter)
-    for form in credential_pair_forms(username, password):
-        reporter.mask(form)
+    _hand(reporter, [*secret_forms(password), *credential_pair_forms(username, password)])
 
 
 def register_secrets(environ: Mapping[str, str], reporter: _Masker,
