@@ -141,14 +141,15 @@ class LegacyUploader:
         self._cache_lock = threading.Lock()
 
     # -- the index's view ----------------------------------------------------------------
-    def existing(self, project: str, *, refresh: bool = False) -> dict[str, IndexedFile]:
+    def existing(self, project: str, *, refresh: bool = False,
+                 retry: bool = True) -> dict[str, IndexedFile]:
         """Files of ``project`` on the index (cached per run; ``refresh`` asks again), read
-        with the same retries as uploads; raises :class:`IndexUnreadable`."""
+        with the same retries as uploads (or once); raises :class:`IndexUnreadable`."""
         with self._cache_lock:
             if not refresh and project in self._cache:
                 return self._cache[project]
         problem: IndexUnreadable | None = None
-        for attempt in range(self.options.retries + 1):
+        for attempt in range(self.options.retries + 1 if retry else 1):
             if attempt:
                 delay = self._delay(attempt)
                 self.reporter.info(f"reading the index again in {delay:g}s "
@@ -259,7 +260,7 @@ class LegacyUploader:
                 # A dropped connection may have happened after the index stored the file.
                 # (If the index cannot be read now, a file there is this one: send again.)
                 with contextlib.suppress(IndexUnreadable):
-                    files = self.existing(art.name, refresh=True)
+                    files = self.existing(art.name, refresh=True, retry=False)
                     if art.filename in files:
                         return self._compare(art, files[art.filename], uploaded_now=True)
             try:
