@@ -8,6 +8,9 @@ Public API::
 
 Every file passes ``hwb check`` (and twine's metadata check) before anything is sent; the
 credential is found in the order documented in :mod:`hwb_action.publish.credentials`.
+A published file is never replaced: what the index holds is read first, and a file whose
+presence cannot be checked is not uploaded unless ``UploadOptions(index_check=False)``
+(:mod:`hwb_action.publish.upload`).
 """
 
 from __future__ import annotations
