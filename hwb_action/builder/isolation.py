@@ -56,7 +56,7 @@ from hwb_action._process import run
 from hwb_action.builder.envdigest import READY, Verified, changed_since, verify, write_record
 from hwb_action.ci import Reporter
 from hwb_action.errors import BuildError, ProcessError, UsageError
-from hwb_action.trust import installer_environ, untrusted_environ
+from hwb_action.trust import installer_environ, register_secrets, untrusted_environ
 
 Installer = Literal["uv", "pip", "none"]
 """The isolation names; :class:`PackageInstaller` is what each (but ``none``) does."""
@@ -235,7 +235,9 @@ class EnvProvider:
         self.base_version = base_version
         self.cache_dir = cache_dir
         self.reporter = reporter
-        # Backends get no publishing secret; the installers only their own credentials.
+        # Backends get no publishing secret; the installers only their own credentials; and
+        # a backend that finds one elsewhere and prints it cannot show it.
+        register_secrets(environ, reporter)
         self.environ = untrusted_environ(environ)
         self._installer_environ = installer_environ(environ)
         self._installer_environ.pop("VIRTUAL_ENV", None)

@@ -110,13 +110,17 @@ def test_backend_and_test_command_see_no_publishing_secret(tmp_path: Path) -> No
            "MY_BUILD_FLAG": "kept-for-the-build"}
     command = (f"python -c \"import json, os; json.dump(dict(os.environ), "
                f"open({str(test_dump)!r}, 'w'))\"")
+    (dumps / "found-secret.txt").write_text(SECRETS["TWINE_PASSWORD"])
     for isolation in ("uv", "none"):
-        result = hwb("build", "--isolation", isolation, "-o", str(tmp_path / isolation),
+        result = hwb("build", "-v", "--isolation", isolation, "-o", str(tmp_path / isolation),
                      "--test-command", command, cwd=project, env=env)
         assert result.returncode == 0, result.stderr
-        seen = sorted(p.name for p in dumps.iterdir())
+        # The backend printed a secret it found in a file: the log shows it masked.
+        assert "found: ***" in result.stderr
+        assert SECRETS["TWINE_PASSWORD"] not in result.stdout + result.stderr
+        seen = sorted(p.name for p in dumps.glob("*.json"))
         assert seen == ["build_sdist.json", "build_wheel.json", "test-command.json"]
-        for dump in dumps.iterdir():
+        for dump in dumps.glob("*.json"):
             environ = json.loads(dump.read_text())
             leaked = sorted(set(SECRETS) & set(environ))
             assert leaked == [], f"{isolation} {dump.name}: {leaked}"

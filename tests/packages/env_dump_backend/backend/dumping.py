@@ -12,6 +12,11 @@ def _dump(hook):
     if directory:
         with open(os.path.join(directory, hook + ".json"), "w") as fh:
             json.dump(dict(os.environ), fh)
+        # A secret found elsewhere (a config file, a credential helper), shown in the log.
+        found = os.path.join(directory, "found-secret.txt")
+        if os.path.exists(found):
+            with open(found) as fh:
+                print("found:", fh.read().strip())
 
 
 def build_sdist(sdist_directory, config_settings=None):
