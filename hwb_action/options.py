@@ -155,6 +155,7 @@ class PublishOptions(_Options):
     token: str = field(default="", repr=False)
     trusted_publishing: TrustedMode = "auto"
     skip_existing: bool = True
+    index_check: bool = True
     check_only: bool = False
     retries: int = 4
     timeout: int = 120

@@ -178,6 +178,10 @@ OPTIONS: tuple[Option, ...] = (
     Option(name="skip-existing", kind="bool", default=True, commands=("publish",),
            help="skip files already on the index with the same sha256 (a different sha256 "
                 "is always an error)"),
+    Option(name="index-check", kind="bool", default=True, commands=("publish",),
+           help="read the index before uploading a file, and upload none whose presence "
+                "cannot be checked (--no-index-check uploads unchecked: an index that accepts "
+                "overwrites may then replace a published file)"),
     Option(name="check-only", kind="bool", default=False, flags=("--check",), in_config=False,
            commands=("publish",),
            help="dry run: check files, resolve credentials (mint a token), look at the index, "

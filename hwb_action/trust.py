@@ -27,10 +27,11 @@ from __future__ import annotations
 import base64
 import re
 import urllib.parse
+import weakref
 from collections.abc import Iterable, Mapping
 from typing import Protocol
 
-# Exact names that carry publishing rights or CI identities.
+# Exact names that carry publishing rights, CI identities or a way to them.
 SECRET_NAMES: frozenset[str] = frozenset({
     "HWB_TOKEN", "HWB_PASSWORD", "HWB_USERNAME",
     "TWINE_PASSWORD", "TWINE_USERNAME", "TWINE_REPOSITORY_URL", "TWINE_CERT",
@@ -38,23 +39,27 @@ SECRET_NAMES: frozenset[str] = frozenset({
     "FLIT_PASSWORD", "FLIT_USERNAME", "PDM_PUBLISH_PASSWORD", "PDM_PUBLISH_USERNAME",
     "HATCH_INDEX_AUTH", "HATCH_INDEX_USER",
     "ACTIONS_ID_TOKEN_REQUEST_TOKEN", "ACTIONS_ID_TOKEN_REQUEST_URL",
-    "ACTIONS_RUNTIME_TOKEN", "ACTIONS_RUNTIME_URL", "ACTIONS_CACHE_URL",
+    "ACTIONS_RUNTIME_TOKEN", "ACTIONS_RUNTIME_URL", "ACTIONS_CACHE_URL", "ACTIONS_RESULTS_URL",
     "GITHUB_TOKEN", "GH_TOKEN", "CI_JOB_TOKEN", "CI_JOB_JWT", "CI_JOB_JWT_V1", "CI_JOB_JWT_V2",
-    "CI_REGISTRY_PASSWORD", "CI_DEPLOY_PASSWORD",
+    "CI_REGISTRY_PASSWORD", "CI_DEPLOY_PASSWORD", "DOCKER_AUTH_CONFIG",
     "AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN",
-    "SIGSTORE_ID_TOKEN",
+    "SIGSTORE_ID_TOKEN", "SSH_AUTH_SOCK",
 })
 
-# Shapes of secret names (matched against the upper-cased name).
+# Shapes of secret names (matched against the upper-cased name).  ``_KEY``/``_AUTH``/``_PAT``
+# endings are keys, basic-auth pairs and personal access tokens by convention (``GPG_KEY``,
+# ``NPM_CONFIG__AUTH``, ``GH_PAT``); no build switch worth keeping has such a name.
 SECRET_PATTERNS: tuple[re.Pattern[str], ...] = tuple(re.compile(p) for p in (
-    r".*_TOKEN$", r".*_ID_TOKEN$", r"^TOKEN$", r".*PASSWORD.*", r".*PASSWD.*", r".*SECRET.*",
-    r".*_API_KEY$", r".*_PRIVATE_KEY$", r".*CREDENTIALS?$", r"^TWINE_.*",
-    r"^POETRY_PYPI_TOKEN_.*", r"^POETRY_HTTP_BASIC_.*",
+    r".*_TOKEN$", r".*_TOKEN_.*", r"^TOKEN$", r".*PASSWORD.*", r".*PASSWD.*", r".*SECRET.*",
+    r".*_KEY$", r".*_AUTH$", r".*_PAT$", r".*_JWT(_V\d+)?$", r".*CREDENTIALS?$",
+    r"^TWINE_.*", r"^POETRY_PYPI_TOKEN_.*", r"^POETRY_HTTP_BASIC_.*",
 ))
 
 # What an installer may read even though it matches a pattern: credentials for the indexes
-# that serve build requirements (read access), never an upload credential.
-_INSTALLER_PREFIXES: tuple[str, ...] = ("PIP_", "UV_INDEX_", "UV_EXTRA_INDEX_", "UV_DEFAULT_INDEX")
+# that serve build requirements (read access), never an upload credential; and the SSH
+# agent, for ``git+ssh://`` build requirements.
+_INSTALLER_PREFIXES: tuple[str, ...] = ("PIP_", "UV_INDEX_", "UV_EXTRA_INDEX_", "UV_DEFAULT_INDEX",
+                                        "SSH_AUTH_SOCK")
 
 
 def is_secret_name(name: str) -> bool:
@@ -76,32 +81,107 @@ def installer_environ(environ: Mapping[str, str]) -> dict[str, str]:
 
 
 def secret_values(environ: Mapping[str, str]) -> list[str]:
-    """The values of every secret variable in ``environ`` worth hiding (4+ characters)."""
-    return [v for k, v in environ.items() if is_secret_name(k) and len(v) >= 4]
+    """The values of the secret variables in ``environ`` worth hiding (4+ characters).
+
+    User names are kept out of builds but not hidden (output that says which user uploaded
+    is useful); of a URL (``TWINE_REPOSITORY_URL``, ``ACTIONS_ID_TOKEN_REQUEST_URL``) only
+    the credentials written into it are hidden."""
+    values: list[str] = []
+    for name, value in environ.items():
+        upper = name.upper()
+        if not is_secret_name(name) or upper.endswith(("USERNAME", "_USER")):
+            continue
+        if upper.endswith("_URL"):
+            values.extend(url_secrets(value))
+        else:
+            values.append(value)
+    return [v for v in values if len(v) >= 4]
+
+
+def url_secrets(url: str) -> list[str]:
+    """The credentials written into ``url`` (``https://user:password@host/`` gives the
+    password; ``https://TOKEN@host/``, a token used as the user name, gives the token), both
+    as written (percent-encoded) and decoded."""
+    try:
+        parts = urllib.parse.urlsplit(url.strip())
+    except ValueError:
+        return []
+    userinfo, at, _ = parts.netloc.rpartition("@")
+    if not at:
+        return []
+    user, colon, password = userinfo.partition(":")
+    secret = password if colon and password else user
+    return [s for s in {secret, urllib.parse.unquote(secret)} if s]
+
+
+def _base64_cores(data: bytes) -> set[str]:
+    """The part of any base64 text that encodes ``data``, wherever it starts in the encoded
+    bytes: base64 maps 3 bytes to 4 characters, so ``data`` can sit at 3 offsets in a group;
+    for each, the characters that depend on ``data`` alone appear in every encoding that
+    contains it (an ``Authorization: Basic`` header, a JSON blob, a config file)."""
+    cores: set[str] = set()
+    for offset in range(3):
+        encoded = base64.b64encode(b"\0" * offset + data).decode().rstrip("=")
+        first = -(-8 * offset // 6)  # the first character with no bit of the padding
+        last = 8 * (offset + len(data)) // 6  # one past the last character full of data
+        core = encoded[first:last]
+        cores.update((core, core.replace("+", "-").replace("/", "_")))
+    return cores
 
 
 def secret_forms(secret: str) -> list[str]:
-    """``secret`` as it may appear in output: plain, URL-encoded (both ways), base64 of
-    ``secret`` and of ``__token__:secret``/``user:secret`` shapes is handled by the
-    reporter from pairs (:func:`credential_pair_forms`)."""
-    forms = {secret, urllib.parse.quote(secret, safe=""), urllib.parse.quote_plus(secret),
-             base64.b64encode(secret.encode()).decode().rstrip("=")}
-    return [f for f in forms if len(f) >= 4]
+    """``secret`` as it may appear in output: plain; URL-encoded (``%XX`` in either case,
+    ``+`` for spaces, ``/`` kept or not); and base64, alone or inside any longer base64 text
+    such as an ``Authorization: Basic`` header of ``user:secret`` (standard and URL-safe
+    alphabets)."""
+    forms = {secret}
+    for safe in ("", "/"):
+        for quoted in (urllib.parse.quote(secret, safe=safe),
+                       urllib.parse.quote_plus(secret, safe=safe)):
+            forms.update((quoted, re.sub(r"%[0-9A-F]{2}", lambda m: m.group(0).lower(), quoted)))
+    forms.update(_base64_cores(secret.encode()))
+    return sorted(f for f in forms if len(f) >= 4)
 
 
 def credential_pair_forms(username: str, password: str) -> list[str]:
-    """What an ``Authorization: Basic`` header made from ``username:password`` looks like."""
+    """What an ``Authorization: Basic`` header made from ``username:password`` looks like
+    (whole, so that the user name it carries is hidden too)."""
     raw = f"{username}:{password}".encode()
-    return [base64.b64encode(raw).decode()]
+    return [base64.b64encode(raw).decode(), base64.urlsafe_b64encode(raw).decode()]
 
 
 class _Masker(Protocol):
     def mask(self, secret: str) -> None: ...
 
 
+# What each reporter was already handed, so that a secret met twice (the environment, then
+# the resolved credential) is announced once (a GitHub reporter prints ``::add-mask::``).
+_handed: weakref.WeakKeyDictionary[_Masker, set[str]] = weakref.WeakKeyDictionary()
+
+
+def _hand(reporter: _Masker, forms: Iterable[str]) -> None:
+    try:
+        seen = _handed.setdefault(reporter, set())
+    except TypeError:  # not weak-referenceable: hand everything over
+        seen = set()
+    for form in forms:
+        if form not in seen:
+            seen.add(form)
+            reporter.mask(form)
+
+
+def mask_secret(secret: str, reporter: _Masker) -> None:
+    """Hide ``secret`` in all its forms (:func:`secret_forms`)."""
+    _hand(reporter, secret_forms(secret))
+
+
+def mask_credential_pair(username: str, password: str, reporter: _Masker) -> None:
+    """Hide ``password`` in all its forms, and the basic-auth header of the pair."""
+    _hand(reporter, [*secret_forms(password), *credential_pair_forms(username, password)])
+
+
 def register_secrets(environ: Mapping[str, str], reporter: _Masker,
                      extra: Iterable[str] = ()) -> None:
     """Hide every secret value of ``environ`` (and ``extra``) in all its forms."""
     for value in [*secret_values(environ), *extra]:
-        for form in secret_forms(value):
-            reporter.mask(form)
+        mask_secret(value, reporter)

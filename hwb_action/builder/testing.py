@@ -5,6 +5,10 @@ the interpreter it was built for, and run ``test-command`` there.
 and of the package directory (cibuildwheel's placeholders).  The command runs through the
 shell in an empty temporary directory, so that it imports the installed wheel rather than the
 source tree, with the environment's scripts directory first on PATH.
+
+The test command is the project's code: it gets no publishing secret
+(:func:`~hwb_action.trust.untrusted_environ`), and uv, which makes the environment, only
+its own index credentials (:func:`~hwb_action.trust.installer_environ`).
 """
 
 from __future__ import annotations
@@ -17,18 +21,18 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 
 from hwb_action import _process
+from hwb_action.builder.isolation import UvInstaller, find_uv
 from hwb_action.ci import Reporter
 from hwb_action.errors import BuildError, ProcessError
+from hwb_action.trust import installer_environ, untrusted_environ
 
 
-def _uv(environ: Mapping[str, str]) -> str:
-    from hwb_action.builder.isolation import find_uv
-
+def _installer(environ: Mapping[str, str]) -> UvInstaller:
     uv = find_uv(environ)
     if uv is None:
         msg = "uv is needed to make test environments but was not found"
         raise BuildError(msg, hint="pip install uv")
-    return uv
+    return UvInstaller(uv, no_config=True)
 
 
 def render_command(command: str, *, project_dir: Path, package_dir: Path,
@@ -69,21 +73,18 @@ def test_wheel(
     """
     if not test_command.strip():
         return
-    uv = _uv(environ)
+    installer = _installer(environ)
     label = prefix or f"[test {wheel.name}] "
     with tempfile.TemporaryDirectory(prefix="hwb-test-") as tmp:
         venv = Path(tmp) / "venv"
         workdir = Path(tmp) / "work"
         workdir.mkdir()
-        env = _clean_env(environ, venv)
-        python = venv / ("Scripts/python.exe" if os.name == "nt" else "bin/python")
+        env = _clean_env(untrusted_environ(environ), venv)
+        install_env = _clean_env(installer_environ(environ), venv)
         try:
-            _process.run([uv, "venv", "--quiet", "--no-config", "--python", str(interpreter),
-                          str(venv)], reporter=reporter, env=env, cwd=workdir,
-                         what=f"making a test environment with {interpreter}")
-            _process.run([uv, "pip", "install", "--no-config", "--python", str(python),
-                          str(wheel.resolve()), *test_requires], reporter=reporter, env=env,
-                         cwd=workdir, what=f"installing {wheel.name} for testing")
+            installer.create(venv, str(interpreter), env=install_env, reporter=reporter)
+            installer.install(venv, [str(wheel.resolve()), *test_requires], env=install_env,
+                              reporter=reporter)
         except ProcessError as err:
             msg = f"could not install {wheel.name} into a test environment: {err.message}"
             raise BuildError(msg, details=err.details,

@@ -7,6 +7,9 @@ Public API::
 
 Every file passes ``hwb check`` (and twine's metadata check) before anything is sent; the
 credential is found in the order documented in :mod:`hwb_action.publish.credentials`.
+A published file is never replaced: what the index holds is read first, and a file whose
+presence cannot be checked is not uploaded unless ``UploadOptions(index_check=False)``
+(:mod:`hwb_action.publish.upload`).
 """
 
 from __future__ import annotations
@@ -24,6 +27,8 @@ from hwb_action.publish.credentials import (
     Credentials,
     GivenCredentials,
     TrustedMode,
+    mask_given,
+    mask_target,
     resolve_credentials,
 )
 from hwb_action.publish.oidc import TrustedPublisher
@@ -101,7 +106,7 @@ def upload_options(options: PublishOptions, *, backoff: float = 0.5) -> UploadOp
     """How files travel, from the publish options (``jobs`` 0 means 4 at a time)."""
     return UploadOptions(jobs=options.jobs or 4, retries=options.retries, backoff=backoff,
                          timeout=options.timeout, skip_existing=options.skip_existing,
-                         check_only=options.check_only)
+                         check_only=options.check_only, index_check=options.index_check)
 
 
 def publish(
@@ -120,19 +125,20 @@ def publish(
     upload = upload_options(options, backoff=backoff)
     target: Target = resolve_target(options.repository, endpoint_url=options.endpoint_url,
                                     index_url=options.index_url)
-    for secret in (options.token, options.password, target.url_password if
-                   isinstance(target, LegacyTarget) else None):
-        if secret:
-            reporter.mask(secret)
+    mask_given(given, environ, reporter)
+    mask_target(target, reporter)
     with reporter.group("check distributions"):
         artifacts = check_dists(dists, reporter)
     if isinstance(target, S3Target):
         from hwb_action.publish.s3index import S3Publisher
 
-        if not given.password and environ.get("HWB_PASSWORD"):
+        if not given.password and target.url_password:
+            # Credentials in --endpoint-url come after the options, before the environment.
+            given = GivenCredentials(token=given.token, password=target.url_password,
+                                     username=given.username or target.url_username or "")
+        elif not given.password and environ.get("HWB_PASSWORD"):
             # The action passes its username/password inputs only as HWB_* variables: for
             # S3 they are the access key id and secret access key, as the options are.
-            reporter.mask(environ["HWB_PASSWORD"])
             given = GivenCredentials(token=given.token, password=environ["HWB_PASSWORD"],
                                      username=given.username or environ.get("HWB_USERNAME", ""))
         s3 = S3Publisher(target, reporter=reporter, options=upload, given=given,

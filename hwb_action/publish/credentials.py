@@ -9,7 +9,12 @@
    fails without it; ``never`` skips it);
 4. otherwise a :class:`~hwb_action.errors.ConfigError` listing these options.
 
-Every secret is handed to ``reporter.mask`` the moment it is read.
+Every secret is handed to the reporter the moment it is read, in every form it may take in
+output (:func:`hwb_action.trust.secret_forms`: URL-encoded, base64, inside an
+``Authorization: Basic`` header), and the credential an upload sends as the basic-auth
+header it becomes (:func:`hwb_action.trust.credential_pair_forms`), so that an index that
+echoes the header back cannot show it.  A token used as a URL's user name
+(``https://TOKEN@host/``) counts as a secret.
 """
 
 from __future__ import annotations
@@ -21,7 +26,8 @@ from typing import Literal
 from hwb_action.ci import Reporter
 from hwb_action.errors import ConfigError
 from hwb_action.publish.oidc import MintedToken, TrustedPublisher, ci_provider
-from hwb_action.publish.target import LegacyTarget
+from hwb_action.publish.target import LegacyTarget, S3Target
+from hwb_action.trust import mask_credential_pair, mask_secret, register_secrets
 
 TOKEN_USERNAME = "__token__"  # noqa: S105 - the user name of API tokens, not a secret
 TrustedMode = Literal["auto", "always", "never"]
@@ -81,11 +87,24 @@ def given_credentials(
 
 
 def mask_given(given: GivenCredentials, environ: Mapping[str, str], reporter: Reporter) -> None:
-    """Mask every secret we could use, before anything else happens."""
-    for value in (given.token, given.password, environ.get("HWB_TOKEN", ""),
-                  environ.get("HWB_PASSWORD", ""), environ.get("TWINE_PASSWORD", "")):
-        if value:
-            reporter.mask(value)
+    """Mask every secret we could use, before anything else happens: the options', and
+    every secret variable of ``environ`` (:func:`hwb_action.trust.register_secrets`)."""
+    register_secrets(environ, reporter, extra=[v for v in (given.token, given.password) if v])
+
+
+def mask_target(target: LegacyTarget | S3Target, reporter: Reporter) -> None:
+    """Mask the credentials written into a target's URL, as written and decoded; without a
+    password the user name is the secret (a token)."""
+    for secret in (*target.url_secrets, target.url_password or ""):
+        if secret:
+            mask_secret(secret, reporter)
+    if target.url_username and target.url_password:
+        mask_credential_pair(target.url_username, target.url_password, reporter)
+
+
+def mask_credentials(credentials: Credentials, reporter: Reporter) -> None:
+    """Mask the pair an upload sends, as its basic-auth header too."""
+    mask_credential_pair(credentials.username, credentials.password, reporter)
 
 
 def resolve_credentials(
@@ -99,11 +118,11 @@ def resolve_credentials(
 ) -> Credentials:
     """The credential for ``target``, in the order of the module docstring."""
     mask_given(given, environ, reporter)
-    if target.url_password:
-        reporter.mask(target.url_password)
+    mask_target(target, reporter)
     if mode != "always":
         found = given_credentials(given, target, environ)
         if found is not None:
+            mask_credentials(found, reporter)
             return found
     elif given_credentials(given, target, environ) is not None:
         reporter.warning("--trusted-publishing always: ignoring the credential that was given")
@@ -111,8 +130,11 @@ def resolve_credentials(
     if mode == "always" or (mode == "auto" and provider is not None):
         tp = publisher or TrustedPublisher(target.oidc_base, environ=environ, reporter=reporter)
         minted = tp.mint()
-        return Credentials(username=TOKEN_USERNAME, password=minted.token,
-                           source=f"trusted publishing ({minted.provider})", minted=minted)
+        credentials = Credentials(username=TOKEN_USERNAME, password=minted.token,
+                                  source=f"trusted publishing ({minted.provider})",
+                                  minted=minted)
+        mask_credentials(credentials, reporter)
+        return credentials
     where = f"for {target.display_url}"
     if mode == "never":
         msg = f"no credentials {where} (and --trusted-publishing never)"

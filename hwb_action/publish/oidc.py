@@ -28,6 +28,7 @@ import requests
 
 from hwb_action.ci import Reporter
 from hwb_action.errors import PublishError
+from hwb_action.trust import mask_secret
 
 # The claims worth showing: enough to compare with the trusted publisher configured on the
 # index, nothing secret (an ID token's claims are not secret; its signature is what counts).
@@ -209,7 +210,7 @@ class TrustedPublisher:
 
         for name in ("ACTIONS_ID_TOKEN_REQUEST_TOKEN",):
             if self.environ.get(name):
-                self.reporter.mask(self.environ[name])
+                mask_secret(self.environ[name], self.reporter)
         provider = ci_provider(self.environ) or "this environment"
         try:
             with _process_environment(self.environ):
@@ -233,7 +234,7 @@ class TrustedPublisher:
             raise PublishError(msg, hint="trusted publishing works on GitHub Actions, GitLab "
                                          "CI/CD, Buildkite, CircleCI and Google Cloud; "
                                          "elsewhere use an API token (HWB_TOKEN)")
-        self.reporter.mask(jwt)
+        mask_secret(jwt, self.reporter)
         return jwt
 
     def mint(self) -> MintedToken:
@@ -256,7 +257,7 @@ class TrustedPublisher:
             body = None
         # Mask before anything else looks at the answer.
         if isinstance(body, dict) and isinstance(body.get("token"), str):
-            self.reporter.mask(body["token"])
+            mask_secret(body["token"], self.reporter)
         if resp.ok and isinstance(body, dict) and isinstance(body.get("token"), str):
             expires = body.get("expires")
             self.minted = MintedToken(token=body["token"], provider=provider, claims=claims,

@@ -41,6 +41,9 @@ class UploadOptions:
     timeout: float = 120
     skip_existing: bool = True
     check_only: bool = False
+    index_check: bool = True
+    """Read the index before uploading a file and never upload one it cannot show is absent
+    (or there with the same sha256); ``False`` uploads unchecked, with a warning."""
 
 
 class Publisher(Protocol):

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import hashlib
 import html
+import re
 from collections.abc import Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
@@ -193,12 +194,14 @@ class S3Publisher:
         key = self.key("packages", filename)
         head = self.client.head_object(Bucket=self.target.bucket, Key=key)
         meta = {k.lower(): v for k, v in (head.get("Metadata") or {}).items()}
-        sha256 = meta.get("sha256")
-        if not sha256:
+        # Whoever can write the bucket writes this metadata: a digest in another form than
+        # 64 hex digits is not believed (the file's own bytes are hashed instead).
+        sha256 = _sha256_or_none(meta.get("sha256"))
+        if sha256 is None:
             body = self.client.get_object(Bucket=self.target.bucket, Key=key)["Body"]
             sha256 = hashlib.sha256(body.read()).hexdigest()
         requires = meta.get("requires-python")
-        metadata_sha = meta.get("metadata-sha256")
+        metadata_sha = _sha256_or_none(meta.get("metadata-sha256"))
         if metadata_sha and filename + ".metadata" not in listing:
             metadata_sha = None
         return StoredFile(filename=filename, project=project, sha256=sha256,
@@ -314,6 +317,12 @@ class S3Publisher:
                 self.reporter.info(f"index pages regenerated under "
                                    f"{self.target.display_url}/simple/")
         return results
+
+
+def _sha256_or_none(value: object) -> str | None:
+    if isinstance(value, str) and re.fullmatch(r"[0-9a-fA-F]{64}", value):
+        return value.lower()
+    return None
 
 
 def _unquote(text: str) -> str:

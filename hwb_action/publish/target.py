@@ -9,11 +9,12 @@ carries them.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Literal
 from urllib.parse import quote, unquote, urlsplit, urlunsplit
 
 from hwb_action.errors import UsageError
+from hwb_action.trust import url_secrets
 
 PYPI_UPLOAD = "https://upload.pypi.org/legacy/"
 TESTPYPI_UPLOAD = "https://test.pypi.org/legacy/"
@@ -35,7 +36,10 @@ class LegacyTarget:
     index_urls: tuple[str, ...]
     """Simple-index base URLs to try, in order, when looking for files already published."""
     url_username: str | None = None
-    url_password: str | None = None
+    url_password: str | None = field(default=None, repr=False)
+    url_secrets: tuple[str, ...] = field(default=(), repr=False)
+    """The credentials written in the URLs (``--repository``, ``--index-url``), as written
+    and decoded, to hide them in every form."""
 
     @property
     def display_url(self) -> str:
@@ -62,6 +66,11 @@ class S3Target:
     bucket: str
     prefix: str
     endpoint_url: str | None = None
+    """Without credentials: ``--endpoint-url https://KEY:SECRET@host`` is split into the URL
+    and :attr:`url_username`/:attr:`url_password` (the access key id and secret key)."""
+    url_username: str | None = None
+    url_password: str | None = field(default=None, repr=False)
+    url_secrets: tuple[str, ...] = field(default=(), repr=False)
 
     @property
     def display_url(self) -> str:
@@ -109,15 +118,19 @@ def resolve_target(repository: str, *, endpoint_url: str = "", index_url: str = 
     if value.lower() in KNOWN:
         upload, simple = KNOWN[value.lower()]
         return LegacyTarget(name=value.lower(), upload_url=upload,
-                            index_urls=(index_url,) if index_url else (simple,))
+                            index_urls=(index_url,) if index_url else (simple,),
+                            url_secrets=tuple(url_secrets(index_url)))
     parts = urlsplit(value)
     scheme = parts.scheme.lower()
     if scheme == "s3":
         if not parts.netloc:
             msg = f"--repository {value!r} names no bucket"
             raise UsageError(msg, hint="write s3://BUCKET/PREFIX, e.g. s3://my-wheels/simple-index")
+        endpoint, user, password = _strip_userinfo(endpoint_url) if endpoint_url else (
+            "", None, None)
         return S3Target(bucket=parts.netloc, prefix=parts.path.strip("/"),
-                        endpoint_url=endpoint_url or None)
+                        endpoint_url=endpoint or None, url_username=user, url_password=password,
+                        url_secrets=tuple(url_secrets(endpoint_url)) if endpoint_url else ())
     if scheme in ("http", "https") and parts.hostname:
         clean, user, password = _strip_userinfo(value)
         if clean in (PYPI_UPLOAD.rstrip("/"), TESTPYPI_UPLOAD.rstrip("/")):
@@ -125,7 +138,8 @@ def resolve_target(repository: str, *, endpoint_url: str = "", index_url: str = 
         candidates = (index_url,) if index_url else index_candidates(clean)
         shown = clean
         return LegacyTarget(name=shown, upload_url=clean, index_urls=candidates,
-                            url_username=user, url_password=password)
+                            url_username=user, url_password=password,
+                            url_secrets=(*url_secrets(value), *url_secrets(index_url)))
     shown = _strip_userinfo(value)[0] if "://" in value else value
     msg = f"--repository {shown!r} is not pypi, testpypi, an http(s) upload URL or an s3:// URL"
     raise UsageError(msg, hint="e.g. --repository testpypi, --repository "

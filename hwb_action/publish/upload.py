@@ -5,7 +5,11 @@ multipart request and sends it (:meth:`twine.repository.Repository.upload`).  Ar
 this module adds what makes a publish safe to re-run:
 
 - files already on the index (read from its simple index) with the same sha256 are
-  skipped; the same filename with another sha256 is an error naming both hashes;
+  skipped; the same filename with another sha256 (or none, or a malformed one) is an error
+  naming both hashes: a published file is never replaced;
+- when the index cannot be read to check (after the same retries as uploads), the file is
+  not uploaded, unless the caller opted out (``UploadOptions.index_check=False``), which
+  is said in a warning;
 - one attempt per call to twine (``max_redirects=1``), retried here with exponential
   backoff on 5xx answers, timeouts and dropped connections; before each retry the index is
   asked whether the file arrived after all, so nothing is uploaded twice;
@@ -31,7 +35,7 @@ from hwb_action.artifacts import Artifact
 from hwb_action.ci import Reporter
 from hwb_action.errors import CheckError
 from hwb_action.publish.credentials import Credentials
-from hwb_action.publish.index import IndexedFile, SimpleIndex
+from hwb_action.publish.index import IndexedFile, IndexUnreadable, SimpleIndex
 from hwb_action.publish.results import FileResult, UploadOptions
 from hwb_action.publish.target import LegacyTarget
 
@@ -133,19 +137,39 @@ class LegacyUploader:
         self.index = SimpleIndex(target.index_urls, session=session,
                                  auth=(credentials.username, credentials.password),
                                  auth_host=host, timeout=min(options.timeout, 60))
-        self._cache: dict[str, dict[str, IndexedFile] | None] = {}
+        self._cache: dict[str, dict[str, IndexedFile]] = {}
         self._cache_lock = threading.Lock()
 
     # -- the index's view ----------------------------------------------------------------
-    def existing(self, project: str, *, refresh: bool = False) -> dict[str, IndexedFile] | None:
-        """Files of ``project`` on the index (cached per run; ``refresh`` asks again)."""
+    def existing(self, project: str, *, refresh: bool = False,
+                 retry: bool = True) -> dict[str, IndexedFile]:
+        """Files of ``project`` on the index (cached per run; ``refresh`` asks again), read
+        with the same retries as uploads (or once); raises :class:`IndexUnreadable`."""
         with self._cache_lock:
             if not refresh and project in self._cache:
                 return self._cache[project]
-        files = self.index.project_files(project)
-        with self._cache_lock:
-            self._cache[project] = files
-        return files
+        problem: IndexUnreadable | None = None
+        for attempt in range(self.options.retries + 1 if retry else 1):
+            if attempt:
+                delay = self._delay(attempt)
+                self.reporter.info(f"reading the index again in {delay:g}s "
+                                   f"({attempt}/{self.options.retries}): {problem}")
+                self.sleep(delay)
+            try:
+                files = self.index.project_files(project)
+            except IndexUnreadable as err:
+                problem = err
+                if not err.transient:
+                    break
+                continue
+            with self._cache_lock:
+                self._cache[project] = files
+            return files
+        assert problem is not None
+        raise problem
+
+    def _delay(self, attempt: int) -> float:
+        return min(self.options.backoff * 2.0 ** (attempt - 1), 30.0)
 
     def _file_url(self, art: Artifact) -> str:
         files = self._cache.get(art.name)
@@ -160,11 +184,13 @@ class LegacyUploader:
 
     def _compare(self, art: Artifact, found: IndexedFile, *, uploaded_now: bool) -> FileResult:
         if found.sha256 is None:
+            why = found.problem or "which gives no sha256 to compare"
             return FileResult(filename=art.filename, status="failed", url=found.url,
                               sha256=art.sha256,
-                              error="a file of that name is already on the index, which gives "
-                                    "no sha256 to compare; not replaced")
-        if found.sha256.lower() == art.sha256:
+                              error=self.reporter.redact(
+                                  f"a file of that name is already on the index ({why}); "
+                                  "not replaced"))
+        if found.sha256 == art.sha256:
             return FileResult(filename=art.filename, status="uploaded" if uploaded_now
                               else "skipped", url=found.url, sha256=art.sha256)
         return FileResult(
@@ -172,6 +198,13 @@ class LegacyUploader:
             error=f"the index already holds {art.filename} with sha256 {found.sha256}, but "
                   f"this file's sha256 is {art.sha256}; an index never replaces a file: "
                   "bump the version and rebuild")
+
+    def _unchecked(self, art: Artifact, err: IndexUnreadable) -> FileResult:
+        return self._failed(
+            art, f"could not read the index to check whether {art.filename} is already "
+                 f"there ({err}); not uploaded, so that a published file is never replaced: "
+                 "run again when the index answers, point --index-url at its simple index, "
+                 "or upload unchecked with --no-index-check (index_check=False in the API)")
 
     # -- one file --------------------------------------------------------------------------
     def _repository(self) -> Any:
@@ -198,14 +231,21 @@ class LegacyUploader:
         """Check, upload with retries, and classify one file."""
         if self._refused is not None:
             return self._failed(art, f"not attempted: {self._refused}")
-        if self.options.skip_existing:
-            files = self.existing(art.name)
-            if files is not None and art.filename in files:
-                result = self._compare(art, files[art.filename], uploaded_now=False)
-                if result.status == "skipped":
+        if self.options.index_check:
+            try:
+                files = self.existing(art.name)
+            except IndexUnreadable as err:
+                return self._unchecked(art, err)
+            found = files.get(art.filename)
+            if found is not None:
+                result = self._compare(art, found, uploaded_now=False)
+                # Without skip-existing the same bytes are sent again; other bytes never.
+                if result.status == "skipped" and self.options.skip_existing:
                     self.reporter.info(f"skipped {art.filename}: already on the index with the "
                                        "same sha256")
-                return result
+                    return result
+                if result.status == "failed":
+                    return result
         if self.options.check_only:
             return FileResult(filename=art.filename, status="ready", url=self._file_url(art),
                               sha256=art.sha256)
@@ -213,14 +253,16 @@ class LegacyUploader:
         attempts = self.options.retries + 1
         for attempt in range(attempts):
             if attempt:
-                delay = min(self.options.backoff * 2 ** (attempt - 1), 30.0)
+                delay = self._delay(attempt)
                 self.reporter.info(f"retrying {art.filename} in {delay:g}s "
                                    f"({attempt}/{self.options.retries}): {problem}")
                 self.sleep(delay)
                 # A dropped connection may have happened after the index stored the file.
-                files = self.existing(art.name, refresh=True)
-                if files is not None and art.filename in files:
-                    return self._compare(art, files[art.filename], uploaded_now=True)
+                # (If the index cannot be read now, a file there is this one: send again.)
+                with contextlib.suppress(IndexUnreadable):
+                    files = self.existing(art.name, refresh=True, retry=False)
+                    if art.filename in files:
+                        return self._compare(art, files[art.filename], uploaded_now=True)
             try:
                 resp = self._repository().upload(package, max_redirects=1)
             except _RETRYABLE as err:
@@ -245,8 +287,11 @@ class LegacyUploader:
                                  "upload this project")
                 raise _Refused(self._refused)
             if status == 409 or (status == 400 and "exist" in (reason + text).lower()):
-                files = self.existing(art.name, refresh=True)
-                if files is not None and art.filename in files:
+                try:
+                    files = self.existing(art.name, refresh=True)
+                except IndexUnreadable:
+                    files = {}
+                if art.filename in files:
                     return self._compare(art, files[art.filename], uploaded_now=attempt > 0)
                 return self._failed(art, f"the index says {art.filename} already exists "
                                          f"(HTTP {status}), but its simple index does not "
@@ -254,7 +299,9 @@ class LegacyUploader:
             if status >= 500:
                 problem = f"HTTP {status} {reason}".strip()
                 continue
-            return self._failed(art, f"HTTP {status} {reason}: {_snippet(text)}")
+            # Redacted before it is cut short: a cut could split a secret.
+            return self._failed(art, f"HTTP {status} {reason}: "
+                                     f"{_snippet(self.reporter.redact(text))}")
         return self._failed(art, f"gave up after {attempts} attempt(s) to upload to "
                                  f"{self.target.display_url}: {problem}; check the URL and "
                                  "that the index is up, then run again (files already "
@@ -270,6 +317,11 @@ class LegacyUploader:
         has already made them."""
         if packages is None:
             packages = prepare_packages(artifacts)
+        if not self.options.index_check:
+            self.reporter.warning(
+                f"not reading {self.target.display_url}'s simple index before uploading "
+                "(index check off): an index that accepts overwrites may replace a "
+                "published file")
         leaders, rest = upload_order(artifacts)
         results: dict[str, FileResult] = {}
         jobs = max(1, self.options.jobs or 4)
@@ -296,7 +348,10 @@ class LegacyUploader:
         """Point each uploaded file's result at its URL on the index (one read per project)."""
         names = {a.name for a in artifacts if results[a.filename].status == "uploaded"}
         for name in names:
-            files = self.existing(name, refresh=True) or {}
+            try:
+                files = self.existing(name, refresh=True)
+            except IndexUnreadable:
+                continue
             for art in artifacts:
                 found = files.get(art.filename)
                 current = results[art.filename]

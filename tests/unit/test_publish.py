@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import sys
 
 import pytest
@@ -128,33 +129,69 @@ def test_settings_options_exist() -> None:
         resolve("publish", cli={"trusted-publishing": "sometimes"})
 
 
+ABC, DEF = "abc" * 21 + "a", "def" * 21 + "d"
+
+
 def test_parse_html_and_json_pages() -> None:
-    html_page = ('<a href="/packages/demo-1.0.tar.gz#sha256=ABC" data-requires-python="&gt;=3.9">'
+    html_page = (f'<a href="/packages/demo-1.0.tar.gz#sha256={ABC.upper()}" '
+                 'data-requires-python="&gt;=3.9">'
                  'demo-1.0.tar.gz</a><br><a href="../../f/demo-1.0-py3-none-any.whl">'
                  'demo-1.0-py3-none-any.whl</a>')
     files = parse_project_page(html_page, "text/html", "http://h/simple/demo/")
-    assert files["demo-1.0.tar.gz"].sha256 == "abc"
+    assert files["demo-1.0.tar.gz"].sha256 == ABC
     assert files["demo-1.0.tar.gz"].url == "http://h/packages/demo-1.0.tar.gz"
     assert files["demo-1.0-py3-none-any.whl"].sha256 is None
     json_page = ('{"files": [{"filename": "demo-1.0.tar.gz", "url": "../x/demo-1.0.tar.gz", '
-                 '"hashes": {"sha256": "def"}}]}')
+                 f'"hashes": {{"sha256": "{DEF}"}}}}]}}')
     files = parse_project_page(json_page, "application/vnd.pypi.simple.v1+json",
                                "http://h/+simple/demo/")
-    assert files["demo-1.0.tar.gz"].sha256 == "def"
+    assert files["demo-1.0.tar.gz"].sha256 == DEF
     assert files["demo-1.0.tar.gz"].url == "http://h/+simple/x/demo-1.0.tar.gz"
 
 
+@pytest.mark.parametrize(("href", "problem"), [
+    ("/p/demo-1.0.tar.gz#sha256=abc", "a malformed sha256 'abc'"),
+    (f"/p/demo-1.0.tar.gz#sha256={'g' * 64}", "a malformed sha256"),
+    (f"/p/demo-1.0.tar.gz#sha256={'a' * 64}%0A::error::x", "a malformed sha256"),
+    (f"javascript:alert(1)#sha256={'a' * 64}", "a URL that is not http(s) 'javascript:alert(1)'"),
+    (f"file:///etc/passwd#sha256={'a' * 64}", "a URL that is not http(s)"),
+])
+def test_malformed_values_from_an_index_are_refused(href: str, problem: str) -> None:
+    page = f'<a href="{href}">demo-1.0.tar.gz</a>'
+    found = parse_project_page(page, "text/html", "http://h/simple/demo/")["demo-1.0.tar.gz"]
+    assert found.problem is not None
+    assert found.problem.startswith(f"the index gives demo-1.0.tar.gz {problem}")
+    if "sha256" in problem:
+        assert found.sha256 is None
+    else:
+        assert found.url == "http://h/simple/demo/"  # the page we asked for, not theirs
+    json_page = json.dumps({"files": [{"filename": "x-1.tar.gz", "url": "/x-1.tar.gz",
+                                       "hashes": {"sha256": ["not", "a", "string"]}}]})
+    [(_, item)] = parse_project_page(json_page, "application/vnd.pypi.simple.v1+json",
+                                     "http://h/simple/x/").items()
+    assert item.sha256 is None
+    assert item.problem is not None
+
+
+def test_credentials_in_an_index_url_are_dropped() -> None:
+    page = f'<a href="https://user:pw@h/p/d-1.tar.gz#sha256={"a" * 64}">d-1.tar.gz</a>'
+    found = parse_project_page(page, "text/html", "http://h/simple/d/")["d-1.tar.gz"]
+    assert found.url == "https://h/p/d-1.tar.gz"
+    assert found.problem is None
+
+
 def test_generated_pages_parse_back() -> None:
-    stored = [StoredFile(filename="demo-1.0-py3-none-any.whl", project="demo", sha256="aa",
-                         requires_python=">=3.9", metadata_sha256="bb"),
-              StoredFile(filename="demo-1.0.tar.gz", project="demo", sha256="cc",
+    aa, bb, cc = "a" * 64, "b" * 64, "c" * 64
+    stored = [StoredFile(filename="demo-1.0-py3-none-any.whl", project="demo", sha256=aa,
+                         requires_python=">=3.9", metadata_sha256=bb),
+              StoredFile(filename="demo-1.0.tar.gz", project="demo", sha256=cc,
                          requires_python=None, metadata_sha256=None)]
     page = project_page("demo", stored).decode()
     assert 'data-requires-python="&gt;=3.9"' in page
-    assert 'data-dist-info-metadata="sha256=bb"' in page
+    assert f'data-dist-info-metadata="sha256={bb}"' in page
     files = parse_project_page(page, "text/html", "http://h/p/simple/demo/")
-    assert {f: i.sha256 for f, i in files.items()} == {"demo-1.0-py3-none-any.whl": "aa",
-                                                       "demo-1.0.tar.gz": "cc"}
+    assert {f: i.sha256 for f, i in files.items()} == {"demo-1.0-py3-none-any.whl": aa,
+                                                       "demo-1.0.tar.gz": cc}
     assert files["demo-1.0.tar.gz"].url == "http://h/p/packages/demo-1.0.tar.gz"
     assert 'href="b-c/"' in root_page(["b-c", "a"]).decode()
     assert project_of("My_Pkg-1.0-py3-none-any.whl") == "my-pkg"
@@ -207,3 +244,23 @@ def test_options_give_what_the_environment_step_does_not_name() -> None:
     assert given_by_options(PublishOptions(password="api-pass")).password == "api-pass"
     travel = upload_options(options, backoff=0.1)
     assert (travel.jobs, travel.retries, travel.timeout, travel.backoff) == (4, 4, 120, 0.1)
+
+
+def test_credentials_in_urls_are_masked_in_every_form() -> None:
+    from hwb_action.publish.credentials import mask_target
+
+    reporter = NullReporter()
+    target = resolve_target("https://pypi-TOKEN-as-user-1@h.example/legacy/",
+                            index_url="https://reader:r%2Fpw-2@h.example/simple/")
+    assert isinstance(target, LegacyTarget)
+    assert target.upload_url == "https://h.example/legacy/"
+    mask_target(target, reporter)
+    shown = reporter.redact("pypi-TOKEN-as-user-1 r/pw-2 r%2Fpw-2 r%2fpw-2")
+    assert shown == "*** *** *** ***"
+    s3 = resolve_target("s3://b/p", endpoint_url="https://AKID:s3%2Bsecret@minio.local:9000")
+    assert isinstance(s3, S3Target)
+    assert s3.endpoint_url == "https://minio.local:9000"
+    assert (s3.url_username, s3.url_password) == ("AKID", "s3+secret")
+    mask_target(s3, reporter)
+    assert reporter.redact("s3+secret s3%2Bsecret") == "*** ***"
+    assert "s3+secret" not in repr(s3)
