@@ -52,6 +52,7 @@ from typing import Literal, Protocol
 
 from filelock import FileLock
 
+from hwb_action._host import venv_python
 from hwb_action._process import run
 from hwb_action.builder.envdigest import READY, Verified, changed_since, verify, write_record
 from hwb_action.ci import Reporter
@@ -88,9 +89,7 @@ def default_cache_dir(environ: Mapping[str, str]) -> Path:
 
 def env_python(path: Path) -> Path:
     """The interpreter of the virtual environment at ``path``."""
-    if sys.platform == "win32":
-        return path / "Scripts" / "python.exe"
-    return path / "bin" / "python"
+    return venv_python(path)
 
 
 class PackageInstaller(Protocol):

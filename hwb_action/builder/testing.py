@@ -21,6 +21,7 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 
 from hwb_action import _process
+from hwb_action._host import venv_scripts
 from hwb_action.builder.isolation import UvInstaller, find_uv
 from hwb_action.ci import Reporter
 from hwb_action.errors import BuildError, ProcessError
@@ -47,7 +48,7 @@ def render_command(command: str, *, project_dir: Path, package_dir: Path,
 def _clean_env(environ: Mapping[str, str], venv: Path) -> dict[str, str]:
     env = {k: v for k, v in environ.items()
            if k not in ("PYTHONHOME", "PYTHONPATH", "VIRTUAL_ENV", "CONDA_PREFIX")}
-    scripts = venv / ("Scripts" if os.name == "nt" else "bin")
+    scripts = venv_scripts(venv)
     env["PATH"] = os.pathsep.join([str(scripts), environ.get("PATH", "")])
     env["VIRTUAL_ENV"] = str(venv)
     env["UV_PYTHON_DOWNLOADS"] = "never"

@@ -26,6 +26,7 @@ from typing import Any
 
 import requests
 
+from hwb_action._text import shorten
 from hwb_action.ci import Reporter
 from hwb_action.errors import PublishError
 from hwb_action.trust import mask_secret
@@ -192,7 +193,7 @@ class TrustedPublisher:
         except (ValueError, KeyError, TypeError) as err:
             msg = (f"trusted publishing: {url} answered HTTP {resp.status_code} "
                    f"without an audience")
-            raise PublishError(msg, details=[_short(resp.text)],
+            raise PublishError(msg, details=[shorten(resp.text, 300, one_line=True)],
                                hint="trusted publishing may be disabled on the index; "
                                     "use an API token") from err
         if not isinstance(audience, str) or not audience:
@@ -316,7 +317,3 @@ class TrustedPublisher:
             self.reporter.debug(f"trusted publishing: revoking the token answered HTTP "
                                 f"{resp.status_code} (it expires on its own)")
 
-
-def _short(text: str, limit: int = 300) -> str:
-    text = " ".join(text.split())
-    return text if len(text) <= limit else text[:limit] + "..."

@@ -31,6 +31,7 @@ from typing import Any
 import requests
 from requests.adapters import HTTPAdapter
 
+from hwb_action._text import shorten
 from hwb_action.artifacts import Artifact
 from hwb_action.ci import Reporter
 from hwb_action.errors import CheckError
@@ -301,7 +302,7 @@ class LegacyUploader:
                 continue
             # Redacted before it is cut short: a cut could split a secret.
             return self._failed(art, f"HTTP {status} {reason}: "
-                                     f"{_snippet(self.reporter.redact(text))}")
+                                     f"{shorten(self.reporter.redact(text), 300, one_line=True)}")
         return self._failed(art, f"gave up after {attempts} attempt(s) to upload to "
                                  f"{self.target.display_url}: {problem}; check the URL and "
                                  "that the index is up, then run again (files already "
@@ -366,7 +367,3 @@ def _strip(url: str) -> str:
 
     return _strip_userinfo(url)[0] if "://" in url else url
 
-
-def _snippet(text: str, limit: int = 300) -> str:
-    text = " ".join(text.split())
-    return text if len(text) <= limit else text[:limit] + "..."
