@@ -24,7 +24,7 @@ from hwb_action.settings import Option, convert_text, options_for, parse_pairs
 
 # command -> (module, function, help). Imported lazily: `hwb check` must not pay for twine.
 COMMANDS: dict[str, tuple[str, str, str]] = {
-    "build": ("hwb_action.builder", "cli_build",
+    "build": ("hwb_action.commands.build", "run",
               "build an sdist and wheels into dist/, checked, with SHA256SUMS"),
     "check": ("hwb_action.artifacts", "cli_check",
               "check distributions (zip, filename, metadata, RECORD, README rendering)"),

@@ -39,16 +39,14 @@ import tempfile
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Literal, get_args
+from typing import Literal, get_args
 
 from hwb_action import _process
-from hwb_action._suggest import did_you_mean
+from hwb_action.builder.decide import normal_arch
+from hwb_action.builder.result import WheelInfo
 from hwb_action.ci import Reporter
 from hwb_action.errors import BuildError, ProcessError, UsageError
-from hwb_action.settings import Settings
-
-if TYPE_CHECKING:
-    from hwb_action.project import Project
+from hwb_action.options import BuildOptions
 
 __all__ = [
     "CibuildwheelError",
@@ -57,7 +55,6 @@ __all__ = [
     "build_in_container",
     "cibuildwheel_command",
     "cibuildwheel_environment",
-    "container_targets",
     "find_engine",
     "probe_engines",
     "require_engine",
@@ -109,13 +106,13 @@ class EngineProbe:
     engine: Engine | None = None
 
 
-def _candidates(settings: Settings, environ: Mapping[str, str]) -> list[EngineName]:
+def _candidates(options: BuildOptions, environ: Mapping[str, str]) -> list[EngineName]:
     """Engines to try, in order: the one asked for, else docker then podman.
 
     ``container-engine`` wins, then the engine named in a user's ``CIBW_CONTAINER_ENGINE``;
     otherwise docker first (cibuildwheel's default, and what CI runners have), then podman.
     """
-    wanted = str(settings.get("container-engine") or "")
+    wanted = options.container_engine
     if wanted in ENGINES:
         return [wanted]
     user = environ.get("CIBW_CONTAINER_ENGINE", "").split(";", 1)[0].strip()
@@ -151,10 +148,10 @@ def _probe(name: EngineName, environ: Mapping[str, str]) -> EngineProbe:
     return EngineProbe(name=name, ok=True, engine=engine)
 
 
-def probe_engines(settings: Settings, environ: Mapping[str, str]) -> list[EngineProbe]:
+def probe_engines(options: BuildOptions, environ: Mapping[str, str]) -> list[EngineProbe]:
     """Probe the candidate engines in order, stopping at the first that works."""
     probes: list[EngineProbe] = []
-    for name in _candidates(settings, environ):
+    for name in _candidates(options, environ):
         probe = _probe(name, environ)
         probes.append(probe)
         if probe.ok:
@@ -162,21 +159,21 @@ def probe_engines(settings: Settings, environ: Mapping[str, str]) -> list[Engine
     return probes
 
 
-def find_engine(settings: Settings, environ: Mapping[str, str]) -> Engine | None:
+def find_engine(options: BuildOptions, environ: Mapping[str, str]) -> Engine | None:
     """A WORKING docker or podman (``container-engine`` if set), or None.
 
     Working means ``docker version`` reaches a daemon (``DOCKER_HOST`` honoured) or
     ``podman version`` succeeds, within :data:`PROBE_TIMEOUT` seconds.
     """
-    for probe in probe_engines(settings, environ):
+    for probe in probe_engines(options, environ):
         if probe.ok:
             return probe.engine
     return None
 
 
-def require_engine(settings: Settings, environ: Mapping[str, str]) -> Engine:
+def require_engine(options: BuildOptions, environ: Mapping[str, str]) -> Engine:
     """:func:`find_engine`, or a :class:`BuildError` that says what each probe found."""
-    probes = probe_engines(settings, environ)
+    probes = probe_engines(options, environ)
     for probe in probes:
         if probe.ok and probe.engine is not None:
             return probe.engine
@@ -188,61 +185,6 @@ def require_engine(settings: Settings, environ: Mapping[str, str]) -> Engine:
                "Docker-compatible socket, " + hint
     msg = f"container build: no working container engine ({names})"
     raise BuildError(msg, hint=hint, details=[f"{p.name}: {p.reason}" for p in probes])
-
-
-# -- targets ----------------------------------------------------------------------------------
-def _host_arch() -> str:
-    machine = platform.machine().lower()
-    return {"amd64": "x86_64", "arm64": "aarch64"}.get(machine, machine)
-
-
-def container_targets(project: Project, settings: Settings) -> list[str]:
-    """The cibuildwheel identifiers a container build makes.
-
-    With ``target`` set: exactly that cell, which must be a Linux cell of ``hwb plan`` (a
-    :class:`UsageError` otherwise).  Without it: the plan's Linux cells, limited to the host's
-    architecture unless ``archs`` names architectures explicitly (others need QEMU).
-    """
-    from hwb_action.options import PlanOptions, from_settings
-    from hwb_action.plan import plan_targets
-
-    plan = plan_targets(project, from_settings(PlanOptions, settings))
-    linux = [t for t in plan.targets if t.platform == "linux" and not t.is_pure]
-    target = str(settings.get("target") or "")
-    if target:
-        every = [t.identifier for t in plan.targets]
-        if target not in every and _LINUX_IDENTIFIER.match(target) is None:
-            msg = f"target {target!r} is not in the build plan" + did_you_mean(target, every)
-            raise settings.error("target", msg, hint="pass a target that `hwb plan` prints "
-                                 "for this project (" + ", ".join(every[:4]) + ", ...)")
-        if target == "pure" or _LINUX_IDENTIFIER.match(target) is None:
-            msg = (f"target {target!r} cannot be built in a container: containers build "
-                   "Linux targets (cpXY-manylinux_ARCH, cpXY-musllinux_ARCH)")
-            raise settings.error("target", msg, hint="drop --isolation container for this "
-                                 "target, or pick a Linux target from `hwb plan`")
-        ids = [t.identifier for t in linux]
-        if target not in ids:
-            msg = f"target {target!r} is not in the build plan" + did_you_mean(target, ids)
-            sample = ", ".join(ids[:6]) + (", ..." if len(ids) > 6 else "")
-            raise settings.error("target", msg, hint=(
-                f"the plan's Linux targets are: {sample}" if ids else
-                "the plan has no Linux targets; check platforms, build and skip") +
-                "; `hwb plan` lists them all")
-        return [target]
-    if not linux:
-        raise settings.error("platforms", "the build plan has no Linux targets to build in a "
-                             "container", hint="include linux in platforms, or check "
-                             "build/skip")
-    if not list(settings.get("archs") or []) or all(
-            a.lower() in ("auto", "native", "auto64") for a in settings["archs"]):
-        host = _host_arch()
-        linux = [t for t in linux if t.arch == host]
-        if not linux:
-            raise settings.error("archs", f"the build plan has no Linux target for this "
-                                 f"machine's architecture ({host})",
-                                 hint="name the architectures with --archs (others build "
-                                 "under QEMU), or pick one with --target")
-    return [t.identifier for t in linux]
 
 
 # -- cibuildwheel's options -------------------------------------------------------------------
@@ -271,9 +213,9 @@ def _target_archs(targets: Sequence[str]) -> list[str]:
     return archs
 
 
-def _engine_option(engine: Engine | None, settings: Settings,
+def _engine_option(engine: Engine | None, options: BuildOptions,
                    environ: Mapping[str, str]) -> str | None:
-    create_args = str(settings.get("container-create-args") or "").strip()
+    create_args = options.container_create_args.strip()
     if engine is None:
         return None
     user = environ.get("CIBW_CONTAINER_ENGINE", "")
@@ -282,10 +224,55 @@ def _engine_option(engine: Engine | None, settings: Settings,
     return f"{engine.name}; create_args: {create_args}" if create_args else engine.name
 
 
+def _selection(targets: Sequence[str], options: BuildOptions) -> dict[str, str]:
+    if len(targets) > 1:
+        # The plan already chose these cells; let cibuildwheel build PyPy/free-threaded ones.
+        return {"CIBW_BUILD": " ".join(targets), "CIBW_SKIP": "",
+                "CIBW_ARCHS": " ".join(_target_archs(targets)), "CIBW_ENABLE": "all"}
+    if targets:
+        return {}
+    chosen = {"CIBW_BUILD": options.build, "CIBW_SKIP": options.skip,
+              "CIBW_ARCHS": options.archs}
+    return {key: " ".join(values) for key, values in chosen.items() if values}
+
+
+def _images(targets: Sequence[str], options: BuildOptions) -> dict[str, str]:
+    archs = _target_archs(targets) or [
+        a for a in options.archs if a not in ("auto", "native", "auto64", "auto32", "all")
+    ] or [normal_arch(platform.machine())]
+    ours: dict[str, str] = {}
+    for family, policy, value in (("manylinux", _MANYLINUX_POLICY, options.manylinux),
+                                  ("musllinux", _MUSLLINUX_POLICY, options.musllinux)):
+        image = _image_value(value, policy, family)
+        if image is None:
+            continue
+        for arch in archs:
+            ours[f"CIBW_{family.upper()}_{arch.upper()}_IMAGE"] = image
+            if family == "manylinux" and arch in _PYPY_IMAGE_ARCHS:
+                ours[f"CIBW_MANYLINUX_PYPY_{arch.upper()}_IMAGE"] = image
+    return ours
+
+
+def _steps(options: BuildOptions) -> dict[str, str]:
+    ours: dict[str, str] = {}
+    if options.environment:
+        # The format cibuildwheel gives its own [tool.cibuildwheel.environment] table, so
+        # values may use $VARS and $(commands) evaluated inside the container.
+        ours["CIBW_ENVIRONMENT"] = " ".join(
+            f'{k}="{v}"' for k, v in options.environment.items())
+    if options.test_command:
+        ours["CIBW_TEST_COMMAND"] = options.test_command
+    if options.test_requires:
+        ours["CIBW_TEST_REQUIRES"] = shlex.join(options.test_requires)
+    if options.before_build:
+        ours["CIBW_BEFORE_BUILD"] = options.before_build
+    return ours
+
+
 def cibuildwheel_environment(
     *,
     targets: Sequence[str],
-    settings: Settings,
+    options: BuildOptions,
     engine: Engine | None,
     environ: Mapping[str, str],
 ) -> dict[str, str]:
@@ -294,45 +281,13 @@ def cibuildwheel_environment(
     Pure computation (no process is started), so every translation is unit-tested.
     """
     env = dict(environ)
-    ours: dict[str, str] = {"CIBW_PLATFORM": "linux"}
-    if len(targets) > 1:
-        ours["CIBW_BUILD"] = " ".join(targets)
-        ours["CIBW_SKIP"] = ""
-        ours["CIBW_ARCHS"] = " ".join(_target_archs(targets))
-        # The plan already chose these cells; let cibuildwheel build PyPy/free-threaded ones.
-        ours["CIBW_ENABLE"] = "all"
-    elif not targets:
-        for key in ("build", "skip", "archs"):
-            values = [str(v) for v in settings.get(key) or []]
-            if values:
-                ours[f"CIBW_{key.upper()}"] = " ".join(values)
-    archs = _target_archs(targets) or [
-        a for a in (settings.get("archs") or []) if a not in ("auto", "native", "auto64",
-                                                             "auto32", "all")] or [_host_arch()]
-    for family, policy, key in (("manylinux", _MANYLINUX_POLICY, "manylinux"),
-                                ("musllinux", _MUSLLINUX_POLICY, "musllinux")):
-        image = _image_value(str(settings.get(key) or ""), policy, family)
-        if image is None:
-            continue
-        for arch in archs:
-            ours[f"CIBW_{family.upper()}_{arch.upper()}_IMAGE"] = image
-            if family == "manylinux" and arch in _PYPY_IMAGE_ARCHS:
-                ours[f"CIBW_MANYLINUX_PYPY_{arch.upper()}_IMAGE"] = image
-    engine_value = _engine_option(engine, settings, environ)
+    env["CIBW_PLATFORM"] = "linux"
+    env.update(_selection(targets, options))
+    env.update(_images(targets, options))
+    engine_value = _engine_option(engine, options, environ)
     if engine_value:
-        ours["CIBW_CONTAINER_ENGINE"] = engine_value
-    environment = settings.get("environment") or {}
-    if environment:
-        # The format cibuildwheel gives its own [tool.cibuildwheel.environment] table, so
-        # values may use $VARS and $(commands) evaluated inside the container.
-        ours["CIBW_ENVIRONMENT"] = " ".join(f'{k}="{v}"' for k, v in environment.items())
-    if settings.get("test-command"):
-        ours["CIBW_TEST_COMMAND"] = str(settings["test-command"])
-    if settings.get("test-requires"):
-        ours["CIBW_TEST_REQUIRES"] = shlex.join(str(r) for r in settings["test-requires"])
-    if settings.get("before-build"):
-        ours["CIBW_BEFORE_BUILD"] = str(settings["before-build"])
-    env.update(ours)
+        env["CIBW_CONTAINER_ENGINE"] = engine_value
+    env.update(_steps(options))
     # Streamed output: line by line, without colour codes in CI logs.
     env["PYTHONUNBUFFERED"] = "1"
     env.setdefault("NO_COLOR", "1")
@@ -409,22 +364,22 @@ def build_in_container(
     *,
     project_dir: Path,
     targets: Sequence[str],
-    settings: Settings,
+    options: BuildOptions,
     out_dir: Path,
     reporter: Reporter,
     environ: Mapping[str, str],
     engine: Engine | None = None,
-) -> list[Path]:
+) -> list[WheelInfo]:
     """Build ``targets`` (cibuildwheel identifiers; none = cibuildwheel's own selection)
     of the project in ``project_dir`` (a directory or an sdist) in containers.
 
-    Returns the wheels cibuildwheel produced, moved into ``out_dir``; checking them and
+    Returns records of the wheels cibuildwheel produced, moved into ``out_dir``; checking them and
     writing checksums is the caller's job.  Raises :class:`BuildError` when no engine works
     and :class:`CibuildwheelError` (with cibuildwheel's exit code, the compiler's error lines
     and the log's tail) when the build fails.
     """
     if engine is None:
-        engine = require_engine(settings, environ)
+        engine = require_engine(options, environ)
     for ident in targets:
         if _LINUX_IDENTIFIER.match(ident) is None:
             msg = f"target {ident!r} is not a Linux target; containers build Linux wheels"
@@ -432,7 +387,7 @@ def build_in_container(
                              "target from `hwb plan`")
     project_dir = project_dir.resolve()
     out_dir.mkdir(parents=True, exist_ok=True)
-    env = cibuildwheel_environment(targets=targets, settings=settings, engine=engine,
+    env = cibuildwheel_environment(targets=targets, options=options, engine=engine,
                                    environ=environ)
     what = ", ".join(targets) if targets else "the selected Linux targets"
     # cibuildwheel copies its working directory into the container: run it in the project
@@ -460,11 +415,30 @@ def build_in_container(
             msg = f"cibuildwheel produced no wheel for {what}"
             raise BuildError(msg, hint="check the build and skip selectors and "
                              "requires-python", details=done.stdout.splitlines()[-TAIL_LINES:])
-        placed: list[Path] = []
+        placed: list[WheelInfo] = []
         for wheel in wheels:
             dest = out_dir / wheel.name
             os.replace(wheel, dest)
-            placed.append(dest)
-    for wheel in placed:
-        reporter.info(f"Built {wheel.name}")
+            placed.append(_record(dest, targets))
+    for info in placed:
+        reporter.info(f"Built {info.filename}")
     return placed
+
+
+def _record(wheel: Path, targets: Sequence[str]) -> WheelInfo:
+    """The record of a wheel cibuildwheel made (and repaired, in its container).
+
+    With one target the Python is the target's; with several, cibuildwheel does not say
+    which wheel came from which identifier, so it is read from the wheel's tags.
+    """
+    from packaging.utils import parse_wheel_filename
+
+    tags = parse_wheel_filename(wheel.name)[3]
+    platforms = sorted({t.platform for t in tags})
+    interpreters = sorted({t.interpreter for t in tags})
+    match = _LINUX_IDENTIFIER.match(targets[0]) if len(targets) == 1 else None
+    code = match.group("py") if match else (interpreters[0] if interpreters else "")
+    digits = code[2:].rstrip("t")
+    python = f"{digits[0]}.{digits[1:]}" if code[:2] in ("cp", "pp") and digits.isdigit() \
+        else ""
+    return WheelInfo(path=wheel, python=python, repaired=True, tag=".".join(platforms) or None)

@@ -23,9 +23,47 @@ from pathlib import Path
 from typing import IO
 
 from hwb_action.ci import Reporter
+from hwb_action.errors import BuildError
 
 _SERVER_SCRIPT = Path(__file__).with_name("_hookserver_main.py")
 TAIL_LINES = 40
+# The hooks that return a file name, and the keyword of the directory it must be in.
+_BUILD_HOOKS = {"build_wheel": "wheel_directory", "build_sdist": "sdist_directory",
+                "build_editable": "wheel_directory"}
+
+
+def checked_result(backend: str, hook: str, value: object, outdir: Path) -> Path:
+    """The file a build hook says it made, as a path inside ``outdir``.
+
+    A backend runs untrusted code: its answer must be a plain file name (no directory part,
+    not ``..``, not absolute) of a regular file, not a link, directly inside ``outdir``.
+    Anything else is a :class:`BuildError` naming the backend and the value, raised before
+    any file is moved.
+    """
+    problem = _result_problem(value, outdir)
+    if problem is None:
+        return outdir / str(value)
+    shown = repr(value) if len(repr(value)) <= 200 else repr(value)[:197] + "..."
+    msg = f"build backend {backend!r} returned {shown} from {hook}: {problem}"
+    raise BuildError(msg, hint="a build hook must return the file name of the distribution "
+                     "it wrote into the directory it was given; this is a bug in the backend "
+                     "(or a hostile one)")
+
+
+def _result_problem(value: object, outdir: Path) -> str | None:
+    if not isinstance(value, str) or not value:
+        return "expected the file name of the distribution it built"
+    # No separator of any platform, no drive (C:x), no NUL: a name, not a path.
+    if value in (".", "..") or any(c in value for c in "/\\:\0"):
+        return "not a plain file name in the output directory"
+    path = outdir / value
+    if path.is_symlink():
+        return "the file is a symbolic link"
+    if not path.exists():
+        return f"no such file in {outdir}"
+    if not path.is_file():
+        return "not a regular file"
+    return None
 
 
 class HookRunner:
@@ -44,6 +82,7 @@ class HookRunner:
         use_server: bool = True,
     ) -> None:
         self.python = python
+        self.backend = backend
         self.env = dict(env)
         self.reporter = reporter
         self.prefix = prefix
@@ -95,6 +134,20 @@ class HookRunner:
         if returncode != 0:
             raise subprocess.CalledProcessError(returncode, list(cmd),
                                                 output="\n".join(self.last_output))
+        if self.last_hook in _BUILD_HOOKS and len(cmd) > 3:
+            self._check_result(self.last_hook, Path(cmd[3]))
+
+    def _check_result(self, hook: str, control_dir: Path) -> None:
+        """Check what a build hook returned before pyproject-hooks hands it on."""
+        try:
+            kwargs = json.loads((control_dir / "input.json").read_text("utf-8"))["kwargs"]
+            data = json.loads((control_dir / "output.json").read_text("utf-8"))
+        except (OSError, ValueError, KeyError, TypeError):
+            return  # pyproject-hooks itself reports a missing or broken answer
+        if not isinstance(data, dict) or "return_val" not in data:
+            return  # unsupported/no-backend answers carry no file name
+        outdir = Path(str(kwargs.get(_BUILD_HOOKS[hook], "")))
+        checked_result(self.backend, hook, data["return_val"], outdir)
 
     def _call_server(
         self, cmd: Sequence[str], cwd: str, env: Mapping[str, str], log: Path
