@@ -37,14 +37,14 @@ if TYPE_CHECKING:
     from hwb_action.commands.context import ProjectContext
     from hwb_action.project import Project
 
-__all__ = ["BuildJob", "BuildResult", "WheelInfo", "decide", "run_build"]
+__all__ = ["BuildJob", "BuildResult", "WheelInfo", "check_buildable", "decide", "run_build"]
 
 
 def run_build(ctx: ProjectContext, options: BuildOptions, *, reporter: Reporter,
               environ: Mapping[str, str], cwd: Path) -> BuildResult:
     """Build the project of ``ctx`` with ``options``; return the checked artifacts."""
     start = time.monotonic()
-    _check_buildable(ctx.root, ctx.given_sdist)
+    check_buildable(ctx.root, ctx.given_sdist)
     out_dir = Path(options.out_dir)
     out_dir = out_dir if out_dir.is_absolute() else cwd / out_dir
     check_out_dir(out_dir, options)
@@ -183,7 +183,7 @@ def _build_environ(root: Path, environ: Mapping[str, str]) -> dict[str, str]:
     return build_environ
 
 
-def _check_buildable(project_dir: Path, sdist: Path | None) -> None:
+def check_buildable(project_dir: Path, sdist: Path | None) -> None:
     """Refuse, before any environment is made, a tree that no PEP 517 frontend builds."""
     if (project_dir / "pyproject.toml").is_file() or (project_dir / "setup.py").is_file():
         return

@@ -8,7 +8,7 @@ import types
 from typing import Any
 
 from hwb_action._command import CommandResult, Invocation
-from hwb_action.builder import run_build
+from hwb_action.builder import check_buildable, run_build
 from hwb_action.builder.result import BuildResult, outputs, summary
 from hwb_action.ci import Reporter
 from hwb_action.commands.context import ProjectContext, open_project
@@ -33,7 +33,7 @@ def build(inv: Invocation, options: BuildOptions | None = None,
           overrides: dict[str, Any] | None = None) -> BuildResult:
     """Open SOURCE and build it.  ``options`` (from the Python API) replaces the resolved
     options, with ``overrides`` (option name -> value) applied on top."""
-    with open_project(inv) as ctx:
+    with open_project(inv, check_tree=check_buildable) as ctx:
         if options is None:
             options = options_for_source(ctx, inv.reporter)
         elif overrides:
