@@ -212,3 +212,17 @@ def test_engine_need(kind: str, cli: dict[str, Any], host: Host, need: str) -> N
     """Which builds look for a container engine (probing one starts a process, so it
     happens only when the answer can change the job)."""
     assert engine_need(project(kind), options(**cli), host) == need
+
+
+@pytest.mark.parametrize(
+    ("cli", "words"),
+    [
+        ({"jobs": -1}, "--jobs: must be 0 (automatic) or more, not -1"),
+        ({"out_dir": "dist\n::error::injected"}, "--out-dir: 'dist\\n::error::injected' holds a "
+                                                 "line break"),
+    ],
+)
+def test_build_options_refuse_values_no_build_can_use(cli: dict[str, Any], words: str) -> None:
+    with pytest.raises(UsageError) as info:
+        options(**cli)
+    assert words in info.value.message
