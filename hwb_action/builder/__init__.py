@@ -31,7 +31,7 @@ from hwb_action.errors import ConfigError, UsageError
 from hwb_action.options import BuildOptions
 
 if TYPE_CHECKING:
-    from hwb_action.builder.container import Engine
+    from hwb_action.builder.engines import Engine
     from hwb_action.builder.frontend import Frontend
     from hwb_action.builder.host import Interp
     from hwb_action.commands.context import ProjectContext
@@ -53,7 +53,7 @@ def run_build(ctx: ProjectContext, options: BuildOptions, *, reporter: Reporter,
                            given_sdist=ctx.given_sdist)
     job = decide(ctx.project, options, host, engine, ctx.given_sdist)
     if job.in_container and job.engine is None:
-        from hwb_action.builder.container import require_engine
+        from hwb_action.builder.engines import require_engine
 
         job = replace(job, engine=require_engine(options, environ))
     with BuildSession(out_dir=out_dir, installer=_installer(options, environ),
@@ -150,7 +150,7 @@ def _probe_engine(project: Project, options: BuildOptions, host: Host, *,
     """The working container engine when ``auto`` isolation wants to look for one."""
     if engine_need(project, options, host, given_sdist) != "probe":
         return None
-    from hwb_action.builder.container import find_engine
+    from hwb_action.builder.engines import find_engine
 
     engine = find_engine(options, environ)
     if engine is None:

@@ -26,7 +26,7 @@ from hwb_action.plan import BuildTarget, Plan, plan_targets
 from hwb_action.project import Project
 
 if TYPE_CHECKING:
-    from hwb_action.builder.container import Engine
+    from hwb_action.builder.engines import Engine
 
 WheelPlace = Literal["none", "host", "container"]
 WheelSource = Literal["sdist", "given-sdist", "tree"]

@@ -14,8 +14,8 @@ from typing import Any
 
 import pytest
 
-from hwb_action.builder.container import Engine
 from hwb_action.builder.decide import BuildJob, Host, decide, engine_need
+from hwb_action.builder.engines import Engine
 from hwb_action.errors import ConfigError, UsageError
 from hwb_action.options import BuildOptions, from_settings
 from hwb_action.project import Project, load_project
