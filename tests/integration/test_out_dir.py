@@ -15,6 +15,7 @@ import signal
 import subprocess
 import sys
 import tarfile
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -136,14 +137,32 @@ def test_out_dir_that_is_a_file_is_refused_before_building(tmp_path: Path) -> No
     assert f"is under {project / 'dist'}, which is a file" in nested.stderr
 
 
-@pytest.mark.skipif(os.geteuid() == 0, reason="root writes into read-only directories")
-def test_out_dir_that_cannot_be_written_is_refused(tmp_path: Path) -> None:
-    project = copy("st_pyproject", tmp_path / "project")
+@pytest.fixture
+def read_only_dir(tmp_path: Path) -> Iterator[Path]:
+    """A directory this user cannot write: mode 0555, or for root (who writes anyway) a
+    read-only tmpfs."""
     locked = tmp_path / "locked"
     locked.mkdir(mode=0o555)
-    proc = run(hwb_cmd("-o", str(locked / "dist")), project, tmp_path)
+    if os.geteuid() != 0:
+        yield locked
+        return
+    mounted = subprocess.run(["mount", "-t", "tmpfs", "-o", "ro,size=64k", "tmpfs",
+                              str(locked)], capture_output=True, check=False)
+    if mounted.returncode != 0:
+        pytest.skip("running as root and cannot mount a read-only tmpfs: "
+                    + mounted.stderr.decode(errors="replace").strip())
+    try:
+        yield locked
+    finally:
+        subprocess.run(["umount", str(locked)], check=True)
+
+
+def test_out_dir_that_cannot_be_written_is_refused(tmp_path: Path, read_only_dir: Path) -> None:
+    project = copy("st_pyproject", tmp_path / "project")
+    proc = run(hwb_cmd("-o", str(read_only_dir / "dist")), project, tmp_path)
     assert proc.returncode == 2, proc.stderr
-    assert f"{locked} is not writable" in proc.stderr
+    assert f"--out-dir: {read_only_dir} is not writable by this user" in proc.stderr
+    assert "Building" not in proc.stderr
     assert "Traceback" not in proc.stderr
 
 
