@@ -310,6 +310,10 @@ def build_in_container(
             msg = f"cibuildwheel produced no wheel for {what}"
             raise BuildError(msg, hint="check the build and skip selectors and "
                              "requires-python", details=done.stdout.splitlines()[-TAIL_LINES:])
+        odd = [w.name for w in wheels if w.is_symlink() or not w.is_file()]
+        if odd:
+            msg = f"cibuildwheel's output holds links or non-files named as wheels: {odd}"
+            raise BuildError(msg, hint="a build step made them; nothing was moved")
         placed: list[WheelInfo] = []
         for wheel in wheels:
             dest = out_dir / wheel.name
