@@ -14,6 +14,7 @@ interrupted build leaves nothing half-written there.
 
 from __future__ import annotations
 
+import functools
 import time
 from collections.abc import Mapping
 from dataclasses import replace
@@ -31,6 +32,8 @@ from hwb_action.errors import ConfigError, UsageError
 from hwb_action.options import BuildOptions
 
 if TYPE_CHECKING:
+    from concurrent.futures import Future
+
     from hwb_action.builder.engines import Engine
     from hwb_action.builder.frontend import Frontend
     from hwb_action.builder.host import Interp
@@ -79,13 +82,19 @@ def _execute(job: BuildJob, session: BuildSession, ctx: ProjectContext,
              options: BuildOptions, host: Host) -> tuple[Path | None, list[WheelInfo]]:
     """Run ``job``: the sdist, then the wheels; returns the staged files' records."""
     project = ctx.project
-    host_fe = session.frontend(python=host.python, version=host.python_version)
+    sdist: Path | None = None
+    pending: Future[list[tuple[Interp, Frontend]]] | None = None
     if job.sdist or job.wheels == "host":
+        # The running interpreter's backend process: it builds the sdist and, unless other
+        # interpreters are asked for, the wheel too.
+        host_fe = session.frontend(python=host.python, version=host.python_version)
         host_fe.prepare(project.build_system)
-    # Interpreter discovery and environment set-up overlap with the sdist build.
-    pending = session.submit(lambda: _host_frontends(job, session, project, host_fe, host)) \
-        if job.wheels == "host" else None
-    sdist = _build_sdist(session, host_fe, ctx, options) if job.sdist else None
+        if job.wheels == "host":
+            # Interpreter discovery and environment set-up overlap with the sdist build.
+            pending = session.submit(functools.partial(
+                _host_frontends, job, session, project, host_fe, host))
+        if job.sdist:
+            sdist = _build_sdist(session, host_fe, ctx, options)
     if job.in_container:
         return sdist, _container_wheels(job, session, ctx, options, sdist)
     if pending is None:
