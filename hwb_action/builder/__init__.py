@@ -63,6 +63,7 @@ def run_build(ctx: ProjectContext, options: BuildOptions, *, reporter: Reporter,
                       cache_dir=_cache_dir(options, environ), reporter=reporter,
                       environ=_build_environ(ctx.root, environ)) as session:
         sdist, wheels = _execute(job, session, ctx, options, host)
+        session.stop_backends()
         t0 = time.monotonic()
         artifacts = check_all([p for p in (sdist, *(w.path for w in wheels)) if p], reporter)
         session.timings["check"] = time.monotonic() - t0

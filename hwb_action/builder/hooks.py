@@ -15,6 +15,7 @@ import contextlib
 import json
 import os
 import shutil
+import signal
 import subprocess
 import sys
 import tempfile
@@ -106,6 +107,7 @@ class HookRunner:
                     [python, str(_SERVER_SCRIPT)],
                     stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
                     text=True, env=server_env, cwd=str(self._tmp),
+                    start_new_session=_GROUPS,
                 )
             except OSError:
                 self._server = None
@@ -125,11 +127,7 @@ class HookRunner:
         if self._server is not None and cmd and cmd[0] == self.python:
             returncode = self._call_server(cmd, cwd or os.getcwd(), env, log)
         if returncode is None:
-            with open(log, "w", encoding="utf-8") as fh:
-                returncode = subprocess.call(
-                    list(cmd), cwd=cwd, env=env, stdout=fh, stderr=subprocess.STDOUT,
-                    stdin=subprocess.DEVNULL,
-                )
+            returncode = _call_plain(cmd, cwd, env, log)
         self._collect(log)
         if returncode != 0:
             raise subprocess.CalledProcessError(returncode, list(cmd),
@@ -196,13 +194,14 @@ class HookRunner:
         server, self._server = self._server, None
         if server is None:
             return
-        try:
+        with contextlib.suppress(OSError):
             if server.stdin is not None:
                 server.stdin.close()
-            server.wait(timeout=5)
-        except (OSError, subprocess.TimeoutExpired):
-            server.kill()
-            server.wait()
+        # Idle between hooks, or in the middle of one when the build was interrupted: either
+        # way the server, the hook it forked and whatever the backend left running in the
+        # background end now (the server is unreaped until wait(), so its group id is ours).
+        _end_group(server)
+        server.wait()
 
     def close(self) -> None:
         """Stop the server, remember what it imported for next time, remove temporaries."""
@@ -226,6 +225,36 @@ class HookRunner:
 
     def __exit__(self, *exc: object) -> None:
         self.close()
+
+
+# Hook processes run in a process group of their own, ended as a whole: a backend that
+# leaves a background process behind does not outlive its build.
+_GROUPS = hasattr(os, "killpg")
+
+
+def _end_group(proc: subprocess.Popen[str] | subprocess.Popen[bytes]) -> None:
+    if _GROUPS:
+        with contextlib.suppress(ProcessLookupError, PermissionError):
+            os.killpg(proc.pid, signal.SIGKILL)
+    else:
+        with contextlib.suppress(OSError):
+            proc.kill()
+
+
+def _call_plain(cmd: Sequence[str], cwd: str | None, env: Mapping[str, str], log: Path) -> int:
+    """One hook call in a fresh process (pyproject-hooks' default way), output to ``log``."""
+    with open(log, "w", encoding="utf-8") as fh:
+        proc = subprocess.Popen(list(cmd), cwd=cwd, env=env, stdout=fh,
+                                stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
+                                start_new_session=_GROUPS)
+        try:
+            if _GROUPS:
+                # Wait without reaping: until wait() below, the group id cannot be reused.
+                os.waitid(os.P_PID, proc.pid, os.WEXITED | os.WNOWAIT)
+        finally:
+            _end_group(proc)  # what it left running, or itself when interrupted
+            returncode = proc.wait()
+        return returncode
 
 
 def default_python() -> str:

@@ -96,6 +96,12 @@ class BuildSession:
             self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="hwb-setup")
         return self._pool.submit(fn)
 
+    def stop_backends(self) -> None:
+        """End every backend process (and what a backend left running in the background):
+        called once building is over, before the checksums are written."""
+        for fe in self._frontends:
+            fe.close()
+
     def _close(self) -> None:
         if self._pool is not None:
             self._pool.shutdown(wait=True, cancel_futures=True)
