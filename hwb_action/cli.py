@@ -27,7 +27,7 @@ from hwb_action.trust import register_secrets
 # command -> (module, function, help); the function is ``run(Invocation) -> CommandResult``.
 # Imported lazily: `hwb check` must not pay for twine.
 COMMANDS: dict[str, tuple[str, str, str]] = {
-    "build": ("hwb_action.builder", "cli_build",
+    "build": ("hwb_action.commands.build", "run",
               "build an sdist and wheels into dist/, checked, with SHA256SUMS"),
     "check": ("hwb_action.commands.check", "run",
               "check distributions (zip, filename, metadata, RECORD, README rendering)"),

@@ -123,6 +123,13 @@ class BuildOptions(_Options):
     def command(cls) -> Command:
         return "build"
 
+    def __post_init__(self) -> None:
+        if self.jobs < 0:
+            raise self.settings.error("jobs", f"must be 0 (automatic) or more, not {self.jobs}")
+        if any(c in self.out_dir for c in "\r\n\0"):
+            raise self.settings.error("out-dir", f"{self.out_dir!r} holds a line break or "
+                                      "NUL", hint="pass a plain directory path")
+
     def plan_options(self) -> PlanOptions:
         """The plan a ``--target`` must come from: the plan options of this build."""
         names = {f.name for f in dataclasses.fields(PlanOptions)} - {"format"}

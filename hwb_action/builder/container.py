@@ -32,23 +32,24 @@ import os
 import platform
 import re
 import shlex
-import shutil
-import subprocess
 import sys
 import tempfile
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Literal, get_args
 
 from hwb_action import _process
-from hwb_action._suggest import did_you_mean
+from hwb_action.builder.decide import normal_arch
+from hwb_action.builder.engines import (
+    Engine,
+    EngineProbe,
+    find_engine,
+    probe_engines,
+    require_engine,
+)
+from hwb_action.builder.result import WheelInfo
 from hwb_action.ci import Reporter
 from hwb_action.errors import BuildError, ProcessError, UsageError
-from hwb_action.settings import Settings
-
-if TYPE_CHECKING:
-    from hwb_action.project import Project
+from hwb_action.options import BuildOptions
 
 __all__ = [
     "CibuildwheelError",
@@ -57,17 +58,12 @@ __all__ = [
     "build_in_container",
     "cibuildwheel_command",
     "cibuildwheel_environment",
-    "container_targets",
     "find_engine",
     "probe_engines",
     "require_engine",
 ]
 
-EngineName = Literal["docker", "podman"]
-ENGINES: tuple[EngineName, ...] = get_args(EngineName)
 
-# A probe that takes longer than this means the engine is not usable for a build either.
-PROBE_TIMEOUT = 30.0
 # Lines of cibuildwheel's log carried in an error when no error line stands out.
 TAIL_LINES = 15
 # At most this many error lines (with their context) travel in the error.
@@ -84,165 +80,6 @@ _MANYLINUX_POLICY = re.compile(r"^(?:manylinux)?_?(?P<v>2014|2_\d+)$")
 _MUSLLINUX_POLICY = re.compile(r"^(?:musllinux)?_?(?P<v>1_\d+)$")
 # Architectures whose PyPy builds cibuildwheel configures with a separate image option.
 _PYPY_IMAGE_ARCHS = ("x86_64", "i686", "aarch64")
-
-
-# -- engines ----------------------------------------------------------------------------------
-@dataclass(frozen=True, kw_only=True)
-class Engine:
-    """A container engine that answered: its name, executable and (for docker) socket."""
-
-    name: EngineName
-    executable: str
-    host: str | None = None  # DOCKER_HOST the docker CLI talks to, when set
-
-    def describe(self) -> str:
-        return f"{self.name} at {self.host}" if self.host else self.name
-
-
-@dataclass(frozen=True, kw_only=True)
-class EngineProbe:
-    """What probing one engine found: working, or why not."""
-
-    name: EngineName
-    ok: bool
-    reason: str = ""
-    engine: Engine | None = None
-
-
-def _candidates(settings: Settings, environ: Mapping[str, str]) -> list[EngineName]:
-    """Engines to try, in order: the one asked for, else docker then podman.
-
-    ``container-engine`` wins, then the engine named in a user's ``CIBW_CONTAINER_ENGINE``;
-    otherwise docker first (cibuildwheel's default, and what CI runners have), then podman.
-    """
-    wanted = str(settings.get("container-engine") or "")
-    if wanted in ENGINES:
-        return [wanted]
-    user = environ.get("CIBW_CONTAINER_ENGINE", "").split(";", 1)[0].strip()
-    if user in ENGINES:
-        return [user]
-    return list(ENGINES)
-
-
-def _probe(name: EngineName, environ: Mapping[str, str]) -> EngineProbe:
-    executable = shutil.which(name, path=environ.get("PATH"))
-    if executable is None:
-        return EngineProbe(name=name, ok=False, reason=f"{name} is not on PATH")
-    # `docker version` needs the daemon (DOCKER_HOST is honoured by the CLI itself);
-    # `podman version` sets up podman's runtime (a missing OCI runtime or a broken
-    # containers.conf fails it) in ~0.03 s, where `podman info` takes ~0.5 s: the probe runs
-    # on every build, so it must cost nothing worth noticing.
-    cmd = ([executable, "version", "--format", "{{.Server.Version}}"] if name == "docker"
-           else [executable, "version", "--format", "{{.Client.Version}}"])
-    try:
-        done = subprocess.run(cmd, env=dict(environ), capture_output=True, text=True,
-                              timeout=PROBE_TIMEOUT, check=False, stdin=subprocess.DEVNULL)
-    except subprocess.TimeoutExpired:
-        return EngineProbe(name=name, ok=False,
-                           reason=f"`{name} {cmd[1]}` did not answer in {PROBE_TIMEOUT:.0f} s")
-    except OSError as err:
-        return EngineProbe(name=name, ok=False, reason=f"could not run {executable}: {err}")
-    if done.returncode != 0:
-        lines = [ln.strip() for ln in (done.stderr or done.stdout).splitlines() if ln.strip()]
-        why = lines[-1] if lines else f"exit code {done.returncode}"
-        return EngineProbe(name=name, ok=False, reason=f"`{name} {cmd[1]}` failed: {why}")
-    host = environ.get("DOCKER_HOST") if name == "docker" else None
-    engine = Engine(name=name, executable=executable, host=host or None)
-    return EngineProbe(name=name, ok=True, engine=engine)
-
-
-def probe_engines(settings: Settings, environ: Mapping[str, str]) -> list[EngineProbe]:
-    """Probe the candidate engines in order, stopping at the first that works."""
-    probes: list[EngineProbe] = []
-    for name in _candidates(settings, environ):
-        probe = _probe(name, environ)
-        probes.append(probe)
-        if probe.ok:
-            break
-    return probes
-
-
-def find_engine(settings: Settings, environ: Mapping[str, str]) -> Engine | None:
-    """A WORKING docker or podman (``container-engine`` if set), or None.
-
-    Working means ``docker version`` reaches a daemon (``DOCKER_HOST`` honoured) or
-    ``podman version`` succeeds, within :data:`PROBE_TIMEOUT` seconds.
-    """
-    for probe in probe_engines(settings, environ):
-        if probe.ok:
-            return probe.engine
-    return None
-
-
-def require_engine(settings: Settings, environ: Mapping[str, str]) -> Engine:
-    """:func:`find_engine`, or a :class:`BuildError` that says what each probe found."""
-    probes = probe_engines(settings, environ)
-    for probe in probes:
-        if probe.ok and probe.engine is not None:
-            return probe.engine
-    names = " or ".join(p.name for p in probes)
-    hint = ("start the Docker daemon or install podman (Debian: apt-get install podman runc), "
-            "or build on the host with --isolation uv")
-    if environ.get("DOCKER_HOST"):
-        hint = f"check that DOCKER_HOST ({environ['DOCKER_HOST']}) points at a running " \
-               "Docker-compatible socket, " + hint
-    msg = f"container build: no working container engine ({names})"
-    raise BuildError(msg, hint=hint, details=[f"{p.name}: {p.reason}" for p in probes])
-
-
-# -- targets ----------------------------------------------------------------------------------
-def _host_arch() -> str:
-    machine = platform.machine().lower()
-    return {"amd64": "x86_64", "arm64": "aarch64"}.get(machine, machine)
-
-
-def container_targets(project: Project, settings: Settings) -> list[str]:
-    """The cibuildwheel identifiers a container build makes.
-
-    With ``target`` set: exactly that cell, which must be a Linux cell of ``hwb plan`` (a
-    :class:`UsageError` otherwise).  Without it: the plan's Linux cells, limited to the host's
-    architecture unless ``archs`` names architectures explicitly (others need QEMU).
-    """
-    from hwb_action.options import PlanOptions, from_settings
-    from hwb_action.plan import plan_targets
-
-    plan = plan_targets(project, from_settings(PlanOptions, settings))
-    linux = [t for t in plan.targets if t.platform == "linux" and not t.is_pure]
-    target = str(settings.get("target") or "")
-    if target:
-        every = [t.identifier for t in plan.targets]
-        if target not in every and _LINUX_IDENTIFIER.match(target) is None:
-            msg = f"target {target!r} is not in the build plan" + did_you_mean(target, every)
-            raise settings.error("target", msg, hint="pass a target that `hwb plan` prints "
-                                 "for this project (" + ", ".join(every[:4]) + ", ...)")
-        if target == "pure" or _LINUX_IDENTIFIER.match(target) is None:
-            msg = (f"target {target!r} cannot be built in a container: containers build "
-                   "Linux targets (cpXY-manylinux_ARCH, cpXY-musllinux_ARCH)")
-            raise settings.error("target", msg, hint="drop --isolation container for this "
-                                 "target, or pick a Linux target from `hwb plan`")
-        ids = [t.identifier for t in linux]
-        if target not in ids:
-            msg = f"target {target!r} is not in the build plan" + did_you_mean(target, ids)
-            sample = ", ".join(ids[:6]) + (", ..." if len(ids) > 6 else "")
-            raise settings.error("target", msg, hint=(
-                f"the plan's Linux targets are: {sample}" if ids else
-                "the plan has no Linux targets; check platforms, build and skip") +
-                "; `hwb plan` lists them all")
-        return [target]
-    if not linux:
-        raise settings.error("platforms", "the build plan has no Linux targets to build in a "
-                             "container", hint="include linux in platforms, or check "
-                             "build/skip")
-    if not list(settings.get("archs") or []) or all(
-            a.lower() in ("auto", "native", "auto64") for a in settings["archs"]):
-        host = _host_arch()
-        linux = [t for t in linux if t.arch == host]
-        if not linux:
-            raise settings.error("archs", f"the build plan has no Linux target for this "
-                                 f"machine's architecture ({host})",
-                                 hint="name the architectures with --archs (others build "
-                                 "under QEMU), or pick one with --target")
-    return [t.identifier for t in linux]
 
 
 # -- cibuildwheel's options -------------------------------------------------------------------
@@ -271,9 +108,9 @@ def _target_archs(targets: Sequence[str]) -> list[str]:
     return archs
 
 
-def _engine_option(engine: Engine | None, settings: Settings,
+def _engine_option(engine: Engine | None, options: BuildOptions,
                    environ: Mapping[str, str]) -> str | None:
-    create_args = str(settings.get("container-create-args") or "").strip()
+    create_args = options.container_create_args.strip()
     if engine is None:
         return None
     user = environ.get("CIBW_CONTAINER_ENGINE", "")
@@ -282,10 +119,55 @@ def _engine_option(engine: Engine | None, settings: Settings,
     return f"{engine.name}; create_args: {create_args}" if create_args else engine.name
 
 
+def _selection(targets: Sequence[str], options: BuildOptions) -> dict[str, str]:
+    if len(targets) > 1:
+        # The plan already chose these cells; let cibuildwheel build PyPy/free-threaded ones.
+        return {"CIBW_BUILD": " ".join(targets), "CIBW_SKIP": "",
+                "CIBW_ARCHS": " ".join(_target_archs(targets)), "CIBW_ENABLE": "all"}
+    if targets:
+        return {}
+    chosen = {"CIBW_BUILD": options.build, "CIBW_SKIP": options.skip,
+              "CIBW_ARCHS": options.archs}
+    return {key: " ".join(values) for key, values in chosen.items() if values}
+
+
+def _images(targets: Sequence[str], options: BuildOptions) -> dict[str, str]:
+    archs = _target_archs(targets) or [
+        a for a in options.archs if a not in ("auto", "native", "auto64", "auto32", "all")
+    ] or [normal_arch(platform.machine())]
+    ours: dict[str, str] = {}
+    for family, policy, value in (("manylinux", _MANYLINUX_POLICY, options.manylinux),
+                                  ("musllinux", _MUSLLINUX_POLICY, options.musllinux)):
+        image = _image_value(value, policy, family)
+        if image is None:
+            continue
+        for arch in archs:
+            ours[f"CIBW_{family.upper()}_{arch.upper()}_IMAGE"] = image
+            if family == "manylinux" and arch in _PYPY_IMAGE_ARCHS:
+                ours[f"CIBW_MANYLINUX_PYPY_{arch.upper()}_IMAGE"] = image
+    return ours
+
+
+def _steps(options: BuildOptions) -> dict[str, str]:
+    ours: dict[str, str] = {}
+    if options.environment:
+        # The format cibuildwheel gives its own [tool.cibuildwheel.environment] table, so
+        # values may use $VARS and $(commands) evaluated inside the container.
+        ours["CIBW_ENVIRONMENT"] = " ".join(
+            f'{k}="{v}"' for k, v in options.environment.items())
+    if options.test_command:
+        ours["CIBW_TEST_COMMAND"] = options.test_command
+    if options.test_requires:
+        ours["CIBW_TEST_REQUIRES"] = shlex.join(options.test_requires)
+    if options.before_build:
+        ours["CIBW_BEFORE_BUILD"] = options.before_build
+    return ours
+
+
 def cibuildwheel_environment(
     *,
     targets: Sequence[str],
-    settings: Settings,
+    options: BuildOptions,
     engine: Engine | None,
     environ: Mapping[str, str],
 ) -> dict[str, str]:
@@ -294,45 +176,13 @@ def cibuildwheel_environment(
     Pure computation (no process is started), so every translation is unit-tested.
     """
     env = dict(environ)
-    ours: dict[str, str] = {"CIBW_PLATFORM": "linux"}
-    if len(targets) > 1:
-        ours["CIBW_BUILD"] = " ".join(targets)
-        ours["CIBW_SKIP"] = ""
-        ours["CIBW_ARCHS"] = " ".join(_target_archs(targets))
-        # The plan already chose these cells; let cibuildwheel build PyPy/free-threaded ones.
-        ours["CIBW_ENABLE"] = "all"
-    elif not targets:
-        for key in ("build", "skip", "archs"):
-            values = [str(v) for v in settings.get(key) or []]
-            if values:
-                ours[f"CIBW_{key.upper()}"] = " ".join(values)
-    archs = _target_archs(targets) or [
-        a for a in (settings.get("archs") or []) if a not in ("auto", "native", "auto64",
-                                                             "auto32", "all")] or [_host_arch()]
-    for family, policy, key in (("manylinux", _MANYLINUX_POLICY, "manylinux"),
-                                ("musllinux", _MUSLLINUX_POLICY, "musllinux")):
-        image = _image_value(str(settings.get(key) or ""), policy, family)
-        if image is None:
-            continue
-        for arch in archs:
-            ours[f"CIBW_{family.upper()}_{arch.upper()}_IMAGE"] = image
-            if family == "manylinux" and arch in _PYPY_IMAGE_ARCHS:
-                ours[f"CIBW_MANYLINUX_PYPY_{arch.upper()}_IMAGE"] = image
-    engine_value = _engine_option(engine, settings, environ)
+    env["CIBW_PLATFORM"] = "linux"
+    env.update(_selection(targets, options))
+    env.update(_images(targets, options))
+    engine_value = _engine_option(engine, options, environ)
     if engine_value:
-        ours["CIBW_CONTAINER_ENGINE"] = engine_value
-    environment = settings.get("environment") or {}
-    if environment:
-        # The format cibuildwheel gives its own [tool.cibuildwheel.environment] table, so
-        # values may use $VARS and $(commands) evaluated inside the container.
-        ours["CIBW_ENVIRONMENT"] = " ".join(f'{k}="{v}"' for k, v in environment.items())
-    if settings.get("test-command"):
-        ours["CIBW_TEST_COMMAND"] = str(settings["test-command"])
-    if settings.get("test-requires"):
-        ours["CIBW_TEST_REQUIRES"] = shlex.join(str(r) for r in settings["test-requires"])
-    if settings.get("before-build"):
-        ours["CIBW_BEFORE_BUILD"] = str(settings["before-build"])
-    env.update(ours)
+        env["CIBW_CONTAINER_ENGINE"] = engine_value
+    env.update(_steps(options))
     # Streamed output: line by line, without colour codes in CI logs.
     env["PYTHONUNBUFFERED"] = "1"
     env.setdefault("NO_COLOR", "1")
@@ -409,22 +259,22 @@ def build_in_container(
     *,
     project_dir: Path,
     targets: Sequence[str],
-    settings: Settings,
+    options: BuildOptions,
     out_dir: Path,
     reporter: Reporter,
     environ: Mapping[str, str],
     engine: Engine | None = None,
-) -> list[Path]:
+) -> list[WheelInfo]:
     """Build ``targets`` (cibuildwheel identifiers; none = cibuildwheel's own selection)
     of the project in ``project_dir`` (a directory or an sdist) in containers.
 
-    Returns the wheels cibuildwheel produced, moved into ``out_dir``; checking them and
+    Returns records of the wheels cibuildwheel produced, moved into ``out_dir``; checking them and
     writing checksums is the caller's job.  Raises :class:`BuildError` when no engine works
     and :class:`CibuildwheelError` (with cibuildwheel's exit code, the compiler's error lines
     and the log's tail) when the build fails.
     """
     if engine is None:
-        engine = require_engine(settings, environ)
+        engine = require_engine(options, environ)
     for ident in targets:
         if _LINUX_IDENTIFIER.match(ident) is None:
             msg = f"target {ident!r} is not a Linux target; containers build Linux wheels"
@@ -432,7 +282,7 @@ def build_in_container(
                              "target from `hwb plan`")
     project_dir = project_dir.resolve()
     out_dir.mkdir(parents=True, exist_ok=True)
-    env = cibuildwheel_environment(targets=targets, settings=settings, engine=engine,
+    env = cibuildwheel_environment(targets=targets, options=options, engine=engine,
                                    environ=environ)
     what = ", ".join(targets) if targets else "the selected Linux targets"
     # cibuildwheel copies its working directory into the container: run it in the project
@@ -460,11 +310,34 @@ def build_in_container(
             msg = f"cibuildwheel produced no wheel for {what}"
             raise BuildError(msg, hint="check the build and skip selectors and "
                              "requires-python", details=done.stdout.splitlines()[-TAIL_LINES:])
-        placed: list[Path] = []
+        odd = [w.name for w in wheels if w.is_symlink() or not w.is_file()]
+        if odd:
+            msg = f"cibuildwheel's output holds links or non-files named as wheels: {odd}"
+            raise BuildError(msg, hint="a build step made them; nothing was moved")
+        placed: list[WheelInfo] = []
         for wheel in wheels:
             dest = out_dir / wheel.name
             os.replace(wheel, dest)
-            placed.append(dest)
-    for wheel in placed:
-        reporter.info(f"Built {wheel.name}")
+            placed.append(_record(dest, targets))
+    for info in placed:
+        reporter.info(f"Built {info.filename}")
     return placed
+
+
+def _record(wheel: Path, targets: Sequence[str]) -> WheelInfo:
+    """The record of a wheel cibuildwheel made (and repaired, in its container).
+
+    With one target the Python is the target's; with several, cibuildwheel does not say
+    which wheel came from which identifier, so it is read from the wheel's tags.
+    """
+    from packaging.utils import parse_wheel_filename
+
+    tags = parse_wheel_filename(wheel.name)[3]
+    platforms = sorted({t.platform for t in tags})
+    interpreters = sorted({t.interpreter for t in tags})
+    match = _LINUX_IDENTIFIER.match(targets[0]) if len(targets) == 1 else None
+    code = match.group("py") if match else (interpreters[0] if interpreters else "")
+    digits = code[2:].rstrip("t")
+    python = f"{digits[0]}.{digits[1:]}" if code[:2] in ("cp", "pp") and digits.isdigit() \
+        else ""
+    return WheelInfo(path=wheel, python=python, repaired=True, tag=".".join(platforms) or None)

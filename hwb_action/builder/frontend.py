@@ -8,15 +8,16 @@ naming the hook and showing the last lines of its output.
 
 from __future__ import annotations
 
+import os
 import subprocess
 from collections.abc import Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Literal
 
-from hwb_action.builder.hooks import HookRunner
+from hwb_action.builder.hooks import HookRunner, checked_result
 from hwb_action.builder.isolation import BuildEnv, EnvProvider
 from hwb_action.ci import Reporter
-from hwb_action.errors import BuildError
+from hwb_action.errors import BuildError, HwbError
 from hwb_action.project import BuildSystem
 
 if TYPE_CHECKING:
@@ -87,9 +88,13 @@ class Frontend:
             env = self.provider.get([*build_system.requires, *missing])
             runner = self._runner(env, build_system)
             builder = self._builder(srcdir, env, runner)
+        outdir = Path(os.path.abspath(outdir))
         outdir.mkdir(parents=True, exist_ok=True)
         with self._backend_errors(distribution, build_system, runner):
-            return Path(builder.build(distribution, outdir, settings))
+            made = Path(builder.build(distribution, outdir, settings))
+        # The runner checked the hook's answer already; this holds whatever runner ran it.
+        value = made.name if made.parent == outdir else str(made)
+        return checked_result(build_system.backend, f"build_{distribution}", value, outdir)
 
     def _builder(self, srcdir: Path, env: BuildEnv, runner: HookRunner) -> ProjectBuilder:
         # Imported here so that the backend process starts before hwb pays for these imports.
@@ -131,6 +136,8 @@ class _BackendErrors:
         if exc is None or not isinstance(exc, BuildBackendException | BuildException):
             return
         inner = getattr(exc, "exception", None)
+        if isinstance(inner, HwbError):  # raised by our runner (a hook result refused)
+            raise inner from exc
         hook = self.runner.last_hook or "hook"
         tail = self.runner.last_output
         if isinstance(inner, BackendUnavailable):

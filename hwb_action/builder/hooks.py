@@ -15,6 +15,7 @@ import contextlib
 import json
 import os
 import shutil
+import signal
 import subprocess
 import sys
 import tempfile
@@ -23,9 +24,47 @@ from pathlib import Path
 from typing import IO
 
 from hwb_action.ci import Reporter
+from hwb_action.errors import BuildError
 
 _SERVER_SCRIPT = Path(__file__).with_name("_hookserver_main.py")
 TAIL_LINES = 40
+# The hooks that return a file name, and the keyword of the directory it must be in.
+_BUILD_HOOKS = {"build_wheel": "wheel_directory", "build_sdist": "sdist_directory",
+                "build_editable": "wheel_directory"}
+
+
+def checked_result(backend: str, hook: str, value: object, outdir: Path) -> Path:
+    """The file a build hook says it made, as a path inside ``outdir``.
+
+    A backend runs untrusted code: its answer must be a plain file name (no directory part,
+    not ``..``, not absolute) of a regular file, not a link, directly inside ``outdir``.
+    Anything else is a :class:`BuildError` naming the backend and the value, raised before
+    any file is moved.
+    """
+    problem = _result_problem(value, outdir)
+    if problem is None:
+        return outdir / str(value)
+    shown = repr(value) if len(repr(value)) <= 200 else repr(value)[:197] + "..."
+    msg = f"build backend {backend!r} returned {shown} from {hook}: {problem}"
+    raise BuildError(msg, hint="a build hook must return the file name of the distribution "
+                     "it wrote into the directory it was given; this is a bug in the backend "
+                     "(or a hostile one)")
+
+
+def _result_problem(value: object, outdir: Path) -> str | None:
+    if not isinstance(value, str) or not value:
+        return "expected the file name of the distribution it built"
+    # No separator of any platform, no drive (C:x), no NUL: a name, not a path.
+    if value in (".", "..") or any(c in value for c in "/\\:\0"):
+        return "not a plain file name in the output directory"
+    path = outdir / value
+    if path.is_symlink():
+        return "the file is a symbolic link"
+    if not path.exists():
+        return f"no such file in {outdir}"
+    if not path.is_file():
+        return "not a regular file"
+    return None
 
 
 class HookRunner:
@@ -44,6 +83,7 @@ class HookRunner:
         use_server: bool = True,
     ) -> None:
         self.python = python
+        self.backend = backend
         self.env = dict(env)
         self.reporter = reporter
         self.prefix = prefix
@@ -67,6 +107,7 @@ class HookRunner:
                     [python, str(_SERVER_SCRIPT)],
                     stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
                     text=True, env=server_env, cwd=str(self._tmp),
+                    start_new_session=_GROUPS,
                 )
             except OSError:
                 self._server = None
@@ -86,15 +127,25 @@ class HookRunner:
         if self._server is not None and cmd and cmd[0] == self.python:
             returncode = self._call_server(cmd, cwd or os.getcwd(), env, log)
         if returncode is None:
-            with open(log, "w", encoding="utf-8") as fh:
-                returncode = subprocess.call(
-                    list(cmd), cwd=cwd, env=env, stdout=fh, stderr=subprocess.STDOUT,
-                    stdin=subprocess.DEVNULL,
-                )
+            returncode = _call_plain(cmd, cwd, env, log)
         self._collect(log)
         if returncode != 0:
             raise subprocess.CalledProcessError(returncode, list(cmd),
                                                 output="\n".join(self.last_output))
+        if self.last_hook in _BUILD_HOOKS and len(cmd) > 3:
+            self._check_result(self.last_hook, Path(cmd[3]))
+
+    def _check_result(self, hook: str, control_dir: Path) -> None:
+        """Check what a build hook returned before pyproject-hooks hands it on."""
+        try:
+            kwargs = json.loads((control_dir / "input.json").read_text("utf-8"))["kwargs"]
+            data = json.loads((control_dir / "output.json").read_text("utf-8"))
+        except (OSError, ValueError, KeyError, TypeError):
+            return  # pyproject-hooks itself reports a missing or broken answer
+        if not isinstance(data, dict) or "return_val" not in data:
+            return  # unsupported/no-backend answers carry no file name
+        outdir = Path(str(kwargs.get(_BUILD_HOOKS[hook], "")))
+        checked_result(self.backend, hook, data["return_val"], outdir)
 
     def _call_server(
         self, cmd: Sequence[str], cwd: str, env: Mapping[str, str], log: Path
@@ -143,13 +194,14 @@ class HookRunner:
         server, self._server = self._server, None
         if server is None:
             return
-        try:
+        with contextlib.suppress(OSError):
             if server.stdin is not None:
                 server.stdin.close()
-            server.wait(timeout=5)
-        except (OSError, subprocess.TimeoutExpired):
-            server.kill()
-            server.wait()
+        # Idle between hooks, or in the middle of one when the build was interrupted: either
+        # way the server, the hook it forked and whatever the backend left running in the
+        # background end now (the server is unreaped until wait(), so its group id is ours).
+        _end_group(server)
+        server.wait()
 
     def close(self) -> None:
         """Stop the server, remember what it imported for next time, remove temporaries."""
@@ -173,6 +225,36 @@ class HookRunner:
 
     def __exit__(self, *exc: object) -> None:
         self.close()
+
+
+# Hook processes run in a process group of their own, ended as a whole: a backend that
+# leaves a background process behind does not outlive its build.
+_GROUPS = hasattr(os, "killpg")
+
+
+def _end_group(proc: subprocess.Popen[str] | subprocess.Popen[bytes]) -> None:
+    if _GROUPS:
+        with contextlib.suppress(ProcessLookupError, PermissionError):
+            os.killpg(proc.pid, signal.SIGKILL)
+    else:
+        with contextlib.suppress(OSError):
+            proc.kill()
+
+
+def _call_plain(cmd: Sequence[str], cwd: str | None, env: Mapping[str, str], log: Path) -> int:
+    """One hook call in a fresh process (pyproject-hooks' default way), output to ``log``."""
+    with open(log, "w", encoding="utf-8") as fh:
+        proc = subprocess.Popen(list(cmd), cwd=cwd, env=env, stdout=fh,
+                                stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
+                                start_new_session=_GROUPS)
+        try:
+            if _GROUPS:
+                # Wait without reaping: until wait() below, the group id cannot be reused.
+                os.waitid(os.P_PID, proc.pid, os.WEXITED | os.WNOWAIT)
+        finally:
+            _end_group(proc)  # what it left running, or itself when interrupted
+            returncode = proc.wait()
+        return returncode
 
 
 def default_python() -> str:

@@ -16,14 +16,20 @@ if TYPE_CHECKING:
 
 @dataclass(frozen=True, kw_only=True)
 class WheelInfo:
-    """What happened to one wheel after the backend made it."""
+    """The record of one built wheel, made where the wheel is made and updated (with
+    :func:`dataclasses.replace`) as it is repaired, tested and moved: ``path`` is where the
+    wheel is now."""
 
-    filename: str
+    path: Path
     python: str
     repaired: bool = False
     tag: str | None = None
     vendored: tuple[str, ...] = ()
     tested: bool = False
+
+    @property
+    def filename(self) -> str:
+        return self.path.name
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -66,15 +72,27 @@ class BuildResult:
 
 
 def report_result(result: BuildResult, reporter: Reporter) -> None:
-    from hwb_action.artifacts import artifacts_table, human_size
+    """Tell people what was built (the command layer sets the CI outputs and summary)."""
+    from hwb_action.artifacts import human_size
 
     for a in result.artifacts:
         tags = ", ".join(a.tags) if a.tags else "-"
         reporter.info(f"  {a.filename}  [{tags}]  {human_size(a.size)}  sha256:{a.sha256[:16]}")
     reporter.info(f"{len(result.artifacts)} artifact(s) in {result.out_dir}, checked, "
                   f"in {result.seconds:.2f}s")
-    reporter.set_output("artifacts", json.dumps([a.to_json() for a in result.artifacts]))
-    reporter.set_output("wheels", " ".join(str(a.path) for a in result.artifacts
-                                           if a.kind == "wheel"))
-    reporter.set_output("sdist", str(result.sdist.path) if result.sdist else "")
-    reporter.add_summary("### Built distributions\n\n" + artifacts_table(result.artifacts))
+
+
+def outputs(result: BuildResult) -> dict[str, str]:
+    """The CI outputs of a build: ``artifacts`` (JSON), ``wheels``, ``sdist``."""
+    return {
+        "artifacts": json.dumps([a.to_json() for a in result.artifacts]),
+        "wheels": " ".join(str(a.path) for a in result.artifacts if a.kind == "wheel"),
+        "sdist": str(result.sdist.path) if result.sdist else "",
+    }
+
+
+def summary(result: BuildResult) -> str:
+    """The job summary of a build: a table of the artifacts."""
+    from hwb_action.artifacts import artifacts_table
+
+    return "### Built distributions\n\n" + artifacts_table(result.artifacts)

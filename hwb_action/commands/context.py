@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import contextlib
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -38,9 +38,13 @@ class ProjectContext:
 
 
 @contextlib.contextmanager
-def open_project(inv: Invocation) -> Iterator[ProjectContext]:
+def open_project(
+    inv: Invocation, *, check_tree: Callable[[Path, Path | None], None] | None = None,
+) -> Iterator[ProjectContext]:
     """Open SOURCE (``inv.cli["source"]``, ``HWB_SOURCE`` or ``.``) for ``inv.command``;
-    temporary trees are removed when the block ends."""
+    temporary trees are removed when the block ends.  ``check_tree(root, given_sdist)``
+    runs before the project is read (``hwb build`` refuses trees no frontend builds with
+    its own wording)."""
     spec = str(inv.cli.get("source") or inv.environ.get("HWB_SOURCE") or ".")
     with contextlib.ExitStack() as stack:
         src = stack.enter_context(open_source(spec, reporter=inv.reporter,
@@ -52,6 +56,8 @@ def open_project(inv: Invocation) -> Iterator[ProjectContext]:
             unpack = Path(stack.enter_context(
                 tempfile.TemporaryDirectory(prefix=f"hwb-{inv.command}-")))
             root = safe_extract(src.path, unpack)
+        if check_tree is not None:
+            check_tree(root, given_sdist)
         pyproject = read_pyproject(root)
         project = load_project(root, pyproject=pyproject)
         settings = resolve(inv.command, cli=inv.cli, environ=inv.environ, pyproject=pyproject)

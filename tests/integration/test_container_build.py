@@ -23,6 +23,7 @@ import pytest
 
 from hwb_action.builder.container import CibuildwheelError, build_in_container, find_engine
 from hwb_action.ci import NullReporter
+from hwb_action.options import BuildOptions, from_settings
 from hwb_action.settings import resolve
 from tests.cli_support import run_hwb
 from tests.container_support import Unavailable, ensure_manylinux_image, podman_env
@@ -118,11 +119,12 @@ def test_c_extension_builds_repairs_and_tests_inside_the_container(
 def test_compiler_error_becomes_a_build_error(image: str, tmp_path: Path) -> None:
     project = _project(tmp_path, "cext_broken")
     environ = _env()
-    settings = resolve("build", cli={"manylinux": image, "container-engine": "podman"},
-                       environ={}, project_dir=project)
+    options = from_settings(BuildOptions, resolve(
+        "build", cli={"manylinux": image, "container-engine": "podman"},
+        environ={}, project_dir=project))
     reporter = NullReporter()
     with pytest.raises(CibuildwheelError) as info:
-        build_in_container(project_dir=project, targets=[TARGET], settings=settings,
+        build_in_container(project_dir=project, targets=[TARGET], options=options,
                            out_dir=tmp_path / "out", reporter=reporter, environ=environ)
     err = info.value
     assert err.returncode == 1
@@ -171,8 +173,9 @@ def test_auto_falls_back_to_the_host_when_the_engine_is_broken(tmp_path: Path) -
     if shutil.which("podman") is None:
         pytest.skip("podman is not installed (.ci/setup-containers.sh installs it)")
     env = _broken_podman_env(tmp_path)
-    settings = resolve("build", cli={"container-engine": "podman"}, environ={})
-    assert find_engine(settings, env) is None
+    options = from_settings(BuildOptions, resolve("build", cli={"container-engine": "podman"},
+                                                  environ={}))
+    assert find_engine(options, env) is None
     project = _project(tmp_path, "cext_simple")
     env["CI"] = "true"  # in CI, auto means containers when an engine works
     done = run_hwb("build", str(project), "--wheel", "--container-engine", "podman",

@@ -6,7 +6,6 @@ tests/integration/test_container_build.py.
 
 from __future__ import annotations
 
-import os
 import shlex
 from pathlib import Path
 from typing import Any
@@ -17,24 +16,30 @@ from hwb_action.builder.container import (
     Engine,
     cibuildwheel_command,
     cibuildwheel_environment,
-    container_targets,
     find_engine,
     require_engine,
 )
+from hwb_action.builder.decide import Host, container_targets
 from hwb_action.errors import BuildError, UsageError
+from hwb_action.options import BuildOptions, from_settings
 from hwb_action.project import load_project
-from hwb_action.settings import Settings, resolve
+from hwb_action.settings import resolve
 
 PODMAN = Engine(name="podman", executable="/usr/bin/podman")
 
 
-def settings(**cli: Any) -> Settings:
-    return resolve("build", cli={k.replace("_", "-"): v for k, v in cli.items()}, environ={})
+X86_LINUX = Host(platform="linux", arch="x86_64", python="/usr/bin/python3",
+                 python_version="3.12.0")
+
+
+def settings(**cli: Any) -> BuildOptions:
+    return from_settings(BuildOptions, resolve(
+        "build", cli={k.replace("_", "-"): v for k, v in cli.items()}, environ={}))
 
 
 def env_for(targets: list[str], environ: dict[str, str] | None = None,
             engine: Engine | None = PODMAN, **cli: Any) -> dict[str, str]:
-    return cibuildwheel_environment(targets=targets, settings=settings(**cli), engine=engine,
+    return cibuildwheel_environment(targets=targets, options=settings(**cli), engine=engine,
                                     environ=environ or {})
 
 
@@ -136,29 +141,33 @@ def test_no_engine_on_path_is_a_clear_error(tmp_path: Path) -> None:
 
 def test_targets_come_from_the_plan(packages: Path) -> None:
     project = load_project(packages / "cext_simple")
-    cell = container_targets(project, settings(target="cp312-manylinux_x86_64"))
+    cell = container_targets(project, settings(target="cp312-manylinux_x86_64"), X86_LINUX)
     assert cell == ["cp312-manylinux_x86_64"]
     with pytest.raises(UsageError) as info:
-        container_targets(project, settings(target="cp27-manylinux_x86_64"))
+        container_targets(project, settings(target="cp27-manylinux_x86_64"), X86_LINUX)
     assert "not in the build plan" in info.value.message
     assert "--target" in info.value.message
     with pytest.raises(UsageError) as info:
-        container_targets(project, settings(target="cp312-macosx_arm64"))
+        container_targets(project, settings(target="cp312-macosx_arm64"), X86_LINUX)
     assert "Linux targets" in info.value.message
     with pytest.raises(UsageError) as info:  # a typo is a typo, not a non-Linux cell
-        container_targets(project, settings(target="cp312-manylinx_x86_64"))
+        container_targets(project, settings(target="cp312-manylinx_x86_64"), X86_LINUX)
     assert "not in the build plan (did you mean 'cp312-manylinux_x86_64'?)" in (
         info.value.message)
     few = container_targets(project, settings(python_versions=["3.11", "3.12"],
-                                               platforms=["linux"], archs=["x86_64"]))
+                                               platforms=["linux"], archs=["x86_64"]),
+                            X86_LINUX)
     assert few == ["cp311-manylinux_x86_64", "cp312-manylinux_x86_64"]
 
 
-@pytest.mark.skipif(os.uname().machine != "x86_64", reason="host-arch default checked on x86_64")
 def test_default_targets_are_the_host_arch(packages: Path) -> None:
     project = load_project(packages / "cext_simple")
-    ids = container_targets(project, settings(python_versions=["3.11"]))
+    ids = container_targets(project, settings(python_versions=["3.11"]), X86_LINUX)
     assert ids == ["cp311-manylinux_x86_64"]
+    arm = Host(platform="linux", arch="arm64", python="/usr/bin/python3",
+               python_version="3.12.0")
+    assert container_targets(project, settings(python_versions=["3.11"]), arm) == [
+        "cp311-manylinux_aarch64"]
 
 
 def test_failed_build_error_carries_the_compiler_message_not_the_log() -> None:
