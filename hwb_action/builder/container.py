@@ -50,6 +50,7 @@ from hwb_action.builder.result import WheelInfo
 from hwb_action.ci import Reporter
 from hwb_action.errors import BuildError, ProcessError, UsageError
 from hwb_action.options import BuildOptions
+from hwb_action.trust import untrusted_environ
 
 __all__ = [
     "CibuildwheelError",
@@ -171,11 +172,13 @@ def cibuildwheel_environment(
     engine: Engine | None,
     environ: Mapping[str, str],
 ) -> dict[str, str]:
-    """The environment for the cibuildwheel process: ``environ`` plus hwb's ``CIBW_*``.
+    """The environment for the cibuildwheel process: ``environ`` less publishing secrets
+    (cibuildwheel runs the project's build, before-build and test commands) plus hwb's
+    ``CIBW_*``.
 
     Pure computation (no process is started), so every translation is unit-tested.
     """
-    env = dict(environ)
+    env = untrusted_environ(environ)
     env["CIBW_PLATFORM"] = "linux"
     env.update(_selection(targets, options))
     env.update(_images(targets, options))

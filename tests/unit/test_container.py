@@ -197,3 +197,15 @@ def test_failed_build_error_carries_the_compiler_message_not_the_log() -> None:
     assert quiet.details == [f"line {i}" for i in range(85, 100)]
     assert quiet.hint
     assert "no build identifier matched" in quiet.hint
+
+
+def test_cibuildwheel_never_sees_publishing_secrets() -> None:
+    """cibuildwheel runs the project's backend, before-build and test commands: the job's
+    publishing credentials and OIDC request variables stay behind; build settings pass."""
+    secrets = {"HWB_TOKEN": "pypi-x", "TWINE_PASSWORD": "pw", "GITHUB_TOKEN": "ghs_x",
+               "ACTIONS_ID_TOKEN_REQUEST_TOKEN": "t", "ACTIONS_ID_TOKEN_REQUEST_URL": "u",
+               "PYPI_ID_TOKEN": "jwt", "CI_JOB_TOKEN": "glt", "AWS_SECRET_ACCESS_KEY": "k"}
+    env = env_for(["cp312-manylinux_x86_64"], {**secrets, "CFLAGS": "-O2", "CIBW_SKIP": "pp*"})
+    assert not set(secrets) & set(env)
+    assert env["CFLAGS"] == "-O2"
+    assert env["CIBW_SKIP"] == "pp*"  # the user's own CIBW_* untouched
