@@ -103,11 +103,13 @@ def plan_targets(project: Project, options: PlanOptions, *,
     config_file = str(project.pyproject_path or project.root / "pyproject.toml")
 
     identifiers: list[tuple[Platform, str]] = []
+    planned_archs: dict[str, tuple[str, ...]] = {}
     requires: str | None = None
     for platform in platforms:
         selection = cibw.select(project.root, platform, environ=environ, build=build,
                                 skip=skip, archs=archs, enable=enable, config_file=config_file)
         requires = selection.requires_python
+        planned_archs[platform] = selection.archs
         from cibuildwheel.selector import selector_matches
 
         identifiers += [(platform, i) for i in selection.identifiers
@@ -132,7 +134,7 @@ def plan_targets(project: Project, options: PlanOptions, *,
     _selector_notes(build, skip, targets, notes)
     _runner_notes(targets, labels, notes)
     _classifier_note(project, targets, notes)
-    return Plan(targets, tuple(notes), mode, labels)
+    return Plan(targets, tuple(notes), mode, labels, planned_archs)
 
 
 # -- hwb's settings -> cibuildwheel's inputs --------------------------------------------------

@@ -107,6 +107,7 @@ def select(
     from cibuildwheel.platforms import linux, macos, windows
 
     env = {k: v for k, v in environ.items() if k.startswith("CIBW_")}
+    variables = sorted(env)  # the user's, for the error hint
     if build is not None:
         env["CIBW_BUILD"] = build
     if skip is not None:
@@ -142,9 +143,10 @@ def select(
         # FatalError derives from BaseException: it must be named to be caught.
         text = str(err.args[0]) if err.args else type(err).__name__
         msg = f"cibuildwheel cannot read the project's configuration: {text}"
-        raise ConfigError(msg, file=config_file, hint="fix [tool.cibuildwheel] (or the CIBW_* "
-                          "variables); see https://cibuildwheel.pypa.io/en/stable/options/") \
-            from None
+        where = ("[tool.cibuildwheel] or the CIBW_* variables set here ("
+                 + ", ".join(variables) + ")") if variables else "[tool.cibuildwheel]"
+        raise ConfigError(msg, file=config_file, hint=f"fix {where}; see "
+                          "https://cibuildwheel.pypa.io/en/stable/options/") from None
     return Selection(platform=platform, identifiers=tuple(configs), archs=tuple(arch_values),
                      requires_python=None if requires is None else str(requires))
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any, Literal, get_args
 
@@ -69,6 +70,8 @@ class Plan:
     notes: tuple[str, ...] = ()
     mode: MatrixMode = "runner"
     labels: RunnerLabels = field(default_factory=_default_labels)
+    # The architectures each platform was planned for (cibuildwheel's spelling).
+    archs: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
 
     def identifiers(self) -> list[str]:
         return [t.identifier for t in self.targets]

@@ -56,7 +56,7 @@ def format_plan(plan: Plan, fmt: str) -> str:
 
 def _short(target: str) -> str:
     ids = target.split(",")
-    return target if len(ids) <= 2 else f"{ids[0]},... ({len(ids)})"
+    return target if len(ids) <= 2 else f"{ids[0]},...(+{len(ids) - 1})"
 
 
 def target_data(target: BuildTarget) -> dict[str, Any]:
