@@ -99,7 +99,9 @@ def _maturin(root: Path, tool: Mapping[str, Any]) -> Abi3 | None:
             return Abi3(minimum=_minor(feature, _PYO3_FEATURE),
                         source=f"[tool.maturin] features {feature!r}",
                         file=str(root / "pyproject.toml"))
-    manifest = root / str(maturin.get("manifest-path", "Cargo.toml"))
+    manifest = (root / str(maturin.get("manifest-path", "Cargo.toml"))).resolve()
+    if not manifest.is_relative_to(root.resolve()):
+        return None  # a project's files only: never read outside its tree
     try:
         cargo = tomllib.loads(manifest.read_text(encoding="utf-8"))
     except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError):

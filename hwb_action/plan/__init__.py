@@ -107,7 +107,8 @@ def plan_targets(project: Project, options: PlanOptions, *,
     requires: str | None = None
     for platform in platforms:
         selection = cibw.select(project.root, platform, environ=environ, build=build,
-                                skip=skip, archs=archs, enable=enable, config_file=config_file)
+                                skip=skip, archs=archs, enable=enable, config_file=config_file,
+                                config_text=project.pyproject_text)
         requires = selection.requires_python
         planned_archs[platform] = selection.archs
         from cibuildwheel.selector import selector_matches

@@ -92,6 +92,7 @@ def select(
     archs: Sequence[str] | None = None,
     enable: Sequence[str] = (),
     config_file: str | None = None,
+    config_text: str = "",
 ) -> Selection:
     """cibuildwheel's selection for ``platform`` on the plan's runners.
 
@@ -137,7 +138,8 @@ def select(
         requires = selector.requires_python
     except UnknownArch as err:
         msg = f"[tool.cibuildwheel] archs: unknown architecture {err.word!r}"
-        raise ConfigError(msg, file=config_file, hint="architectures: "
+        raise ConfigError(msg, file=config_file, line=_line_of(config_text, repr(err.word)),
+                          hint="architectures: "
                           + ", ".join(known_arch_words())) from None
     except (cibw_errors.FatalError, ValueError) as err:
         # FatalError derives from BaseException: it must be named to be caught.
@@ -145,10 +147,28 @@ def select(
         msg = f"cibuildwheel cannot read the project's configuration: {text}"
         where = ("[tool.cibuildwheel] or the CIBW_* variables set here ("
                  + ", ".join(variables) + ")") if variables else "[tool.cibuildwheel]"
-        raise ConfigError(msg, file=config_file, hint=f"fix {where}; see "
+        raise ConfigError(msg, file=config_file, line=_line_of(config_text, text),
+                          hint=f"fix {where}; see "
                           "https://cibuildwheel.pypa.io/en/stable/options/") from None
     return Selection(platform=platform, identifiers=tuple(configs), archs=tuple(arch_values),
                      requires_python=None if requires is None else str(requires))
+
+
+def _line_of(text: str, message: str) -> int | None:
+    """The line of ``[tool.cibuildwheel...]`` that holds the first quoted word of a
+    cibuildwheel message (an option name or a value), if it is there."""
+    found = re.search(r"'([^'\s]+)'", message)
+    if not found or not text:
+        return None
+    inside = False
+    for number, line in enumerate(text.splitlines(), 1):
+        stripped = line.strip()
+        if stripped.startswith("["):
+            inside = stripped.lstrip("[").startswith("tool.cibuildwheel")
+        elif inside and re.search(r"(^|[\s\"'\[,{.])" + re.escape(found.group(1))
+                                  + r"($|[\s\"'=\],}.])", stripped):
+            return number
+    return None
 
 
 def arch_of(platform: Platform, identifier: str) -> str:

@@ -297,8 +297,9 @@ def test_cibuildwheel_configuration_errors_are_config_errors(tmp_path: Path) -> 
     assert info.value.file == str(root / "pyproject.toml")
     (root / "pyproject.toml").write_text((root / "pyproject.toml").read_text().replace(
         'enable = ["cpython-freethreading"]', 'test-comand = "pytest"'))
-    with pytest.raises(ConfigError, match="Perhaps you meant 'test-command'"):
+    with pytest.raises(ConfigError, match="Perhaps you meant 'test-command'") as info:
         plan_of(root)
+    assert (info.value.file, info.value.line) == (str(root / "pyproject.toml"), 11)
     with pytest.raises(ConfigError, match="Invalid architecture 'arm65'") as info:
         plan_of(make(tmp_path, ""), environ={"CIBW_ARCHS_MACOS": "arm65"})
     assert "CIBW_ARCHS_MACOS" in str(info.value.hint)
