@@ -76,6 +76,21 @@ class Plan:
     def identifiers(self) -> list[str]:
         return [t.identifier for t in self.targets]
 
+    def lookup(self, target: str) -> tuple[list[BuildTarget], list[str]]:
+        """What ``hwb build --target`` names: a cell's ``target`` (identifiers joined by
+        commas or spaces, as cells and ``HWB_CELL_IDENTIFIERS`` carry them) or one
+        identifier.  Returns the plan's targets in that order and the names not in the plan.
+        """
+        by_id = {t.identifier: t for t in self.targets}
+        found: list[BuildTarget] = []
+        unknown: list[str] = []
+        for name in dict.fromkeys(target.replace(",", " ").split()):
+            if name in by_id:
+                found.append(by_id[name])
+            else:
+                unknown.append(name)
+        return found, unknown
+
     def cells(self, fleet: Fleet = "github") -> list[Cell]:
         """The matrix cells for ``fleet``'s runner labels.
 

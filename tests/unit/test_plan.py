@@ -197,6 +197,12 @@ def test_runner_cells_by_default() -> None:
     assert by_id["cp312-musllinux_aarch64"].libc == "musllinux"
     assert any("ubuntu-24.04-arm" in n and "public repositories" in n for n in plan.notes)
     assert any("windows-11-arm" in n and "public repositories" in n for n in plan.notes)
+    # every cell's target names exactly its identifiers (what `hwb build --target` resolves)
+    for cell in plan.cells() + plan.cells("gitlab"):
+        found, unknown = plan.lookup(cell.target)
+        assert ([t.identifier for t in found], unknown) == (list(cell.identifiers), [])
+    assert plan.lookup("cp312-win32 cp27-win32,cp312-win32") == ([by_id["cp312-win32"]],
+                                                                 ["cp27-win32"])
 
 
 def test_universal2_and_emulated_cells() -> None:
