@@ -34,6 +34,7 @@ from hwb_action.plan.runners import (
     BY_KEY,
     PLATFORMS,
     PUBLIC_ONLY,
+    RUNNER_KEYS,
     Fleet,
     Platform,
     RunnerLabels,
@@ -84,7 +85,7 @@ def plan_targets(project: Project, options: PlanOptions, *,
     platforms = _platforms(options)
     notes: list[str] = []
     if project.is_pure:
-        return _pure_plan(project, labels, notes)
+        return _pure_plan(project, labels, platforms[0], notes)
 
     settings = options.settings
 
@@ -102,6 +103,8 @@ def plan_targets(project: Project, options: PlanOptions, *,
     narrow = _narrowing(options, explicit)
     config_file = str(project.pyproject_path or project.root / "pyproject.toml")
 
+    from cibuildwheel.selector import selector_matches
+
     identifiers: list[tuple[Platform, str]] = []
     planned_archs: dict[str, tuple[str, ...]] = {}
     requires: str | None = None
@@ -111,8 +114,6 @@ def plan_targets(project: Project, options: PlanOptions, *,
                                 config_text=project.pyproject_text)
         requires = selection.requires_python
         planned_archs[platform] = selection.archs
-        from cibuildwheel.selector import selector_matches
-
         identifiers += [(platform, i) for i in selection.identifiers
                         if not (narrow and selector_matches(narrow, i))]
     versions = _python_versions(options, requires)
@@ -309,7 +310,8 @@ def _target(platform: Platform, identifier: str, labels: RunnerLabels,
         emulated=key.emulated)
 
 
-def _pure_plan(project: Project, labels: RunnerLabels, notes: list[str]) -> Plan:
+def _pure_plan(project: Project, labels: RunnerLabels, platform: Platform,
+               notes: list[str]) -> Plan:
     known = cpython_versions()
     try:
         spec = SpecifierSet(project.requires_python or "")
@@ -318,9 +320,11 @@ def _pure_plan(project: Project, labels: RunnerLabels, notes: list[str]) -> Plan
     allowed = [v for v in known if spec.contains(Version(f"{v}.99"), prereleases=True)]
     version = (allowed or list(known))[-1]
     notes.append("pure project: one py3-none-any wheel serves every Python")
-    target = BuildTarget(python=version, version=version, platform="linux", arch="x86_64",
-                         identifier="pure", runner=labels.label("linux-x86_64"),
-                         runner_key="linux-x86_64", artifact_name="dist-pure",
+    # The first of the platforms asked for, on its first default machine.
+    key = next(k for k in RUNNER_KEYS if k.platform == platform)
+    target = BuildTarget(python=version, version=version, platform=platform, arch=key.arch,
+                         identifier="pure", runner=labels.label(key.key),
+                         runner_key=key.key, artifact_name="dist-pure",
                          implementation="any")
     return Plan((target,), tuple(notes), "runner", labels)
 

@@ -257,6 +257,9 @@ def test_pure_project_plans_one_cell(tmp_path: Path) -> None:
         "artifact-name": "dist-pure",
     }]}
     assert plan.targets[0].is_pure
+    plan, _ = plan_of(tmp_path, cli={"platforms": ["windows", "linux"]})
+    assert [(c.runner, c.arch, c.identifiers) for c in plan.cells()] == [
+        ("windows-latest", "AMD64", ("pure",))]
 
 
 # -- abi3 ---------------------------------------------------------------------------------
