@@ -123,9 +123,15 @@ class Plan:
         return {"include": [c.to_dict() for c in self.cells(fleet)]}
 
 
+# hwb itself runs on this CPython or newer.
+HWB_MIN_PYTHON = (3, 11)
+
+
 def _job_python(members: list[BuildTarget]) -> str:
     """The Python a multi-identifier job sets up to run hwb: the newest stable CPython
-    among its identifiers (cibuildwheel brings its own interpreters for the rest)."""
-    stable = [t for t in members if t.implementation == "cpython" and not t.free_threaded]
-    pick = max(stable or members, key=lambda t: tuple(int(p) for p in t.version.split(".")))
-    return pick.python
+    among its identifiers, at least the one hwb needs (cibuildwheel brings its own
+    interpreters for the identifiers)."""
+    stable = [tuple(int(p) for p in t.version.split(".")) for t in members
+              if t.implementation == "cpython" and not t.free_threaded]
+    major, minor = max([*stable, HWB_MIN_PYTHON])
+    return f"{major}.{minor}"

@@ -292,6 +292,12 @@ def test_abi3_one_cpython_per_platform_and_arch(package: str, minimum: str, requ
     assert any(source in n and f"CPython {lowest}" in n for n in plan.notes), plan.notes
 
 
+def test_a_runner_job_runs_hwb_on_a_python_it_supports() -> None:
+    plan, _ = plan_of(PACKAGES / "plan_abi3_maturin", cli={"platforms": ["linux"]})
+    assert "cp310-manylinux_x86_64" in ids(plan)
+    assert {c.python for c in plan.cells()} == {"3.11"}  # hwb needs 3.11 or newer
+
+
 def test_abi3_below_the_minimum_gets_a_note() -> None:
     plan, _ = plan_of(PACKAGES / "plan_abi3_skbuild", cli={"platforms": ["linux"]})
     assert not any(i.startswith(("cp39-", "cp310-", "cp311-")) for i in ids(plan))
