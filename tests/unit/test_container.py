@@ -151,14 +151,16 @@ def test_targets_come_from_the_plan(packages: Path) -> None:
         info.value.message)
     few = container_targets(project, settings(python_versions=["3.11", "3.12"],
                                                platforms=["linux"], archs=["x86_64"]))
-    assert few == ["cp311-manylinux_x86_64", "cp312-manylinux_x86_64"]
+    # cibuildwheel's selection: musllinux too, as cibuildwheel builds it by default
+    assert few == ["cp311-manylinux_x86_64", "cp312-manylinux_x86_64",
+                   "cp311-musllinux_x86_64", "cp312-musllinux_x86_64"]
 
 
 @pytest.mark.skipif(os.uname().machine != "x86_64", reason="host-arch default checked on x86_64")
 def test_default_targets_are_the_host_arch(packages: Path) -> None:
     project = load_project(packages / "cext_simple")
     ids = container_targets(project, settings(python_versions=["3.11"]))
-    assert ids == ["cp311-manylinux_x86_64"]
+    assert ids == ["cp311-manylinux_x86_64", "cp311-musllinux_x86_64"]  # not i686, aarch64
 
 
 def test_failed_build_error_carries_the_compiler_message_not_the_log() -> None:
