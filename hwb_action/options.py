@@ -80,6 +80,9 @@ class PlanOptions(_Options):
     skip: tuple[str, ...] = ()
     free_threaded: bool = False
     pypy: bool = False
+    runners: Mapping[str, str] = field(default_factory=lambda: _EMPTY)
+    gitlab_runners: Mapping[str, str] = field(default_factory=lambda: _EMPTY)
+    matrix: Literal["runner", "target"] = "runner"
     format: PlanFormatChoice = ""
 
     @classmethod
@@ -118,21 +121,16 @@ class BuildOptions(_Options):
     skip: tuple[str, ...] = ()
     free_threaded: bool = False
     pypy: bool = False
+    runners: Mapping[str, str] = field(default_factory=lambda: _EMPTY)
+    gitlab_runners: Mapping[str, str] = field(default_factory=lambda: _EMPTY)
 
     @classmethod
     def command(cls) -> Command:
         return "build"
 
-    def __post_init__(self) -> None:
-        if self.jobs < 0:
-            raise self.settings.error("jobs", f"must be 0 (automatic) or more, not {self.jobs}")
-        if any(c in self.out_dir for c in "\r\n\0"):
-            raise self.settings.error("out-dir", f"{self.out_dir!r} holds a line break or "
-                                      "NUL", hint="pass a plain directory path")
-
     def plan_options(self) -> PlanOptions:
         """The plan a ``--target`` must come from: the plan options of this build."""
-        names = {f.name for f in dataclasses.fields(PlanOptions)} - {"format"}
+        names = {f.name for f in dataclasses.fields(PlanOptions)} - {"format", "matrix"}
         return PlanOptions(**{n: getattr(self, n) for n in names})
 
 

@@ -146,9 +146,23 @@ OPTIONS: tuple[Option, ...] = (
     Option(name="skip", kind="list", default=[], commands=_PLAN_BUILD,
            help="skip selectors: glob patterns on identifiers"),
     Option(name="free-threaded", kind="bool", default=False, commands=_PLAN_BUILD,
-           help="also plan free-threaded CPython (cp313t, cp314t)"),
+           help="free-threaded CPython (cp314t, ...): planned as cibuildwheel selects them; "
+                "--no-free-threaded leaves them out"),
     Option(name="pypy", kind="bool", default=False, commands=_PLAN_BUILD,
-           help="also plan PyPy"),
+           help="also plan PyPy (cibuildwheel's pypy group); --no-pypy leaves it out"),
+    Option(name="runners", kind="dict", default={}, commands=_PLAN_BUILD,
+           metavar="KEY=LABEL",
+           help="GitHub runner label per runner key (linux-x86_64, linux-aarch64, "
+                "macos-x86_64, macos-arm64, windows-amd64, windows-arm64, ...), over the "
+                "defaults"),
+    Option(name="gitlab-runners", kind="dict", default={}, commands=_PLAN_BUILD,
+           metavar="KEY=TAG",
+           help="GitLab runner tag per runner key, over GitLab's hosted runner tags "
+                "(hwb plan --format gitlab)"),
+    Option(name="matrix", kind="str", default="runner", commands=("plan",),
+           choices=("runner", "target"),
+           help="matrix cells: runner (one job per runner label, cibuildwheel building all "
+                "its identifiers) or target (one job per identifier)"),
     Option(name="format", kind="str", default="", in_config=False, commands=("plan",),
            choices=("", "github", "gitlab", "table", "json"),
            help="output format: github (one-line matrix JSON), gitlab (parallel:matrix "

@@ -16,7 +16,7 @@ from __future__ import annotations
 import platform
 import sys
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Literal
 
@@ -52,6 +52,8 @@ class Host:
     python: str  # the interpreter running hwb
     python_version: str  # 3.12.4
     ci: bool = False
+    # The job's CIBW_* variables: cibuildwheel's selection (and so the plan) reads them.
+    cibw_environ: Mapping[str, str] = field(default_factory=dict)
 
     @classmethod
     def this(cls, environ: Mapping[str, str]) -> Host:
@@ -59,7 +61,8 @@ class Host:
         return cls(platform=_HOST_PLATFORMS.get(sys.platform, sys.platform),
                    arch=platform.machine(), python=sys.executable,
                    python_version=".".join(map(str, sys.version_info[:3])),
-                   ci=environ.get("CI", "").lower() in ("true", "1"))
+                   ci=environ.get("CI", "").lower() in ("true", "1"),
+                   cibw_environ={k: v for k, v in environ.items() if k.startswith("CIBW_")})
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -133,8 +136,8 @@ def decide(project: Project, options: BuildOptions, host: Host, engine: Engine |
     return BuildJob(sdist=sdist, wheels="host", wheel_source=source, python=python)
 
 
-def _plan(project: Project, options: BuildOptions) -> Plan:
-    return plan_targets(project, options.plan_options())
+def _plan(project: Project, options: BuildOptions, host: Host) -> Plan:
+    return plan_targets(project, options.plan_options(), environ=host.cibw_environ)
 
 
 def select_target(project: Project, options: BuildOptions, *, host: Host,
@@ -145,7 +148,7 @@ def select_target(project: Project, options: BuildOptions, *, host: Host,
     target = options.target
     if not target:
         return None
-    plan = plan or _plan(project, options)
+    plan = plan or _plan(project, options, host)
     cells = {t.identifier: t for t in plan.targets}
     cell = cells.get(target)
     if cell is None:
@@ -187,7 +190,7 @@ def container_targets(project: Project, options: BuildOptions, host: Host) -> li
     plan's Linux cells, limited to the host's architecture unless ``archs`` names
     architectures explicitly (others need QEMU).
     """
-    plan = _plan(project, options)
+    plan = _plan(project, options, host)
     cell = select_target(project, options, host=host, in_container=True, plan=plan)
     if cell is not None:
         return [cell.identifier]

@@ -13,7 +13,7 @@ def run(inv: Invocation) -> CommandResult:
     """Plan SOURCE; the matrix goes to stdout in ``--format`` and to the ``matrix`` output."""
     with open_project(inv) as ctx:
         options = from_settings(PlanOptions, ctx.settings)
-        plan = plan_targets(ctx.project, options)
+        plan = plan_targets(ctx.project, options, environ=inv.environ)
     for note in plan.notes:
         inv.reporter.info(note)
     inv.reporter.set_output("matrix", format_plan(plan, "github"))

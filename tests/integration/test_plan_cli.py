@@ -26,8 +26,12 @@ def test_plan_json_and_github_output(tmp_path: Path, monkeypatch: pytest.MonkeyP
     out = capsys.readouterr().out
     assert code == 0
     matrix = json.loads(out)
-    assert [c["target"] for c in matrix["include"]] == ["cp311-manylinux_x86_64",
-                                                        "cp312-manylinux_x86_64"]
+    # one cell per runner label: cibuildwheel builds all of them in one job
+    assert [c["identifiers"] for c in matrix["include"]] == [[
+        "cp311-manylinux_x86_64", "cp312-manylinux_x86_64", "cp311-musllinux_x86_64",
+        "cp312-musllinux_x86_64"]]
+    assert matrix["include"][0]["target"] == ",".join(matrix["include"][0]["identifiers"])
+    assert matrix["include"][0]["runner"] == "ubuntu-latest"
     assert list(matrix) == ["include"]
     lines = output.read_text().splitlines()
     matrix_lines = [ln for ln in lines if ln.startswith("matrix=")]
@@ -42,15 +46,42 @@ def test_plan_of_an_sdist_and_formats(tmp_path: Path,
         tf.add(PACKAGES / "cext_bz2", arcname="cext_bz2-0.1.0")
     assert main(["plan", str(sdist), "--format", "gitlab", "--platforms", "windows"]) == 0
     rows = yaml.safe_load(capsys.readouterr().out)["parallel"]["matrix"]
-    assert {r["HWB_TARGET"] for r in rows} == {f"cp3{n}-win_amd64" for n in range(9, 15)}
+    # GitLab has one hosted Windows machine (AMD64): every Windows identifier builds there
+    assert [r["HWB_CELL_RUNNER"] for r in rows] == ["saas-windows-medium-amd64"]
+    identifiers = rows[0]["HWB_CELL_IDENTIFIERS"].split()
+    assert {f"cp3{n}-win_amd64" for n in range(9, 16)} | {"cp39-win32", "cp315t-win_arm64"} \
+        <= set(identifiers)
+    assert rows[0]["HWB_TARGET"].split(",") == identifiers
     assert main(["plan", str(PACKAGES / "cext_bz2"), "--platforms", "macos",
                  "--build", "cp313-*"]) == 0
     table = capsys.readouterr().out.splitlines()
     assert table[0].split()[0] == "target"
-    assert [ln.split()[0] for ln in table[1:-1]] == ["cp313-macosx_arm64", "cp313-macosx_x86_64"]
+    assert [ln.split()[:5] for ln in table[1:-1]] == [
+        ["cp313-macosx_x86_64", "3.13", "macos", "x86_64", "macos-15-intel"],
+        ["cp313-macosx_arm64", "3.13", "macos", "arm64", "macos-latest"]]
 
 
 def test_plan_usage_errors_exit_2(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["plan", str(PACKAGES / "cext_bz2"), "--archs", "arm65"]) == 2
     err = capsys.readouterr().err
     assert "--archs: unknown architecture 'arm65' (did you mean 'arm64'?)" in err
+
+
+def test_plan_reads_cibw_variables_and_reports_cibuildwheel_errors(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+        capsys: pytest.CaptureFixture[str]) -> None:
+    monkeypatch.setenv("CIBW_BUILD", "cp312-*")
+    monkeypatch.setenv("CIBW_ARCHS_WINDOWS", "ARM64")
+    assert main(["plan", str(PACKAGES / "cext_bz2"), "--json", "--platforms", "windows"]) == 0
+    cells = json.loads(capsys.readouterr().out)["include"]
+    assert [(c["runner"], c["identifiers"]) for c in cells] == [
+        ("windows-11-arm", ["cp312-win_arm64"])]
+    project = tmp_path / "proj"
+    project.mkdir()
+    text = (PACKAGES / "cext_bz2" / "pyproject.toml").read_text()
+    (project / "pyproject.toml").write_text(text + '\n[tool.cibuildwheel]\nenable = ["pipy"]\n')
+    (project / "setup.py").write_text((PACKAGES / "cext_bz2" / "setup.py").read_text())
+    assert main(["plan", str(project)]) == 2
+    err = capsys.readouterr().err
+    assert f"{project / 'pyproject.toml'}" in err
+    assert "Unknown enable group: pipy" in err

@@ -157,17 +157,19 @@ def test_targets_come_from_the_plan(packages: Path) -> None:
     few = container_targets(project, settings(python_versions=["3.11", "3.12"],
                                                platforms=["linux"], archs=["x86_64"]),
                             X86_LINUX)
-    assert few == ["cp311-manylinux_x86_64", "cp312-manylinux_x86_64"]
+    # cibuildwheel's selection: musllinux too, as cibuildwheel builds it by default
+    assert few == ["cp311-manylinux_x86_64", "cp312-manylinux_x86_64",
+                   "cp311-musllinux_x86_64", "cp312-musllinux_x86_64"]
 
 
 def test_default_targets_are_the_host_arch(packages: Path) -> None:
     project = load_project(packages / "cext_simple")
     ids = container_targets(project, settings(python_versions=["3.11"]), X86_LINUX)
-    assert ids == ["cp311-manylinux_x86_64"]
+    assert ids == ["cp311-manylinux_x86_64", "cp311-musllinux_x86_64"]  # not i686, aarch64
     arm = Host(platform="linux", arch="arm64", python="/usr/bin/python3",
                python_version="3.12.0")
     assert container_targets(project, settings(python_versions=["3.11"]), arm) == [
-        "cp311-manylinux_aarch64"]
+        "cp311-manylinux_aarch64", "cp311-musllinux_aarch64"]
 
 
 def test_failed_build_error_carries_the_compiler_message_not_the_log() -> None:

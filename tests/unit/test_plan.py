@@ -1,11 +1,16 @@
-"""The build plan: computed from the project and settings without starting a process."""
+"""The build plan: computed from the project and settings without starting a process, and
+checked against the identifiers the real ``cibuildwheel --print-build-identifiers`` prints."""
 
 from __future__ import annotations
 
+import dataclasses
 import json
+import os
+import platform
 import subprocess
-import tomllib
+import sys
 from collections.abc import Mapping
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
@@ -15,32 +20,14 @@ import yaml
 from hwb_action import settings as settings_mod
 from hwb_action.errors import ConfigError, UsageError
 from hwb_action.options import PlanOptions, from_settings
-from hwb_action.plan import (
-    CPYTHON_VERSIONS,
-    Plan,
-    format_plan,
-    plan_targets,
-)
+from hwb_action.plan import CPYTHON_VERSIONS, Plan, format_plan, plan_targets
 from hwb_action.project import Project, load_project
 
+PACKAGES = Path(__file__).resolve().parent.parent / "packages"
 BINARY_SETUP = """\
 from setuptools import Extension, setup
 setup(ext_modules=[Extension("demo._x", sources=["src/demo/_x.c"])])
 """
-ABI3_SETUP = """\
-from setuptools import Extension, setup
-setup(ext_modules=[Extension("demo._x", sources=["src/demo/_x.c"], py_limited_api=True)],
-      options={"bdist_wheel": {"py_limited_api": "cp39"}})
-"""
-
-
-@pytest.fixture(autouse=True)
-def _no_processes(monkeypatch: pytest.MonkeyPatch) -> None:
-    """Planning must never start a process: make any attempt fail the test."""
-    def refuse(*args: object, **kwargs: object) -> Any:
-        raise AssertionError(f"plan started a process: {args!r}")
-
-    monkeypatch.setattr(subprocess.Popen, "__init__", refuse)
 
 
 def make(tmp_path: Path, body: str, *, setup_py: str | None = BINARY_SETUP,
@@ -53,25 +40,201 @@ def make(tmp_path: Path, body: str, *, setup_py: str | None = BINARY_SETUP,
     if classifiers:
         lines.append("classifiers = " + json.dumps(list(classifiers)))
     (tmp_path / "pyproject.toml").write_text("\n".join(lines) + "\n\n" + body, encoding="utf-8")
+    (tmp_path / "src" / "demo").mkdir(parents=True, exist_ok=True)
     if setup_py is not None:
         (tmp_path / "setup.py").write_text(setup_py, encoding="utf-8")
-        (tmp_path / "src" / "demo").mkdir(parents=True, exist_ok=True)
-        (tmp_path / "src" / "demo" / "_x.c").write_text("/* c */\n", encoding="utf-8")
     else:
-        (tmp_path / "src" / "demo").mkdir(parents=True, exist_ok=True)
         (tmp_path / "src" / "demo" / "__init__.py").write_text("", encoding="utf-8")
     return tmp_path
 
 
 def plan_of(root: Path, *, cli: Mapping[str, Any] | None = None,
-            environ: Mapping[str, str] | None = None) -> tuple[Plan, Project]:
+            environ: Mapping[str, str] | None = None, **extra: Any) -> tuple[Plan, Project]:
+    """Plan ``root``; any process started while planning fails the test."""
+    def refuse(*args: object, **kwargs: object) -> Any:
+        raise AssertionError(f"plan started a process: {args!r}")
+
     project = load_project(root)
     settings = settings_mod.resolve("plan", cli=cli, environ=environ, project_dir=root)
-    return plan_targets(project, from_settings(PlanOptions, settings)), project
+    options = dataclasses.replace(from_settings(PlanOptions, settings), **extra)
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr(subprocess.Popen, "__init__", refuse)
+        return plan_targets(project, options, environ=environ or {}), project
 
 
-def ids(plan: Plan) -> list[str]:
-    return [t.identifier for t in plan.targets]
+def ids(plan: Plan, platform: str | None = None) -> list[str]:
+    return [t.identifier for t in plan.targets if platform in (None, t.platform)]
+
+
+# -- the oracle: cibuildwheel itself ----------------------------------------------------------
+def oracle(root: Path, archs: Mapping[str, tuple[str, ...]],
+           env: Mapping[str, str] | None = None) -> dict[str, set[str]]:
+    """What ``cibuildwheel --print-build-identifiers --platform P --archs A`` prints, per
+    platform, with ``env`` as the only CIBW_* variables."""
+    base = {k: v for k, v in os.environ.items() if not k.startswith(("CIBW_", "HWB_"))}
+    base.update(env or {})
+
+    def run(item: tuple[str, tuple[str, ...]]) -> tuple[str, set[str]]:
+        name, platform_archs = item
+        proc = subprocess.run(
+            [sys.executable, "-m", "cibuildwheel", "--print-build-identifiers", "--platform",
+             name, "--archs", ",".join(platform_archs), str(root)],
+            capture_output=True, text=True, env=base, check=False)
+        assert proc.returncode == 0, proc.stderr
+        return name, set(proc.stdout.split())
+
+    with ThreadPoolExecutor(3) as pool:
+        return dict(pool.map(run, [(p, a) for p, a in archs.items() if a]))
+
+
+def host_only_gaps(platform_name: str, extra: set[str]) -> set[str]:
+    """cibuildwheel on an x86_64 machine leaves out PyPy/GraalPy macOS arm64 builds (it
+    cannot cross-compile them there); the plan is for the arm64 runner, which builds them."""
+    if platform_name != "macos" or platform.machine() not in ("x86_64", "AMD64"):
+        return set()
+    return {i for i in extra if i.startswith(("pp", "gp")) and i.endswith("arm64")}
+
+
+# (case id, project, hwb CLI settings, CIBW_* environment of both, extra oracle environment)
+ORACLE_CASES: list[tuple[str, str, dict[str, Any], dict[str, str], dict[str, str]]] = [
+    ("defaults: 3.15, free-threaded, musllinux, win32, ARM64", "cext_bz2", {}, {}, {}),
+    ("enable groups: pypy, pypy-eol, graalpy, prerelease", "plan_enable", {}, {}, {}),
+    ("platform tables, overrides, universal2, emulated", "plan_tables", {}, {}, {}),
+    ("requires-python from setup.py, classifiers", "plan_setup_py", {}, {}, {}),
+    ("CIBW_* variables", "cext_bz2", {},
+     {"CIBW_ARCHS_LINUX": "aarch64 ppc64le", "CIBW_SKIP": "cp39-* *-win32",
+      "CIBW_ENABLE": "pypy", "CIBW_BUILD": "cp31*-* pp*"}, {}),
+    ("CIBW_PROJECT_REQUIRES_PYTHON", "plan_tables", {},
+     {"CIBW_PROJECT_REQUIRES_PYTHON": ">=3.13"}, {}),
+    ("hwb build/skip replace the project's", "plan_tables",
+     {"build": ["cp31{2,3}-*"], "skip": ["*-musllinux_*", "*-win32"]}, {},
+     {"CIBW_BUILD": "cp31{2,3}-*", "CIBW_SKIP": "*-musllinux_* *-win32"}),
+    ("hwb pypy, free-threaded=false, musllinux=none", "cext_bz2",
+     {"pypy": True, "free-threaded": False, "musllinux": "none"}, {},
+     {"CIBW_ENABLE": "pypy", "CIBW_SKIP": "*t-* *-musllinux_*"}),
+    ("hwb archs across platforms", "cext_bz2", {"archs": ["arm64", "x86"]}, {}, {}),
+    ("3.15 only", "cext_bz2", {}, {"CIBW_PROJECT_REQUIRES_PYTHON": ">=3.15"}, {}),
+]
+
+
+@pytest.mark.parametrize(("name", "package", "cli", "env", "oracle_env"), ORACLE_CASES,
+                         ids=[c[0] for c in ORACLE_CASES])
+def test_plan_is_what_cibuildwheel_prints(name: str, package: str, cli: dict[str, Any],
+                                          env: dict[str, str],
+                                          oracle_env: dict[str, str]) -> None:
+    root = PACKAGES / package
+    plan, _ = plan_of(root, cli=cli, environ=env)
+    expected = oracle(root, plan.archs, {**env, **oracle_env})
+    assert set(plan.archs) == {"linux", "macos", "windows"}
+    for platform_name, archs in plan.archs.items():
+        got = set(ids(plan, platform_name))
+        want = expected.get(platform_name, set())
+        assert want <= got, f"{platform_name} {archs}: missing {sorted(want - got)}"
+        extra = got - want
+        assert extra == host_only_gaps(platform_name, extra), (
+            f"{platform_name} {archs}: extra {sorted(extra)}")
+    assert len(set(ids(plan))) == len(ids(plan))
+
+
+def test_archs_are_resolved_per_runner() -> None:
+    plan, _ = plan_of(PACKAGES / "cext_bz2")
+    # auto on every default runner: ubuntu-latest x86_64+i686, ubuntu-24.04-arm aarch64, ...
+    assert plan.archs == {"linux": ("x86_64", "i686", "aarch64"),
+                          "macos": ("x86_64", "arm64"), "windows": ("AMD64", "x86", "ARM64")}
+    tables, _ = plan_of(PACKAGES / "plan_tables")
+    assert tables.archs == {"linux": ("x86_64", "aarch64", "ppc64le"),
+                            "macos": ("arm64", "universal2"),
+                            "windows": ("AMD64", "x86", "ARM64")}
+    across, _ = plan_of(PACKAGES / "cext_bz2", cli={"archs": ["arm64", "x86"]})
+    assert across.archs == {"linux": ("i686", "aarch64"), "macos": ("arm64",),
+                            "windows": ("x86", "ARM64")}
+
+
+def test_enable_groups_and_free_threaded_follow_cibuildwheel() -> None:
+    plan, _ = plan_of(PACKAGES / "plan_enable")
+    got = set(ids(plan))
+    assert {"pp311-manylinux_x86_64", "pp310-manylinux_x86_64", "cp314t-win_amd64",
+            "pp311-macosx_arm64", "cp315t-macosx_arm64"} <= got
+    assert any(i.startswith("gp") for i in got)
+    assert not any(i.startswith("cp313t") for i in got)  # cibuildwheel 4 dropped cp313t
+    python = {t.identifier: t.python for t in plan.targets}
+    assert python["pp311-manylinux_x86_64"] == "pypy3.11"
+    assert python["cp314t-win_amd64"] == "3.14t"
+    assert next(p for i, p in python.items() if i.startswith("gp")).startswith("graalpy-")
+
+
+# -- cells --------------------------------------------------------------------------------
+def test_runner_cells_by_default() -> None:
+    plan, _ = plan_of(PACKAGES / "cext_bz2")
+    cells = plan.matrix()["include"]
+    assert [(c["runner"], c["platform"], c["arch"]) for c in cells] == [
+        ("ubuntu-latest", "linux", "x86_64,i686"), ("ubuntu-24.04-arm", "linux", "aarch64"),
+        ("macos-15-intel", "macos", "x86_64"), ("macos-latest", "macos", "arm64"),
+        ("windows-latest", "windows", "AMD64,x86"), ("windows-11-arm", "windows", "ARM64")]
+    assert all(list(c) == ["runner", "python", "platform", "arch", "target", "identifiers",
+                           "artifact-name"] for c in cells)
+    assert sorted(i for c in cells for i in c["identifiers"]) == sorted(ids(plan))
+    assert all(c["target"] == ",".join(c["identifiers"]) for c in cells)
+    assert len({c["artifact-name"] for c in cells}) == len(cells)
+    windows = cells[4]
+    assert "cp39-win32" in windows["identifiers"] and "cp315t-win_amd64" in windows["identifiers"]
+    assert windows["python"] == CPYTHON_VERSIONS[-1]
+    # every identifier knows where it builds (the builder checks --target against these)
+    by_id = {t.identifier: t for t in plan.targets}
+    assert (by_id["cp312-win32"].arch, by_id["cp312-win32"].runner) == ("x86", "windows-latest")
+    assert by_id["cp312-manylinux_i686"].runner == "ubuntu-latest"
+    assert by_id["cp312-musllinux_aarch64"].libc == "musllinux"
+    assert any("ubuntu-24.04-arm" in n and "public repositories" in n for n in plan.notes)
+    assert any("windows-11-arm" in n and "public repositories" in n for n in plan.notes)
+    # every cell's target names exactly its identifiers (what `hwb build --target` resolves)
+    for cell in plan.cells() + plan.cells("gitlab"):
+        found, unknown = plan.lookup(cell.target)
+        assert ([t.identifier for t in found], unknown) == (list(cell.identifiers), [])
+    assert plan.lookup("cp312-win32 cp27-win32,cp312-win32") == ([by_id["cp312-win32"]],
+                                                                 ["cp27-win32"])
+
+
+def test_universal2_and_emulated_cells() -> None:
+    plan, _ = plan_of(PACKAGES / "plan_tables")
+    cells = {c.artifact_name: c for c in plan.cells()}
+    assert cells["dist-macos-arm64-universal2"].runner == "macos-latest"
+    assert "cp312-macosx_universal2" in cells["dist-macos-arm64-universal2"].identifiers
+    # QEMU builds are slow: their own job, on the x86_64 runner, with a note
+    emulated = cells["dist-linux-ppc64le"]
+    assert (emulated.runner, emulated.emulated) == ("ubuntu-latest", True)
+    assert cells["dist-linux-x86_64"].runner == "ubuntu-latest"
+    assert any("QEMU" in n and "ppc64le" in n for n in plan.notes)
+    by_id = {t.identifier: t for t in plan.targets}
+    assert by_id["cp312-manylinux_ppc64le"].emulated
+
+
+def test_target_cells_one_per_identifier() -> None:
+    plan, _ = plan_of(PACKAGES / "plan_setup_py", cli={"platforms": ["windows"]},
+                      matrix="target")
+    cells = plan.matrix()["include"]
+    assert [c["target"] for c in cells] == ids(plan)
+    assert all(c["identifiers"] == [c["target"]] for c in cells)
+    assert cells[0] == {"runner": "windows-latest", "python": "3.12", "platform": "windows",
+                        "arch": "x86", "target": "cp312-win32", "identifiers": ["cp312-win32"],
+                        "artifact-name": "dist-cp312-win32"}
+
+
+def test_runner_labels_are_configurable() -> None:
+    plan, _ = plan_of(PACKAGES / "plan_tables",
+                      runners={"Linux-x86_64": "self-hosted-x64", "macos-arm64": "macos-15",
+                               "windows-arm64": "win-arm-private"})
+    cells = {c.artifact_name: c.runner for c in plan.cells()}
+    assert cells["dist-linux-x86_64"] == "self-hosted-x64"
+    assert cells["dist-linux-ppc64le"] == "self-hosted-x64"  # follows linux-x86_64
+    assert cells["dist-macos-arm64-universal2"] == "macos-15"  # universal2 follows arm64
+    assert cells["dist-windows-ARM64"] == "win-arm-private"
+    assert not any("windows-11-arm" in n for n in plan.notes)
+    assert any("ubuntu-24.04-arm" in n for n in plan.notes)
+    with pytest.raises(UsageError, match=r"unknown runner key 'macos-arm65' \(did you mean "
+                                         r"'macos-arm64'\?\)"):
+        plan_of(PACKAGES / "cext_bz2", runners={"macos-arm65": "x"})
+    with pytest.raises(UsageError, match="must be one of runner, target, not 'targets'"):
+        plan_of(PACKAGES / "cext_bz2", matrix="targets")
 
 
 def test_pure_project_plans_one_cell(tmp_path: Path) -> None:
@@ -79,131 +242,106 @@ def test_pure_project_plans_one_cell(tmp_path: Path) -> None:
     assert project.is_pure
     assert plan.matrix() == {"include": [{
         "runner": "ubuntu-latest", "python": CPYTHON_VERSIONS[-1], "platform": "linux",
-        "arch": "x86_64", "target": "pure", "artifact-name": "dist-pure",
+        "arch": "x86_64", "target": "pure", "identifiers": ["pure"],
+        "artifact-name": "dist-pure",
     }]}
+    assert plan.targets[0].is_pure
+    plan, _ = plan_of(tmp_path, cli={"platforms": ["windows", "linux"]})
+    assert [(c.runner, c.arch, c.identifiers) for c in plan.cells()] == [
+        ("windows-latest", "AMD64", ("pure",))]
 
 
-def test_binary_project_plans_versions_platforms_archs(tmp_path: Path) -> None:
-    plan, _ = plan_of(make(tmp_path, "", requires_python=">=3.10"))
-    got = ids(plan)
-    versions = [v for v in CPYTHON_VERSIONS if v != "3.9"]
-    expected_suffixes = ["manylinux_x86_64", "manylinux_aarch64", "macosx_arm64",
-                         "macosx_x86_64", "win_amd64"]
-    assert sorted(got) == sorted(f"cp{v.replace('.', '')}-{s}"
-                                 for v in versions for s in expected_suffixes)
-    cells = plan.matrix()["include"]
-    assert all(set(c) == {"runner", "python", "platform", "arch", "target", "artifact-name"}
-               for c in cells)
-    assert len({c["artifact-name"] for c in cells}) == len(cells)
-    by_target = {c["target"]: c for c in cells}
-    assert by_target["cp312-manylinux_aarch64"]["runner"] == "ubuntu-24.04-arm"
-    assert by_target["cp312-macosx_x86_64"]["runner"] == "macos-13"
-    assert by_target["cp312-macosx_arm64"]["runner"] == "macos-14"
-    assert by_target["cp312-win_amd64"] == {
-        "runner": "windows-latest", "python": "3.12", "platform": "windows", "arch": "AMD64",
-        "target": "cp312-win_amd64", "artifact-name": "dist-cp312-win_amd64"}
-    assert not any(t.free_threaded or t.implementation == "pypy" for t in plan.targets)
+# -- abi3 ---------------------------------------------------------------------------------
+ABI3_CASES = [  # project, declared minimum, requires-python minimum, where it is declared
+    ("plan_abi3_setup_cfg", "3.10", "3.9", "[bdist_wheel] py_limited_api = cp310"),
+    ("plan_abi3_setup_py", "3.11", "3.9", "setup.py Extension(py_limited_api=True)"),
+    ("plan_abi3_distutils", "3.11", "3.9", "[tool.distutils.bdist_wheel] py-limited-api"),
+    ("plan_abi3_skbuild", "3.12", "3.8", "[tool.scikit-build] wheel.py-api = 'cp312'"),
+    ("plan_abi3_meson", "3.10", "3.9", "[tool.meson-python] limited-api = true"),
+    ("plan_abi3_maturin", "3.9", "3.10", "pyo3 feature 'abi3-py39'"),
+]
 
 
-def test_requires_python_upper_and_micro_bounds(tmp_path: Path) -> None:
-    plan, _ = plan_of(make(tmp_path, "", requires_python=">=3.11.4,<3.13"),
-                      cli={"platforms": ["linux"], "archs": ["x86_64"]})
-    assert ids(plan) == ["cp311-manylinux_x86_64", "cp312-manylinux_x86_64"]
+@pytest.mark.parametrize(("package", "minimum", "requires", "source"), ABI3_CASES,
+                         ids=[c[0] for c in ABI3_CASES])
+def test_abi3_one_cpython_per_platform_and_arch(package: str, minimum: str, requires: str,
+                                                source: str) -> None:
+    root = PACKAGES / package
+    plan, _ = plan_of(root)
+    printed = oracle(root, plan.archs)
+    lowest = max(minimum, requires, key=lambda v: int(v.split(".")[1]))
+    built = f"cp3{lowest.split('.')[1]}"
+    for platform_name, every in printed.items():
+        tags = {i.split("-", 1)[1] for i in every}
+        # the abi3 wheel once per platform tag; builds that cannot use it stay as printed
+        want = {f"{built}-{tag}" for tag in tags} | {
+            i for i in every if not i.startswith("cp") or i.split("-", 1)[0].endswith("t")}
+        assert set(ids(plan, platform_name)) == want, platform_name
+    assert all(t.abi3 == (t.identifier.startswith(built + "-")) for t in plan.targets)
+    assert any(source in n and f"CPython {lowest}" in n for n in plan.notes), plan.notes
+
+
+def test_a_runner_job_runs_hwb_on_a_python_it_supports() -> None:
+    plan, _ = plan_of(PACKAGES / "plan_abi3_maturin", cli={"platforms": ["linux"]})
+    assert "cp310-manylinux_x86_64" in ids(plan)
+    assert {c.python for c in plan.cells()} == {"3.11"}  # hwb needs 3.11 or newer
+
+
+def test_abi3_below_the_minimum_gets_a_note() -> None:
+    plan, _ = plan_of(PACKAGES / "plan_abi3_skbuild", cli={"platforms": ["linux"]})
+    assert not any(i.startswith(("cp39-", "cp310-", "cp311-")) for i in ids(plan))
+    assert any("3.9, 3.10, 3.11, below the abi3 minimum 3.12" in n for n in plan.notes)
+
+
+# -- errors and notes ---------------------------------------------------------------------
+def test_cibuildwheel_configuration_errors_are_config_errors(tmp_path: Path) -> None:
+    root = make(tmp_path, '[tool.cibuildwheel]\nenable = ["cpython-freethreading"]\n')
+    with pytest.raises(ConfigError, match="Unknown enable group") as info:
+        plan_of(root)
+    assert info.value.file == str(root / "pyproject.toml")
+    (root / "pyproject.toml").write_text((root / "pyproject.toml").read_text().replace(
+        'enable = ["cpython-freethreading"]', 'test-comand = "pytest"'))
+    with pytest.raises(ConfigError, match="Perhaps you meant 'test-command'") as info:
+        plan_of(root)
+    assert (info.value.file, info.value.line) == (str(root / "pyproject.toml"), 11)
+    with pytest.raises(ConfigError, match="Invalid architecture 'arm65'") as info:
+        plan_of(make(tmp_path, ""), environ={"CIBW_ARCHS_MACOS": "arm65"})
+    assert "CIBW_ARCHS_MACOS" in str(info.value.hint)
 
 
 def test_requires_python_admitting_nothing_is_a_config_error(tmp_path: Path) -> None:
-    with pytest.raises(ConfigError, match="admits none"):
+    with pytest.raises(ConfigError, match="plan is empty"):
         plan_of(make(tmp_path, "", requires_python=">=4"))
 
 
-def test_classifiers_narrower_than_requires_python(tmp_path: Path) -> None:
-    classifiers = ("Programming Language :: Python :: 3",
-                   "Programming Language :: Python :: 3.11",
-                   "Programming Language :: Python :: 3.12",
-                   "Programming Language :: Python :: 3 :: Only")
-    plan, _ = plan_of(make(tmp_path, "", requires_python=">=3.9", classifiers=classifiers),
-                      cli={"platforms": ["windows"]})
-    assert ids(plan) == ["cp311-win_amd64", "cp312-win_amd64"]
-    assert any("classifiers narrow" in n for n in plan.notes)
+def test_classifiers_narrower_than_requires_python_are_noted() -> None:
+    plan, _ = plan_of(PACKAGES / "plan_setup_py", cli={"platforms": ["linux"]})
+    assert "cp314-manylinux_x86_64" in ids(plan)  # cibuildwheel reads requires-python only
+    assert any("classifiers do not list CPython 3.14, 3.15" in n for n in plan.notes)
 
 
-def test_classifiers_wider_than_requires_python_do_not_widen(tmp_path: Path) -> None:
-    classifiers = tuple(f"Programming Language :: Python :: {v}" for v in CPYTHON_VERSIONS)
-    plan, _ = plan_of(make(tmp_path, "", requires_python=">=3.13", classifiers=classifiers),
-                      cli={"platforms": ["windows"]})
-    assert ids(plan) == [f"cp{v.replace('.', '')}-win_amd64" for v in CPYTHON_VERSIONS
-                         if v in ("3.13", "3.14")]
+def test_python_versions(tmp_path: Path) -> None:
+    root = make(tmp_path, "", requires_python=">=3.11")
+    plan, _ = plan_of(root, cli={"python-versions": ["3.12"], "platforms": ["windows"]})
+    assert ids(plan) == ["cp312-win32", "cp312-win_amd64", "cp312-win_arm64"]
+    with pytest.raises(UsageError, match=r"3\.10 is outside requires-python >=3\.11"):
+        plan_of(root, cli={"python-versions": ["3.10"]})
+    with pytest.raises(UsageError, match="not a version hwb plans"):
+        plan_of(root, cli={"python-versions": ["2.7"]})
 
 
-def test_abi3_plans_one_cell_per_platform_and_arch(tmp_path: Path) -> None:
-    plan, project = plan_of(make(tmp_path, "", setup_py=ABI3_SETUP, requires_python=">=3.10"))
-    assert project.abi3
-    assert sorted(ids(plan)) == sorted(["cp310-manylinux_x86_64", "cp310-manylinux_aarch64",
-                                        "cp310-macosx_arm64", "cp310-macosx_x86_64",
-                                        "cp310-win_amd64"])
-    assert all(t.abi3 for t in plan.targets)
-
-
-def test_free_threaded_and_pypy_only_when_asked(tmp_path: Path) -> None:
-    root = make(tmp_path, "")
-    plain, _ = plan_of(root, cli={"platforms": ["linux"], "archs": ["x86_64"]})
-    assert not any("t-" in i or i.startswith("pp") for i in ids(plain))
-    asked, _ = plan_of(root, cli={"platforms": ["linux"], "archs": ["x86_64"],
-                                  "free-threaded": True, "pypy": True})
-    extra = set(ids(asked)) - set(ids(plain))
-    assert extra == {"cp313t-manylinux_x86_64", "cp314t-manylinux_x86_64",
-                     "pp310-manylinux_x86_64", "pp311-manylinux_x86_64"}
-    cells = {c["target"]: c for c in asked.matrix()["include"]}
-    assert cells["cp313t-manylinux_x86_64"]["python"] == "3.13t"
-    assert cells["pp310-manylinux_x86_64"]["python"] == "pypy3.10"
-
-
-def test_build_and_skip_selectors(tmp_path: Path) -> None:
-    root = make(tmp_path, '[tool.hwb]\nbuild = "cp31{1,2}-*"\nskip = ["*-win*", "*_aarch64"]\n')
-    plan, _ = plan_of(root)
-    assert sorted(ids(plan)) == sorted(["cp311-manylinux_x86_64", "cp312-manylinux_x86_64",
-                                        "cp311-macosx_arm64", "cp312-macosx_arm64",
-                                        "cp311-macosx_x86_64", "cp312-macosx_x86_64"])
-
-
-def test_selector_that_matches_nothing_is_noted_and_empty_plan_is_an_error(
-        tmp_path: Path) -> None:
+def test_selector_notes_and_empty_plan(tmp_path: Path) -> None:
     root = make(tmp_path, "")
     plan, _ = plan_of(root, cli={"skip": ["cp312-manylinux_x86-64"], "platforms": ["linux"]})
-    assert any("'cp312-manylinux_x86-64' matches no planned identifier" in n for n in plan.notes)
+    assert any("'cp312-manylinux_x86-64' matches no identifier" in n for n in plan.notes)
     with pytest.raises(UsageError, match="plan is empty") as info:
         plan_of(root, cli={"skip": ["*"]})
     assert str(info.value).startswith("--skip")
 
 
-def test_musllinux_planned_when_asked_or_selected(tmp_path: Path) -> None:
-    root = make(tmp_path, "", requires_python=">=3.14")
-    plan, _ = plan_of(root, cli={"platforms": ["linux"], "archs": ["x86_64"],
-                                 "musllinux": "1_2"})
-    assert ids(plan) == ["cp314-manylinux_x86_64", "cp314-musllinux_x86_64"]
-    plan, _ = plan_of(root, cli={"platforms": ["linux"], "build": ["*-musllinux_*"]})
-    assert ids(plan) == ["cp314-musllinux_x86_64", "cp314-musllinux_aarch64"]
-
-
-def test_tool_cibuildwheel_is_honoured(tmp_path: Path) -> None:
-    body = ('[tool.cibuildwheel]\nbuild = "cp312-*"\nskip = "*-macosx_x86_64"\n'
-            'test-command = "pytest {project}/tests"\n\n'
-            '[tool.cibuildwheel.linux]\narchs = ["x86_64", "i686"]\n')
-    root = make(tmp_path, body)
-    project = load_project(root)
-    settings = settings_mod.resolve("plan", project_dir=root)
-    assert settings["test-command"] == "pytest {project}/tests"
-    plan = plan_targets(project, from_settings(PlanOptions, settings))
-    assert sorted(ids(plan)) == sorted(["cp312-manylinux_x86_64", "cp312-manylinux_i686",
-                                        "cp312-macosx_arm64", "cp312-win_amd64"])
-    # hwb's own settings win over [tool.cibuildwheel]
-    plan, _ = plan_of(root, environ={"HWB_BUILD": "cp313-*", "HWB_ARCHS": "auto64"})
-    assert sorted(ids(plan)) == sorted(["cp313-manylinux_x86_64", "cp313-manylinux_aarch64",
-                                        "cp313-macosx_arm64", "cp313-win_amd64"])
-
-
 def test_precedence_cli_over_env_over_pyproject(tmp_path: Path) -> None:
-    root = make(tmp_path, '[tool.hwb]\nplatforms = ["linux"]\npython-versions = ["3.10"]\n')
+    root = make(tmp_path, '[tool.hwb]\nplatforms = ["linux"]\npython-versions = ["3.10"]\n'
+                '\n[tool.cibuildwheel]\nskip = "*-musllinux_* *-manylinux_i686"\n')
     plan, _ = plan_of(root, cli={"archs": ["x86_64"]})
     assert ids(plan) == ["cp310-manylinux_x86_64"]
     plan, _ = plan_of(root, cli={"archs": ["x86_64"]}, environ={"HWB_PLATFORMS": "windows"})
@@ -230,53 +368,33 @@ def test_unknown_platform_and_arch_values(tmp_path: Path) -> None:
         plan_of(make(tmp_path, ""), environ={"HWB_PLATFORMS": "linx"})
 
 
-def test_python_versions_outside_requires_python(tmp_path: Path) -> None:
-    root = make(tmp_path, "", requires_python=">=3.11")
-    with pytest.raises(UsageError, match=r"3\.10 is outside requires-python >=3\.11"):
-        plan_of(root, cli={"python-versions": ["3.10"]})
-    with pytest.raises(UsageError, match="not a version hwb plans"):
-        plan_of(root, cli={"python-versions": ["2.7"]})
-
-
-def test_formats(tmp_path: Path) -> None:
-    plan, _ = plan_of(make(tmp_path, "", requires_python=">=3.13"),
-                      cli={"platforms": ["linux", "windows"], "archs": ["x86_64"]})
+# -- output -------------------------------------------------------------------------------
+def test_formats() -> None:
+    plan, _ = plan_of(PACKAGES / "cext_bz2", cli={"python-versions": ["3.13"]})
     github = format_plan(plan, "github")
     assert "\n" not in github
     assert json.loads(github) == plan.matrix() == json.loads(format_plan(plan, "json"))
-    gitlab = yaml.safe_load(format_plan(plan, "gitlab"))
-    rows = gitlab["parallel"]["matrix"]
-    assert rows[0] == {"HWB_CELL_RUNNER": "ubuntu-latest", "HWB_CELL_PYTHON": "3.13",
-                       "HWB_CELL_PLATFORM": "linux", "HWB_CELL_ARCH": "x86_64",
-                       "HWB_TARGET": "cp313-manylinux_x86_64",
-                       "HWB_CELL_ARTIFACT_NAME": "dist-cp313-manylinux_x86_64"}
+    rows = yaml.safe_load(format_plan(plan, "gitlab"))["parallel"]["matrix"]
+    # GitLab's hosted tags: one macOS (Apple silicon) and one Windows (AMD64) machine
+    assert [r["HWB_CELL_RUNNER"] for r in rows] == [
+        "saas-linux-medium-amd64", "saas-linux-medium-arm64", "saas-macos-medium-m1",
+        "saas-windows-medium-amd64"]
+    assert rows[2]["HWB_CELL_ARCH"] == "x86_64,arm64"
+    assert rows[2]["HWB_CELL_IDENTIFIERS"] == "cp313-macosx_x86_64 cp313-macosx_arm64"
+    assert rows[2]["HWB_TARGET"] == "cp313-macosx_x86_64,cp313-macosx_arm64"
+    assert all(isinstance(v, str) for r in rows for v in r.values())
     # Only HWB_TARGET is an hwb setting: nothing else in a cell changes what hwb build does.
-    from hwb_action.settings import OPTIONS
-
-    envs = {o.env for o in OPTIONS}
+    envs = {o.env for o in settings_mod.OPTIONS}
     assert [k for k in rows[0] if k in envs] == ["HWB_TARGET"]
-    assert len(rows) == 4
+    relabelled, _ = plan_of(PACKAGES / "cext_bz2", cli={"python-versions": ["3.13"]},
+                            gitlab_runners={"windows-arm64": "my-arm-windows"})
+    rows = yaml.safe_load(format_plan(relabelled, "gitlab"))["parallel"]["matrix"]
+    assert rows[-1]["HWB_CELL_RUNNER"] == "my-arm-windows"
+    assert rows[-1]["HWB_CELL_IDENTIFIERS"] == "cp313-win_arm64"
     table = format_plan(plan, "table").splitlines()
     assert table[0].split() == ["target", "python", "platform", "arch", "runner",
                                 "artifact-name"]
-    assert table[1].split()[0] == "cp313-manylinux_x86_64"
-    assert table[-1] == "4 target(s)"
+    assert table[1].split()[2:4] == ["linux", "x86_64,i686"]
+    assert table[-1] == f"6 cell(s), {len(plan.targets)} identifier(s)"
     with pytest.raises(UsageError, match="did you mean 'gitlab'"):
         format_plan(plan, "gitlb")
-
-
-def test_identifiers_are_known_to_cibuildwheel(tmp_path: Path) -> None:
-    """Every identifier hwb plans exists in cibuildwheel's own table (but cp313t, which
-    cibuildwheel 4 dropped and hwb still plans on hosts when asked)."""
-    import cibuildwheel
-
-    table = Path(cibuildwheel.__file__).parent / "resources" / "build-platforms.toml"
-    data = tomllib.loads(table.read_text(encoding="utf-8"))
-    known = {c["identifier"] for section in data.values()
-             for c in section["python_configurations"]}
-    plan, _ = plan_of(make(tmp_path, ""), cli={"archs": ["all"], "pypy": True,
-                                               "musllinux": "1_2", "free-threaded": True})
-    missing = [i for i in ids(plan) if i not in known and not i.startswith("cp313t-")]
-    assert any(i.startswith("cp314t-") for i in ids(plan))
-    assert len(ids(plan)) > 100
-    assert missing == []
