@@ -124,7 +124,9 @@ def test_calver_schemes(tmp_path: Path, fmt: str, first: str, same_day: str,
 def test_no_commits_since_last_tag(repo: Repo) -> None:
     result = plan(repo)
     assert (result.version, result.bump, result.commits) == (None, "none", ())
-    assert result.reasons == ("no commits since v1.3.0",)
+    assert result.reasons == ("no commits since v1.3.0: HEAD is already released as v1.3.0, "
+                              "nothing to do",)
+    assert result.released_at_head == "v1.3.0"
     done = run_hwb("release", "--json", cwd=repo.path, env=repo.env)
     assert done.returncode == 0, done.stderr
     assert json.loads(done.stdout)["version"] is None
