@@ -14,7 +14,7 @@ from hwb_action._command import CommandResult, Invocation
 from hwb_action.ci import Reporter
 from hwb_action.options import VersionOptions, from_settings
 from hwb_action.settings import read_pyproject, resolve
-from hwb_action.versioning import ReleasePlan, VersionConfig, plan_release
+from hwb_action.versioning import ReleasePlan, VersionConfig, plan_release, version_mismatches
 
 VersionOptionsT = TypeVar("VersionOptionsT", bound=VersionOptions)
 
@@ -40,10 +40,13 @@ def explain(plan: ReleasePlan, reporter: Reporter, *, verb: str) -> None:
         reporter.info(f"nothing to release: {plan.reasons[0] if plan.reasons else ''}")
         return
     came_from = f" (from {plan.previous_version})" if plan.previous_version else ""
+    more = f" and {len(plan.extra_locations)} more file(s)" if plan.extra_locations else ""
     reporter.info(f"{verb} {plan.version}{came_from}, tag {plan.tag}; version lives in "
-                  f"{plan.location.describe()}")
+                  f"{plan.location.describe()}{more}")
     for reason in plan.reasons:
         reporter.info("  " + reason)
+    for mismatch in version_mismatches(plan):
+        reporter.warning(f"version-files: {mismatch} (hwb release will refuse)")
 
 
 def set_outputs(plan: ReleasePlan, reporter: Reporter) -> None:

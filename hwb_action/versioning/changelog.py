@@ -219,12 +219,25 @@ def update_changelog(
         else:
             lines = lines[:first] + section + [""] + lines[first:]
     if forge is not None:
-        lines = _update_links(lines, version=version, tag=tag, previous_tag=previous_tag,
-                              forge=forge, has_unreleased=unreleased is not None)
+        lines = _separate_links(_update_links(
+            lines, version=version, tag=tag, previous_tag=previous_tag, forge=forge,
+            has_unreleased=unreleased is not None))
     out = "\n".join(lines)
     if not out.endswith("\n"):
         out += "\n"
     return out.replace("\n", newline) if newline != "\n" else out
+
+
+def _separate_links(lines: list[str]) -> list[str]:
+    """A blank line before each block of link definitions: right under a list item or a
+    paragraph, Markdown reads ``[x]: url`` as more of that text and never renders the link."""
+    out: list[str] = []
+    for line in lines:
+        if (_LINK_DEF.match(line) and out and out[-1].strip()
+                and not _LINK_DEF.match(out[-1])):
+            out.append("")
+        out.append(line)
+    return out
 
 
 def _update_links(

@@ -72,8 +72,8 @@ def markdown_notes_to_rst(notes: str, sub: str) -> list[str]:
             title = line[4:].strip()
             out += [title, sub * max(len(title), 4)]
             continue
-        linked = _MD_LINK.sub(lambda m: f"`{m.group('text')} <{m.group('url')}>`_", line)
-        out.append(_MD_CODE.sub(lambda m: f"``{m.group('code')}``", linked))
+        coded = _MD_CODE.sub(lambda m: f"``{m.group('code')}``", line)
+        out.append(_MD_LINK.sub(lambda m: f"`{m.group('text')} <{m.group('url')}>`_", coded))
     return out
 
 
@@ -109,7 +109,8 @@ def update_rst(existing: str | None, *, version: str, date: str, notes: str,
     later = [(i, c) for i, c in titles[1:] if c != top]
     level = unreleased[1] if unreleased else (later[0][1] if later else "-")
     used = {c for _, c in titles}
-    sub = next(c for c in "~^\"'`+" if c not in used | {level, top})
+    deeper = [c for _, c in titles if c not in (top, level)]
+    sub = deeper[0] if deeper else next(c for c in "~^\"'`+" if c not in used | {level, top})
     head = f"{version} - {date}"
     section = ["", head, level * len(head), ""]
     if notes:
