@@ -267,3 +267,16 @@ def _update_links(
     else:
         out.extend(["", *block])
     return [*out, ""]
+
+
+def section_notes(text: str, version: str) -> str:
+    """The body of the ``## [version]`` section of a Markdown changelog ("" when absent):
+    the release notes of a release made earlier, for its hosted release."""
+    lines = text.replace("\r\n", "\n").split("\n")
+    heading = re.compile(rf"^##[ \t]+\[?{re.escape(version)}\]?(?:[ \t].*)?$")
+    start = next((i for i, line in enumerate(lines) if heading.match(line)), None)
+    if start is None:
+        return ""
+    end = next((j for j in range(start + 1, len(lines))
+                if _H2.match(lines[j]) or _LINK_DEF.match(lines[j])), len(lines))
+    return "\n".join(lines[start + 1:end]).strip("\n")
