@@ -10,7 +10,7 @@ import dataclasses
 from packaging.version import Version
 
 from hwb_action._command import CommandResult, Invocation
-from hwb_action.commands.version import explain, plan_for, set_outputs
+from hwb_action.commands.version import explain, plan_for, set_outputs, wants_all
 from hwb_action.errors import UsageError
 from hwb_action.options import ReleaseOptions
 from hwb_action.versioning import ReleaseActions, ReleasePlan, ReleaseResult, apply_release
@@ -21,7 +21,7 @@ from hwb_action.versioning.hosted import HostedRelease, github_release, gitlab_r
 
 def run(inv: Invocation) -> CommandResult:
     """Write the version and the changelog, commit, tag (and push) as the options say."""
-    if inv.cli.get("all") or inv.environ.get("HWB_ALL", "").lower() in ("1", "true", "yes"):
+    if wants_all(inv):
         msg = "--all is for hwb version: hwb release releases one package at a time"
         raise UsageError(msg, hint="run hwb release --path DIR for each package that "
                                    "hwb version --all lists with a version")

@@ -200,3 +200,9 @@ class Git:
 
     def delete_tag(self, name: str) -> None:
         self.run("tag", "-d", name)
+
+    def ls_files(self, pattern: str) -> list[str]:
+        """Tracked files under ``cwd`` whose path matches ``pattern`` (git's wildmatch, where
+        ``*`` also matches ``/``), relative to ``cwd``."""
+        done = self.run("ls-files", "-z", "--", pattern)
+        return [p for p in done.stdout.split("\0") if p]

@@ -1,0 +1,121 @@
+"""``hwb version --all``: every package of a monorepo with its next version.
+
+The packages are the members of a uv workspace (``[tool.uv.workspace] members``/``exclude``
+in the root pyproject.toml, and the root itself when it is a project), or else every tracked
+pyproject.toml below ``--path`` whose ``[tool.hwb]`` sets its own ``tag-format``.  Each
+package is planned with its own settings; by default it counts the commits touching its
+directory and not a nested package's, and a uv member without a ``tag-format`` of its own is
+tagged ``NAME-v{version}`` so that the packages' tags never collide.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import fnmatch
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from hwb_action.ci import Reporter
+from hwb_action.errors import UsageError
+from hwb_action.options import VersionOptions, from_settings
+from hwb_action.settings import read_pyproject, resolve
+from hwb_action.versioning.git import Git
+from hwb_action.versioning.model import ReleasePlan, VersionConfig
+from hwb_action.versioning.planning import plan_release
+
+
+@dataclass(frozen=True, kw_only=True)
+class PackagePlan:
+    """One package of the workspace and its plan."""
+
+    name: str
+    path: str  # relative to the workspace root, "." for the root
+    plan: ReleasePlan
+
+    def to_json(self) -> dict[str, Any]:
+        return {"name": self.name, "path": self.path, "version": self.plan.version,
+                "previous_version": self.plan.previous_version, "tag": self.plan.tag,
+                "bump": self.plan.bump, "commits": len(self.plan.commits),
+                "release_notes": self.plan.release_notes}
+
+
+def _table(data: Mapping[str, Any], *keys: str) -> Mapping[str, Any]:
+    node: Any = data
+    for key in keys:
+        node = node.get(key) if isinstance(node, Mapping) else None
+    return node if isinstance(node, Mapping) else {}
+
+
+def _name(data: Mapping[str, Any], directory: Path) -> str:
+    name = _table(data, "project").get("name")
+    raw = name if isinstance(name, str) and name else directory.name
+    return re.sub(r"[-_.]+", "-", raw).lower()
+
+
+def discover(root: Path, data: Mapping[str, Any], git: Git) -> list[Path]:
+    """The package directories of the workspace at ``root`` (``data``: its pyproject.toml)."""
+    workspace = _table(data, "tool", "uv", "workspace")
+    found: list[Path] = []
+    if workspace:
+        members, exclude = workspace.get("members", []), workspace.get("exclude", [])
+        if not (isinstance(members, list) and isinstance(exclude, list)):
+            msg = "[tool.uv.workspace] members and exclude must be lists of globs"
+            raise UsageError(msg, hint="see uv's workspace documentation")
+        for pattern in members:
+            for candidate in sorted(root.glob(str(pattern))):
+                rel = candidate.relative_to(root).as_posix()
+                if (candidate / "pyproject.toml").is_file() and not any(
+                        fnmatch.fnmatchcase(rel, str(e)) for e in exclude):
+                    found.append(candidate)
+    else:
+        for rel in git.ls_files("*pyproject.toml"):
+            path = root / rel
+            if path.name != "pyproject.toml" or path.parent == root:
+                continue
+            sub, _, _ = read_pyproject(path.parent)
+            if "tag-format" in _table(sub, "tool", "hwb"):
+                found.append(path.parent)
+    if "project" in data:
+        found.insert(0, root)
+    unique: list[Path] = []
+    for path in found:
+        if path.resolve() not in {p.resolve() for p in unique}:
+            unique.append(path)
+    return unique
+
+
+def plan_all(root: Path, *, command: str, cli: Mapping[str, Any], environ: Mapping[str, str],
+             reporter: Reporter) -> list[PackagePlan]:
+    """The plan of every package of the workspace at ``root``."""
+    git = Git(root, environ=environ, reporter=reporter)
+    git.info()
+    data, _, _ = read_pyproject(root)
+    packages = discover(root, data, git)
+    if not packages:
+        msg = f"{root} is not a workspace: no uv workspace members and no package with its " \
+              "own tag-format"
+        raise UsageError(msg, hint="add [tool.uv.workspace] members, or set tag-format in "
+                                   "each package's [tool.hwb]")
+    given = {k: v for k, v in cli.items() if k not in ("all", "path")}
+    plans: list[PackagePlan] = []
+    for directory in packages:
+        pyproject = read_pyproject(directory)
+        settings = resolve(command, cli=given, environ=environ, project_dir=directory,
+                           pyproject=pyproject)
+        options = from_settings(VersionOptions, settings)
+        config = VersionConfig.from_options(options)
+        name = _name(pyproject[0], directory)
+        if settings.origin("tag-format").kind == "default" and directory != root:
+            config = dataclasses.replace(config, tag_format=f"{name}-v{{version}}")
+        if not config.paths:
+            nested = [p for p in packages if p != directory and directory in p.parents]
+            config = dataclasses.replace(config, paths=(".", *[
+                f":(exclude){p.relative_to(directory).as_posix()}" for p in nested]))
+        plan = plan_release(directory, config, environ=environ, reporter=reporter,
+                            pyproject=pyproject)
+        rel = directory.relative_to(root).as_posix()
+        plans.append(PackagePlan(name=name, path=rel, plan=plan))
+    return plans
