@@ -121,13 +121,15 @@ def plan_release(
     reporter: Reporter | None = None,
     pyproject: tuple[dict[str, Any], str, Path | None] | None = None,
     today: dt.date | None = None,
+    git: Git | None = None,
 ) -> ReleasePlan:
     """Decide the next release of the project at ``project_dir`` (inside a git work tree).
 
     ``pyproject`` is :func:`~hwb_action.settings.read_pyproject` of ``project_dir`` when the
-    caller has it already (it is read here otherwise).
+    caller has it already (it is read here otherwise); ``git`` a :class:`Git` in
+    ``project_dir`` when the caller shares one between packages (``hwb version --all``).
     """
-    git = Git(project_dir, environ=environ, reporter=reporter)
+    git = git or Git(project_dir, environ=environ, reporter=reporter)
     info = git.info()
     if info.shallow and reporter is not None:
         reporter.warning("shallow clone: tags and history may be missing, so the version "

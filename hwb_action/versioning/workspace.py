@@ -23,8 +23,9 @@ from hwb_action.errors import UsageError
 from hwb_action.options import VersionOptions, from_settings
 from hwb_action.settings import read_pyproject, resolve
 from hwb_action.versioning.git import Git
+from hwb_action.versioning.history import SharedGit, SharedHistory
 from hwb_action.versioning.model import ReleasePlan, VersionConfig
-from hwb_action.versioning.planning import plan_release
+from hwb_action.versioning.planning import plan_release, releases
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -91,7 +92,7 @@ def plan_all(root: Path, *, command: str, cli: Mapping[str, Any], environ: Mappi
              reporter: Reporter) -> list[PackagePlan]:
     """The plan of every package of the workspace at ``root``."""
     git = Git(root, environ=environ, reporter=reporter)
-    git.info()
+    toplevel = git.info().toplevel
     data, _, _ = read_pyproject(root)
     packages = discover(root, data, git)
     if not packages:
@@ -100,22 +101,48 @@ def plan_all(root: Path, *, command: str, cli: Mapping[str, Any], environ: Mappi
         raise UsageError(msg, hint="add [tool.uv.workspace] members, or set tag-format in "
                                    "each package's [tool.hwb]")
     given = {k: v for k, v in cli.items() if k not in ("all", "path")}
-    plans: list[PackagePlan] = []
+    planned: list[tuple[Path, str, VersionConfig, tuple[Any, ...], tuple[str, ...]]] = []
     for directory in packages:
         pyproject = read_pyproject(directory)
         settings = resolve(command, cli=given, environ=environ, project_dir=directory,
                            pyproject=pyproject)
-        options = from_settings(VersionOptions, settings)
-        config = VersionConfig.from_options(options)
+        config = VersionConfig.from_options(from_settings(VersionOptions, settings))
         name = _name(pyproject[0], directory)
         if settings.origin("tag-format").kind == "default" and directory != root:
             config = dataclasses.replace(config, tag_format=f"{name}-v{{version}}")
+        nested = tuple(p.relative_to(directory).as_posix() for p in packages
+                       if p != directory and directory in p.parents)
         if not config.paths:
-            nested = [p for p in packages if p != directory and directory in p.parents]
-            config = dataclasses.replace(config, paths=(".", *[
-                f":(exclude){p.relative_to(directory).as_posix()}" for p in nested]))
+            config = dataclasses.replace(
+                config, paths=(".", *[f":(exclude){n}" for n in nested]))
+        planned.append((directory, name, config, pyproject, nested))
+    shared = SharedHistory(since=_common_base(git, [c for _, _, c, _, _ in planned]))
+    plans: list[PackagePlan] = []
+    for directory, name, config, pyproject, nested in planned:
+        prefix = directory.resolve().relative_to(toplevel.resolve()).as_posix()
+        prefix = "" if prefix == "." else prefix
+        package_git = SharedGit(directory, environ=environ, reporter=reporter, shared=shared,
+                                prefix=prefix, paths=config.paths,
+                                excluded=[f"{prefix}/{n}" if prefix else n for n in nested])
         plan = plan_release(directory, config, environ=environ, reporter=reporter,
-                            pyproject=pyproject)
+                            pyproject=pyproject, git=package_git)
         rel = directory.relative_to(root).as_posix()
         plans.append(PackagePlan(name=name, path=rel, plan=plan))
     return plans
+
+
+def _common_base(git: Git, configs: list[VersionConfig]) -> str | None:
+    """Where the shared history starts: the common ancestor of every package's last final
+    release tag (None, the whole history, when a package has none)."""
+    merged = git.tags(merged=True)
+    bases: set[str] = set()
+    for config in configs:
+        finals = [r for r in releases(merged, config.tag_format) if r.version.pre is None]
+        base = max(finals, key=lambda r: r.version, default=None)
+        if base is None or base.tag is None:
+            return None
+        bases.add(f"refs/tags/{base.tag}")
+    if len(bases) == 1:
+        return bases.pop()
+    done = git.run("merge-base", "--octopus", *sorted(bases), check=False)
+    return done.stdout.strip() or None if done.returncode == 0 else None

@@ -93,3 +93,36 @@ def test_not_a_workspace_and_release_all(tmp_path: Path) -> None:
     done = run_hwb("release", "--all", cwd=repo.path, env=repo.env)
     assert done.returncode == 2
     assert "--all is for hwb version" in done.stderr
+
+
+def test_shared_history_agrees_with_one_git_log_per_package(workspace: Repo) -> None:
+    """--all reads the history once; each package's commits are those `git log -- DIR`
+    gives it (merges, a side branch and nested exclusions included)."""
+    from hwb_action.ci import NullReporter
+    from hwb_action.versioning.workspace import plan_all
+    from tests.versioning_support import plan
+
+    workspace.commit("feat(a): one", files={"packages/a/a.py": "1\n"})
+    workspace.git("checkout", "-q", "-b", "side")
+    workspace.commit("fix(b): on a side branch", files={"packages/b/b.py": "1\n"})
+    workspace.commit("docs: root and c", files={"README": "r\n", "packages/c/R": "c\n"})
+    workspace.git("checkout", "-q", "main")
+    workspace.commit("perf(a): two", files={"packages/a/a.py": "2\n"})
+    workspace.git("merge", "-q", "--no-ff", "-m", "Merge side", "side")
+    plans = {p.path: p.plan for p in plan_all(workspace.path, command="version", cli={},
+                                               environ=workspace.env, reporter=NullReporter())}
+    members = ("packages/a", "packages/b", "packages/c")
+    expected = {
+        ".": plan(workspace, paths=(".", *[f":(exclude){m}" for m in members])),
+        "packages/a": plan(workspace, workspace.path / "packages/a", paths=(".",),
+                           tag_format="pkg-a-v{version}"),
+        "packages/b": plan(workspace, workspace.path / "packages/b", paths=(".",),
+                           tag_format="pkg-b-v{version}"),
+        "packages/c": plan(workspace, workspace.path / "packages/c", paths=(".",),
+                           tag_format="c/{version}"),
+    }
+    for path, one in expected.items():
+        assert [c.sha for c in plans[path].commits] == [c.sha for c in one.commits], path
+        assert plans[path].version == one.version, path
+    assert [p.version for p in (plans["packages/a"], plans["packages/b"], plans["."])] == [
+        "1.1.0", "1.0.1", None]
