@@ -8,6 +8,7 @@ nothing to release) and add the release notes to the job summary.
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from typing import TypeVar
 
@@ -16,7 +17,7 @@ from hwb_action.ci import Reporter
 from hwb_action.options import VersionOptions, from_settings
 from hwb_action.settings import BY_NAME, convert_text, read_pyproject, resolve
 from hwb_action.versioning import ReleasePlan, VersionConfig, plan_release, version_mismatches
-from hwb_action.versioning.workspace import plan_all
+from hwb_action.versioning.workspace import package_defaults, plan_all
 
 VersionOptionsT = TypeVar("VersionOptionsT", bound=VersionOptions)
 
@@ -31,7 +32,13 @@ def plan_for(inv: Invocation,
     settings = resolve(inv.command, cli=inv.cli, environ=inv.environ, project_dir=project_dir,
                        pyproject=pyproject)
     options = from_settings(cls, settings)
-    plan = plan_release(project_dir, VersionConfig.from_options(options),
+    config = VersionConfig.from_options(options)
+    if project_dir.is_dir():
+        # Inside a workspace, a package's defaults are those hwb version --all gives it.
+        tag_format, paths = package_defaults(project_dir, settings, pyproject[0])
+        config = dataclasses.replace(config, tag_format=tag_format or config.tag_format,
+                                     paths=paths if paths is not None else config.paths)
+    plan = plan_release(project_dir, config,
                         environ=inv.environ, reporter=inv.reporter, pyproject=pyproject)
     return plan, options
 

@@ -19,9 +19,9 @@ from pathlib import Path
 from typing import Any
 
 from hwb_action.ci import Reporter
-from hwb_action.errors import UsageError
+from hwb_action.errors import ConfigError, UsageError
 from hwb_action.options import VersionOptions, from_settings
-from hwb_action.settings import read_pyproject, resolve
+from hwb_action.settings import Settings, read_pyproject, resolve
 from hwb_action.versioning.git import Git
 from hwb_action.versioning.history import SharedGit, SharedHistory
 from hwb_action.versioning.model import ReleasePlan, VersionConfig
@@ -56,21 +56,66 @@ def _name(data: Mapping[str, Any], directory: Path) -> str:
     return re.sub(r"[-_.]+", "-", raw).lower()
 
 
+def _uv_members(root: Path, workspace: Mapping[str, Any]) -> list[Path]:
+    members, exclude = workspace.get("members", []), workspace.get("exclude", [])
+    if not (isinstance(members, list) and isinstance(exclude, list)):
+        msg = "[tool.uv.workspace] members and exclude must be lists of globs"
+        raise ConfigError(msg, file=str(root / "pyproject.toml"),
+                          hint="see uv's workspace documentation")
+    found: list[Path] = []
+    for pattern in members:
+        for candidate in sorted(root.glob(str(pattern))):
+            rel = candidate.relative_to(root).as_posix()
+            if (candidate / "pyproject.toml").is_file() and not any(
+                    fnmatch.fnmatchcase(rel, str(e)) for e in exclude):
+                found.append(candidate)
+    return found
+
+
+def _toplevel(directory: Path) -> Path | None:
+    """The git work tree's top level, found without a process (``.git`` dir or file)."""
+    return next((p for p in (directory, *directory.parents) if (p / ".git").exists()), None)
+
+
+def package_defaults(directory: Path, settings: Settings, data: Mapping[str, Any],
+                     ) -> tuple[str | None, tuple[str, ...] | None]:
+    """The tag-format and paths a package gets when it sets none, as in ``--all``: a uv
+    workspace member is tagged ``NAME-v{version}`` and counts the commits under its own
+    directory (not a nested member's); a package below the top level with its own
+    tag-format counts those under its directory.  ``None``: keep the setting."""
+    tag_default = settings.origin("tag-format").kind == "default"
+    paths_default = settings.origin("paths").kind == "default"
+    top = _toplevel(directory)
+    if not (tag_default or paths_default) or top is None:
+        return None, None
+    here = directory.resolve()
+    for parent in (directory, *directory.parents):
+        workspace = _table(data if parent == directory else
+                           (read_pyproject(parent)[0] if (parent / "pyproject.toml").is_file()
+                            else {}), "tool", "uv", "workspace")
+        if workspace:
+            packages = [p.resolve() for p in _uv_members(parent, workspace)]
+            if here not in packages and here != parent.resolve():
+                break
+            nested = [p.relative_to(here).as_posix() for p in packages if here in p.parents]
+            tag = (f"{_name(data, directory)}-v{{version}}"
+                   if tag_default and here != parent.resolve() else None)
+            paths = ((".", *[f":(exclude){n}" for n in nested])
+                     if paths_default and (packages or nested) else None)
+            return tag, paths
+        if parent == top:
+            break
+    if paths_default and not tag_default and directory.resolve() != top.resolve():
+        return None, (".",)
+    return None, None
+
+
 def discover(root: Path, data: Mapping[str, Any], git: Git) -> list[Path]:
     """The package directories of the workspace at ``root`` (``data``: its pyproject.toml)."""
     workspace = _table(data, "tool", "uv", "workspace")
     found: list[Path] = []
     if workspace:
-        members, exclude = workspace.get("members", []), workspace.get("exclude", [])
-        if not (isinstance(members, list) and isinstance(exclude, list)):
-            msg = "[tool.uv.workspace] members and exclude must be lists of globs"
-            raise UsageError(msg, hint="see uv's workspace documentation")
-        for pattern in members:
-            for candidate in sorted(root.glob(str(pattern))):
-                rel = candidate.relative_to(root).as_posix()
-                if (candidate / "pyproject.toml").is_file() and not any(
-                        fnmatch.fnmatchcase(rel, str(e)) for e in exclude):
-                    found.append(candidate)
+        found = _uv_members(root, workspace)
     else:
         for rel in git.ls_files("*pyproject.toml"):
             path = root / rel

@@ -126,3 +126,24 @@ def test_shared_history_agrees_with_one_git_log_per_package(workspace: Repo) -> 
         assert plans[path].version == one.version, path
     assert [p.version for p in (plans["packages/a"], plans["packages/b"], plans["."])] == [
         "1.1.0", "1.0.1", None]
+
+
+def test_one_package_of_a_workspace_gets_the_same_defaults(workspace: Repo) -> None:
+    """hwb release --path MEMBER tags and counts as hwb version --all said."""
+    workspace.commit("feat(b): new", files={"packages/b/src/b.py": "x = 1\n"})
+    workspace.commit("fix: root", files={"README": "r\n"})
+    listed = {p["path"]: p for p in json.loads(run_hwb(
+        "version", "--all", "--json", cwd=workspace.path, env=workspace.env).stdout)["packages"]}
+    for path in (".", "packages/a", "packages/b", "packages/c"):
+        done = run_hwb("version", "--json", "--path", path, cwd=workspace.path,
+                       env=workspace.env)
+        assert done.returncode == 0, done.stderr
+        one = json.loads(done.stdout)
+        assert (one["version"], one["tag"]) == (listed[path]["version"], listed[path]["tag"])
+        assert len(one["commits"]) == listed[path]["commits"], path
+    done = run_hwb("release", "--json", "--path", "packages/b", cwd=workspace.path,
+                   env=workspace.env)
+    assert done.returncode == 0, done.stderr
+    assert json.loads(done.stdout)["tag"] == "pkg-b-v1.1.0"
+    assert "pkg-b-v1.1.0" in workspace.tags()
+    assert 'version = "1.1.0"' in (workspace.path / "packages/b/pyproject.toml").read_text()
