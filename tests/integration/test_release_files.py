@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from hwb_action.errors import ConfigError, VersioningError
+from hwb_action.errors import ConfigError, HwbError, VersioningError
 from hwb_action.versioning import ReleaseActions
 from tests.cli_support import run_hwb
 from tests.versioning_support import Repo, plan, release
@@ -169,6 +169,8 @@ def test_release_twice_does_nothing_the_second_time(repo: Repo, tmp_path: Path) 
     assert first.returncode == 0, first.stderr
     assert json.loads(first.stdout)["released"] is True
     head = repo.git("rev-parse", "HEAD")
+    assert "version=1.4.0\n" in output.read_text(encoding="utf-8")
+    assert "released=true\n" in output.read_text(encoding="utf-8")
     output.write_text("", encoding="utf-8")
     second = run_hwb("release", "--json", cwd=repo.path, env=env)
     assert second.returncode == 0, second.stderr
@@ -366,3 +368,14 @@ def test_changelog_markup_by_name_and_content(repo: Repo, name: str, content: st
     text = _read(repo, name).decode()
     assert ("1.3.1 - 2026-11-24\n---" in text) == (markup == "rst")
     assert ("## [1.3.1] - 2026-11-24" in text) == (markup == "md")
+
+
+def test_a_failed_push_keeps_the_local_release_and_says_how_to_push(repo: Repo) -> None:
+    repo.git("remote", "add", "origin", str(repo.path.parent / "no-such-remote.git"))
+    repo.commit("fix: pushed later")
+    with pytest.raises(HwbError) as info:
+        release(repo, actions=ReleaseActions(push=True))
+    assert "committed and tagged locally" in info.value.message
+    assert "git push --atomic origin HEAD refs/tags/v1.3.1" in info.value.message
+    assert "v1.3.1" in repo.tags()
+    assert repo.head_message() == "chore(release): 1.3.1"
