@@ -36,6 +36,7 @@ class State:
     gitlab: dict[str, dict[str, Any]] = field(default_factory=dict)
     packages: dict[tuple[str, str], dict[str, Any]] = field(default_factory=dict)
     ids: int = 100
+    upload_base: str | None = None  # answer upload URLs on this base instead (an attack)
 
     def next_id(self) -> int:
         self.ids += 1
@@ -94,8 +95,9 @@ class _Handler(BaseHTTPRequestHandler):
             release = {**data, "id": rid, "assets": [],
                        "html_url": f"https://github.example/{seg[1]}/{seg[2]}/releases/tag/"
                                    f"{data['tag_name']}",
-                       "upload_url": f"http://127.0.0.1:{st.port}/uploads/repos/{seg[1]}/"
-                                     f"{seg[2]}/releases/{rid}/assets{{?name,label}}"}
+                       "upload_url": f"{st.upload_base or f'http://127.0.0.1:{st.port}'}"
+                                     f"/uploads/repos/{seg[1]}/{seg[2]}/releases/{rid}/"
+                                     "assets{?name,label}"}
             st.github[data["tag_name"]] = release
             self._reply(201, release)
         elif method == "PATCH" and seg[3] == "releases" and int(seg[4]) in by_id:

@@ -43,7 +43,9 @@ class SharedHistory:
     def load(self, git: Git) -> list[LoggedCommit]:
         if self.commits is None:
             rev = [f"{self.since}..HEAD"] if self.since else ["HEAD"]
-            done = git.run("-c", "log.showSignature=false", "log", "-z", "--name-only",
+            # diff.relative=false: file names from the top level, wherever git runs.
+            done = git.run("-c", "log.showSignature=false", "-c", "diff.relative=false",
+                           "log", "-z", "--name-only",
                            "--no-color", "--format=%x01%H %P%x00%B", *rev, "--")
             self.commits = parse_log(done.stdout)
             self.by_sha = {c.sha: c for c in self.commits}
@@ -78,19 +80,19 @@ def parse_log(text: str) -> list[LoggedCommit]:
 class SharedGit(Git):
     """A :class:`Git` for one package of a workspace that answers from :class:`SharedHistory`.
 
-    ``log`` is served from memory when the package counts the commits under its own directory
-    (``prefix``, relative to the top level) minus nested packages (``excluded``); other
-    ``paths`` fall back to git.
+    ``log`` is served from memory for ``paths`` (the pathspecs that mean: the package's own
+    directory ``prefix``, relative to the top level, minus nested packages ``excluded``);
+    any other pathspecs, and all of them when ``paths`` is None, go to git.
     """
 
     def __init__(self, cwd: Path, *, environ: Mapping[str, str], reporter: Reporter | None,
                  shared: SharedHistory, prefix: str, excluded: Sequence[str],
-                 paths: Sequence[str]) -> None:
+                 paths: Sequence[str] | None) -> None:
         super().__init__(cwd, environ=environ, reporter=reporter)
         self.shared = shared
         self.prefix = prefix.strip("/")
         self.excluded = tuple(e.strip("/") + "/" for e in excluded)
-        self.own_paths = tuple(paths)
+        self.own_paths = tuple(paths) if paths is not None else None
 
     def info(self) -> RepoInfo:
         if self.shared.info is None:
@@ -117,7 +119,7 @@ class SharedGit(Git):
         return any(not f.startswith(self.excluded) for f in inside)
 
     def log(self, since: str | None, paths: Sequence[str]) -> list[RawCommit]:
-        if tuple(paths) != self.own_paths:
+        if self.own_paths is None or tuple(paths) != self.own_paths:
             return super().log(since, paths)
         commits = self.shared.load(self)
         released: set[str] = set()

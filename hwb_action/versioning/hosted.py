@@ -132,7 +132,7 @@ def github_release(release: HostedRelease, *, environ: Mapping[str, str],
         _, data = api.call("POST", f"/repos/{repo}/releases", json=create)
         reporter.info(f"GitHub release {release.tag}: created")
     existing = {a["name"]: a for a in data.get("assets", []) if isinstance(a, dict)}
-    upload = str(data["upload_url"]).split("{", 1)[0]
+    upload = _upload_url(str(data.get("upload_url", "")), base)
     for path in release.assets:
         sha = _sha256(path)
         asset = existing.get(path.name)
@@ -145,6 +145,18 @@ def github_release(release: HostedRelease, *, environ: Mapping[str, str],
                  headers={"Content-Type": "application/octet-stream"})
         reporter.info(f"  {path.name}: attached")
     return str(data.get("html_url", ""))
+
+
+def _upload_url(template: str, base: str) -> str:
+    """The release's asset upload URL, only where the token may go: the API's own host, or
+    uploads.github.com for api.github.com."""
+    url = template.split("{", 1)[0]
+    host, api_host = urlsplit(url).hostname, urlsplit(base).hostname
+    allowed = {api_host} | ({"uploads.github.com"} if api_host == "api.github.com" else set())
+    if host not in allowed or urlsplit(url).scheme != urlsplit(base).scheme:
+        msg = f"GitHub answered an upload URL on another host ({host}); not sending the token"
+        raise VersioningError(msg, hint="check GITHUB_API_URL")
+    return url
 
 
 def _github_asset_sha(api: _Api, repo: str, asset: Mapping[str, Any]) -> str | None:
@@ -212,7 +224,8 @@ def gitlab_release(release: HostedRelease, *, version: str, environ: Mapping[str
 def _gitlab_package_files(api: _Api, proj: str, package: str, version: str) -> dict[str, str]:
     """file name -> sha256 of the files in the generic package ``package`` ``version``."""
     _, packages = api.call("GET", f"{proj}/packages?package_type=generic&package_name="
-                                  f"{quote(package)}")
+                                  f"{quote(package)}&package_version={quote(version)}"
+                                  "&per_page=100")
     files: dict[str, str] = {}
     for pkg in packages or []:
         if isinstance(pkg, dict) and pkg.get("name") == package \

@@ -110,7 +110,8 @@ def package_defaults(directory: Path, settings: Settings, data: Mapping[str, Any
     return None, None
 
 
-def discover(root: Path, data: Mapping[str, Any], git: Git) -> list[Path]:
+def discover(root: Path, data: Mapping[str, Any], git: Git,
+             reporter: Reporter | None = None) -> list[Path]:
     """The package directories of the workspace at ``root`` (``data``: its pyproject.toml)."""
     workspace = _table(data, "tool", "uv", "workspace")
     found: list[Path] = []
@@ -121,7 +122,12 @@ def discover(root: Path, data: Mapping[str, Any], git: Git) -> list[Path]:
             path = root / rel
             if path.name != "pyproject.toml" or path.parent == root:
                 continue
-            sub, _, _ = read_pyproject(path.parent)
+            try:
+                sub, _, _ = read_pyproject(path.parent)
+            except ConfigError as err:
+                if reporter is not None:
+                    reporter.warning(f"skipped {rel}: {err.message}")
+                continue
             if "tag-format" in _table(sub, "tool", "hwb"):
                 found.append(path.parent)
     if "project" in data:
@@ -139,14 +145,15 @@ def plan_all(root: Path, *, command: str, cli: Mapping[str, Any], environ: Mappi
     git = Git(root, environ=environ, reporter=reporter)
     toplevel = git.info().toplevel
     data, _, _ = read_pyproject(root)
-    packages = discover(root, data, git)
+    packages = discover(root, data, git, reporter)
     if not packages:
         msg = f"{root} is not a workspace: no uv workspace members and no package with its " \
               "own tag-format"
         raise UsageError(msg, hint="add [tool.uv.workspace] members, or set tag-format in "
                                    "each package's [tool.hwb]")
     given = {k: v for k, v in cli.items() if k not in ("all", "path")}
-    planned: list[tuple[Path, str, VersionConfig, tuple[Any, ...], tuple[str, ...]]] = []
+    # (directory, name, config, pyproject, nested packages; None: paths set by the user)
+    planned: list[tuple[Path, str, VersionConfig, tuple[Any, ...], tuple[str, ...] | None]] = []
     for directory in packages:
         pyproject = read_pyproject(directory)
         settings = resolve(command, cli=given, environ=environ, project_dir=directory,
@@ -155,20 +162,22 @@ def plan_all(root: Path, *, command: str, cli: Mapping[str, Any], environ: Mappi
         name = _name(pyproject[0], directory)
         if settings.origin("tag-format").kind == "default" and directory != root:
             config = dataclasses.replace(config, tag_format=f"{name}-v{{version}}")
-        nested = tuple(p.relative_to(directory).as_posix() for p in packages
-                       if p != directory and directory in p.parents)
-        if not config.paths:
+        inner = tuple(p.relative_to(directory).as_posix() for p in packages
+                      if p != directory and directory in p.parents)
+        defaulted = not config.paths
+        if defaulted:
             config = dataclasses.replace(
-                config, paths=(".", *[f":(exclude){n}" for n in nested]))
-        planned.append((directory, name, config, pyproject, nested))
+                config, paths=(".", *[f":(exclude){n}" for n in inner]))
+        planned.append((directory, name, config, pyproject, inner if defaulted else None))
     shared = SharedHistory(since=_common_base(git, [c for _, _, c, _, _ in planned]))
     plans: list[PackagePlan] = []
     for directory, name, config, pyproject, nested in planned:
         prefix = directory.resolve().relative_to(toplevel.resolve()).as_posix()
         prefix = "" if prefix == "." else prefix
-        package_git = SharedGit(directory, environ=environ, reporter=reporter, shared=shared,
-                                prefix=prefix, paths=config.paths,
-                                excluded=[f"{prefix}/{n}" if prefix else n for n in nested])
+        package_git = SharedGit(
+            directory, environ=environ, reporter=reporter, shared=shared, prefix=prefix,
+            paths=config.paths if nested is not None else None,
+            excluded=[f"{prefix}/{n}" if prefix else n for n in nested or ()])
         plan = plan_release(directory, config, environ=environ, reporter=reporter,
                             pyproject=pyproject, git=package_git)
         rel = directory.relative_to(root).as_posix()

@@ -150,3 +150,15 @@ def test_gitlab_release_with_package_assets(repo: Repo, api: StandInApi) -> None
     assert again.returncode == 0, again.stderr
     assert [c for c in api.calls() if c.startswith(("PUT", "POST"))] == [
         "PUT /api/v4/projects/N/releases/v1.4.0"]  # updated; same files, links kept
+
+
+def test_an_upload_url_on_another_host_gets_no_token(repo: Repo, api: StandInApi) -> None:
+    """A (compromised or misconfigured) API answers with an upload URL elsewhere: hwb does
+    not send the token there."""
+    with StandInApi() as elsewhere:
+        api.state.upload_base = elsewhere.url.replace("127.0.0.1", "localhost")
+        done = run_hwb("release", "--github-release", cwd=repo.path,
+                       env=_github_env(repo, api))
+        assert done.returncode == 1
+        assert "upload URL on another host (localhost)" in done.stderr
+        assert elsewhere.state.requests == []

@@ -147,3 +147,21 @@ def test_one_package_of_a_workspace_gets_the_same_defaults(workspace: Repo) -> N
     assert json.loads(done.stdout)["tag"] == "pkg-b-v1.1.0"
     assert "pkg-b-v1.1.0" in workspace.tags()
     assert 'version = "1.1.0"' in (workspace.path / "packages/b/pyproject.toml").read_text()
+
+
+def test_paths_set_by_a_package_and_a_broken_pyproject(tmp_path: Path) -> None:
+    repo = Repo(tmp_path / "mono")
+    repo.commit("chore: init", files={
+        "libs/x/pyproject.toml": _project("x", '[tool.hwb]\ntag-format = "x-{version}"\n'
+                                               'paths = [".", "../shared"]\n'),
+        "libs/y/pyproject.toml": _project("y", '[tool.hwb]\ntag-format = "y-{version}"\n'),
+        "fixtures/broken/pyproject.toml": "[project\n",
+    })
+    repo.tag("x-1.0.0")
+    repo.tag("y-1.0.0")
+    repo.commit("fix: shared code", files={"libs/shared/s.py": "s\n"})
+    done = run_hwb("version", "--all", "--json", cwd=repo.path, env=repo.env)
+    assert done.returncode == 0, done.stderr
+    versions = {p["path"]: p["version"] for p in json.loads(done.stdout)["packages"]}
+    assert versions == {"libs/x": "1.0.1", "libs/y": None}
+    assert "skipped fixtures/broken/pyproject.toml" in done.stderr
