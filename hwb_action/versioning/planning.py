@@ -266,9 +266,12 @@ def plan_release(
     reasons += [f"{levels[c.sha]:>5}  {_describe(c)}" for c in ranked[:_MAX_REASONS]]
     if len(ranked) > _MAX_REASONS:
         reasons.append(f"       ... and {len(ranked) - _MAX_REASONS} more")
+    # A revert that bumps nothing (of a chore, a release commit...) is not news either.
+    notable = tuple(c for c in notes_source
+                    if not (c.type == "revert" and levels[c.sha] == "none"))
     return plan(
         version=nxt.text, previous_version=previous, tag=tag, compare_from=compare_from,
-        bump=nxt.bump, commits=commits, notes_commits=tuple(notes_source),
+        bump=nxt.bump, commits=commits, notes_commits=notable,
         reasons=tuple(reasons),
-        release_notes=release_notes(notes_source, unparsed=config.unparsed),
+        release_notes=release_notes(notable, unparsed=config.unparsed),
     )

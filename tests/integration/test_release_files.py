@@ -244,6 +244,10 @@ def test_reverts(repo: Repo) -> None:
     repo.git("revert", "--no-edit", feat)
     result = plan(repo)
     assert (result.version, result.bump) == ("1.3.2", "patch")
+    # The notes list the revert that matters, not those of the chore and the release.
+    assert 'Revert feat: released feature (' in result.release_notes
+    assert "housekeeping" not in result.release_notes
+    assert "chore(release)" not in result.release_notes
     # A conventional revert header without a sha: judged by the header it names.
     repo.git("tag", "v1.3.2")
     repo.commit("revert: chore: tidy")
