@@ -183,7 +183,7 @@ def plan_release(
 
     def nothing(why: str) -> ReleasePlan:
         at_head = None
-        if (latest is not None and latest.tag is not None and not commits
+        if (latest is not None and latest.tag is not None
                 and git.tag_target(latest.tag) == git.head_sha()):
             at_head = latest.tag
             why = f"{why}: HEAD is already released as {latest.tag}, nothing to do"

@@ -76,7 +76,8 @@ def test_prerelease_sequence(repo: Repo) -> None:
     assert (first.plan.version, first.plan.bump, first.tagged) == ("1.4.0rc1", "prerelease",
                                                                     True)
     # Nothing new since rc1, or nothing that bumps: no rc2.
-    assert plan(repo, pre="rc").reasons == ("no commits since v1.4.0rc1",)
+    assert plan(repo, pre="rc").reasons == ("no commits since v1.4.0rc1: HEAD is already "
+                                            "released as v1.4.0rc1, nothing to do",)
     repo.commit("docs: typo")
     assert plan(repo, pre="rc").version is None
     repo.commit("fix: found in rc1")

@@ -162,3 +162,21 @@ def test_an_upload_url_on_another_host_gets_no_token(repo: Repo, api: StandInApi
         assert done.returncode == 1
         assert "upload URL on another host (localhost)" in done.stderr
         assert elsewhere.state.requests == []
+
+
+def test_a_prerelease_checked_out_at_its_tag_gets_its_hosted_release(repo: Repo,
+                                                                     api: StandInApi) -> None:
+    """As in examples/workflows/release-flow.yml: one job tags, a later one checks the tag
+    out and makes the GitHub release from the changelog."""
+    done = run_hwb("release", "--pre", "rc", cwd=repo.path, env=repo.env)
+    assert done.returncode == 0, done.stderr
+    repo.git("checkout", "-q", "v1.4.0rc1")
+    done = run_hwb("release", "--pre", "rc", "--github-release", "--json", cwd=repo.path,
+                   env=_github_env(repo, api))
+    assert done.returncode == 0, done.stderr
+    assert "HEAD is already released as v1.4.0rc1" in done.stderr
+    assert json.loads(done.stdout)["released"] is False
+    create = json.loads(api.state.requests[1].body)
+    assert (create["tag_name"], create["name"], create["prerelease"]) == (
+        "v1.4.0rc1", "1.4.0rc1", True)
+    assert "- shiny `thing` (" in create["body"]
