@@ -21,6 +21,9 @@ nothing (that is ``hwb version``); :func:`apply_release` writes, commits, tags a
 ``"committed"``, ``"tagged"``, ``"pushed"`` and ``"released"`` (booleans) and
 ``"hosted_releases"`` (URLs of the GitHub/GitLab releases made or updated).
 
+``hwb version --all --json`` prints ``{"packages": [{"name", "path", "version",
+"previous_version", "tag", "bump", "commits" (a count), "release_notes"}, ...]}``.
+
 Modules: :mod:`.model` (options resolved, plan, result), :mod:`.planning` (the decision),
 :mod:`.apply` (the atomic write-commit-tag), :mod:`.files` and :mod:`.locations` (where the
 version lives), :mod:`.changelog` and :mod:`.rst` (the changelog), :mod:`.bump`,
