@@ -86,13 +86,20 @@ class _Api:
                                           headers=dict(headers or {}), timeout=_TIMEOUT)
         except requests.RequestException as err:
             msg = f"{self.what}: {method} {full} failed: {type(err).__name__}"
-            raise VersioningError(msg, hint="check the API URL and the network") from err
+            raise VersioningError(msg, hint="check the API URL and the network, then run "
+                                            "the same command again: it picks up where it "
+                                            "stopped") from err
         if answer.status_code not in ok:
             detail = answer.text[:500]
             msg = f"{self.what}: {method} {full} answered {answer.status_code}"
-            hint = ("the token may not create releases: GitHub Actions needs permissions: "
-                    "contents: write" if answer.status_code in (401, 403)
-                    else "see the answer above")
+            if answer.status_code in (401, 403):
+                hint = ("the token may not create releases: GitHub Actions needs permissions: "
+                        "contents: write; GitLab a job of the project with the Developer role")
+            elif answer.status_code >= 500:
+                hint = ("the service failed: run the same command again, it picks up where "
+                        "it stopped")
+            else:
+                hint = "see the answer above"
             raise VersioningError(msg, details=[detail] if detail else [], hint=hint)
         try:
             body = answer.json() if answer.content else None
