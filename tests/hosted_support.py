@@ -37,6 +37,7 @@ class State:
     packages: dict[tuple[str, str], dict[str, Any]] = field(default_factory=dict)
     ids: int = 100
     upload_base: str | None = None  # answer upload URLs on this base instead (an attack)
+    fail_once: set[str] = field(default_factory=set)  # asset names whose upload fails once
 
     def next_id(self) -> int:
         self.ids += 1
@@ -104,6 +105,9 @@ class _Handler(BaseHTTPRequestHandler):
             release = by_id[int(seg[4])]
             release.update(json.loads(body))
             self._reply(200, release)
+        elif method == "POST" and seg[0] == "uploads" and query["name"] in st.fail_once:
+            st.fail_once.discard(query["name"])
+            self._reply(502, {"message": "Server Error"})
         elif method == "POST" and seg[0] == "uploads" and int(seg[5]) in by_id:
             release = by_id[int(seg[5])]
             if any(a["name"] == query["name"] for a in release["assets"]):

@@ -180,3 +180,22 @@ def test_a_prerelease_checked_out_at_its_tag_gets_its_hosted_release(repo: Repo,
     assert (create["tag_name"], create["name"], create["prerelease"]) == (
         "v1.4.0rc1", "1.4.0rc1", True)
     assert "- shiny `thing` (" in create["body"]
+
+
+def test_a_failed_upload_is_finished_by_running_again(repo: Repo, api: StandInApi) -> None:
+    api.state.fail_once.add("demo-1.4.0.tar.gz")
+    env = _github_env(repo, api)
+    done = run_hwb("release", "--github-release", cwd=repo.path, env=env)
+    assert done.returncode == 1
+    assert "answered 502" in done.stderr
+    assert "run the same command again" in done.stderr
+    assert "v1.4.0" in repo.tags()  # the release itself is made; only the upload is missing
+    assert [a["name"] for a in api.state.github["v1.4.0"]["assets"]] == [
+        "demo-1.4.0-py3-none-any.whl"]
+    api.state.requests.clear()
+    again = run_hwb("release", "--github-release", cwd=repo.path, env=env)
+    assert again.returncode == 0, again.stderr
+    assert api.calls() == ["GET /repos/o/demo/releases/tags/v1.4.0",
+                           "PATCH /repos/o/demo/releases/N",
+                           "POST /uploads/repos/o/demo/releases/N/assets"]
+    assert sorted(a["name"] for a in api.state.github["v1.4.0"]["assets"]) == sorted(DISTS)
