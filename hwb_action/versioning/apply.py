@@ -145,8 +145,15 @@ def apply_release(
             git.tag(plan.tag, f"Release {plan.version}")
             tagged = True
     except HwbError as err:
-        _undo(git, head=head, index=index, before=before, tag=plan.tag if tagged else None,
-              committed=committed)
+        try:
+            _undo(git, head=head, index=index, before=before,
+                  tag=plan.tag if tagged else None, committed=committed)
+        except (HwbError, OSError) as undo_err:
+            msg = (f"the release failed ({err.message}) and so did putting things back "
+                   f"({undo_err})")
+            raise VersioningError(msg, details=err.details,
+                                  hint=f"check git status; HEAD was {head}, the index tree "
+                                       f"{index} (git read-tree {index})") from undo_err
         step = "tag" if committed or not will_commit else "commit"
         msg = (f"the release {step} failed ({err.message}); the files, the index and HEAD "
                "are as they were before")
