@@ -3,7 +3,9 @@ why; change nothing.
 
 ``hwb version`` and ``hwb release`` both set the CI outputs ``version``,
 ``previous-version``, ``tag`` and ``release-notes`` (``version`` is empty when there is
-nothing to release) and add the release notes to the job summary.
+nothing to release) and add the release notes to the job summary.  ``hwb version --all``
+lists every package of a workspace instead, with the outputs ``packages`` and
+``changed-packages`` (JSON).
 """
 
 from __future__ import annotations
