@@ -10,7 +10,10 @@ and point at them with HWB_BENCH_CZ / HWB_BENCH_SEMANTIC_RELEASE, or put them on
 script also looks in /tmp/bench-venv/bin).  A peer that is not installed is skipped with a
 message.  Everything runs offline.
 
-    python benchmarks/bench_version.py [--commits 20000] [--runs 5]
+    python benchmarks/bench_version.py [--commits 20000] [--runs 5] [--packages 10]
+
+A second part times ``hwb version --all`` on a uv workspace of ``--packages`` packages with
+``--commits`` commits, each touching one package (no peer lists a workspace's packages).
 """
 
 from __future__ import annotations
@@ -88,6 +91,38 @@ def make_repo(path: Path, commits: int, env: dict[str, str]) -> None:
                    cwd=path, env=env, check=True)
 
 
+def make_workspace(path: Path, commits: int, packages: int, env: dict[str, str]) -> None:
+    """A uv workspace of ``packages`` members tagged NAME-v1.0.0, then ``commits`` commits
+    spread over the members (each changes one file of one member)."""
+    path.mkdir(parents=True)
+    subprocess.run(["git", "init", "-q", "-b", "main"], cwd=path, env=env, check=True)
+    root = b'[project]\nname = "root"\nversion = "1.0.0"\n\n[tool.uv.workspace]\n' \
+           b'members = ["packages/*"]\n'
+    lines: list[bytes] = [b"commit refs/heads/main\nmark :1\n",
+                          b"committer A <a@example.invalid> 1700000000 +0000\n",
+                          b"data 14\nchore: initial\n",
+                          b"M 100644 inline pyproject.toml\ndata %d\n" % len(root), root, b"\n"]
+    for k in range(packages):
+        project = b'[project]\nname = "pkg%d"\nversion = "1.0.0"\n' % k
+        lines += [b"M 100644 inline packages/pkg%d/pyproject.toml\n" % k,
+                  b"data %d\n" % len(project), project, b"\n"]
+    lines.append(b"\n")
+    for tag in [b"v1.0.0", *(b"pkg%d-v1.0.0" % k for k in range(packages))]:
+        lines.append(b"reset refs/tags/" + tag + b"\nfrom :1\n\n")
+    for i in range(commits):
+        message = MESSAGES[i % len(MESSAGES)].format(i=i).encode()
+        content = b"%d\n" % i
+        lines += [b"commit refs/heads/main\nmark :%d\n" % (i + 2),
+                  b"committer A <a@example.invalid> %d +0000\n" % (1_700_000_001 + i),
+                  b"data %d\n" % len(message), message, b"\n",
+                  b"from :%d\n" % (i + 1),
+                  b"M 100644 inline packages/pkg%d/src/f.py\ndata %d\n"
+                  % (i % packages, len(content)), content, b"\n"]
+    subprocess.run(["git", "fast-import", "--quiet"], cwd=path, env=env, check=True,
+                   input=b"".join(lines))
+    subprocess.run(["git", "reset", "-q", "--hard", "main"], cwd=path, env=env, check=True)
+
+
 def find_tool(env_var: str, name: str) -> str | None:
     given = os.environ.get(env_var)
     if given:
@@ -99,6 +134,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--commits", type=int, default=20_000)
     parser.add_argument("--runs", type=int, default=5)
+    parser.add_argument("--packages", type=int, default=10)
     args = parser.parse_args()
     env = {k: v for k, v in os.environ.items() if not k.startswith(("GIT_", "HWB_"))}
     env.update({"GIT_CONFIG_GLOBAL": os.devnull, "GIT_CONFIG_NOSYSTEM": "1",
@@ -135,6 +171,19 @@ def main() -> None:
         samples = alternate({name: timer(cmd) for name, cmd in contenders.items()}, args.runs)
         baseline = next((n for n in contenders if n != "hwb version"), "hwb version")
         print(report(samples, baseline, subject="hwb version"))
+
+        workspace = Path(tmp) / "workspace"
+        make_workspace(workspace, args.commits, args.packages, env)
+        print(f"\nworkspace: {args.packages} packages, {args.commits} commits since the tags")
+        cmd = [sys.executable, "-m", "hwb_action", "version", "--all"]
+        out = subprocess.run(cmd, cwd=workspace, env=env, capture_output=True, text=True,
+                             check=False)
+        if out.returncode != 0:
+            raise SystemExit(out.stderr)
+        print(f"hwb version --all: {len(out.stdout.splitlines())} packages listed")
+        timed = alternate({"hwb version --all": lambda: time_command(
+            cmd, cwd=str(workspace), env=env)}, args.runs)
+        print(report(timed, "hwb version --all", subject="hwb version --all"))
 
 
 if __name__ == "__main__":

@@ -327,6 +327,63 @@ class Git:
                       "job may push (GitHub Actions: permissions: contents: write)",
                  secrets=secrets)
 
+    # -- atomic releases, reverts and re-runs ---------------------------------------------
+    def head_sha(self) -> str:
+        return self.run("rev-parse", "--verify", "HEAD^{commit}").stdout.strip()
+
+    def tag_target(self, tag: str) -> str | None:
+        """The commit a tag points at (None when there is no such tag)."""
+        done = self.run("rev-parse", "--verify", "--quiet", f"refs/tags/{tag}^{{commit}}",
+                        check=False)
+        return done.stdout.strip() if done.returncode == 0 else None
+
+    def message(self, sha: str) -> str | None:
+        """The message of a commit (None when ``sha`` names none)."""
+        if not re.fullmatch(r"[0-9a-f]{4,64}", sha):
+            return None
+        done = self.run("log", "-1", "--no-walk", "--format=%B", sha, "--", check=False)
+        return done.stdout if done.returncode == 0 and done.stdout else None
+
+    def full_sha(self, sha: str) -> str | None:
+        if not re.fullmatch(r"[0-9a-f]{4,64}", sha):
+            return None
+        done = self.run("rev-parse", "--verify", "--quiet", f"{sha}^{{commit}}", check=False)
+        return done.stdout.strip() if done.returncode == 0 else None
+
+    def is_ancestor(self, ancestor: str, descendant: str) -> bool:
+        done = self.run("merge-base", "--is-ancestor", ancestor, descendant, check=False)
+        return done.returncode == 0
+
+    def identity_problem(self) -> str | None:
+        """Why git cannot commit or tag here (no user.name/user.email), or None."""
+        for var in ("GIT_AUTHOR_IDENT", "GIT_COMMITTER_IDENT"):
+            done = self.run("var", var, check=False)
+            if done.returncode != 0:
+                return done.stdout.strip().splitlines()[-1] if done.stdout.strip() else var
+        return None
+
+    def write_tree(self) -> str:
+        """The index as a tree object: a snapshot to restore with :meth:`read_tree`."""
+        return self.run("write-tree").stdout.strip()
+
+    def read_tree(self, tree: str) -> None:
+        self.run("read-tree", tree)
+        # read-tree drops the cached stat data; refresh it so that status is as before.
+        self.run("update-index", "-q", "--refresh", check=False)
+
+    def move_head(self, to: str, expected: str) -> None:
+        """Move HEAD's branch back to ``to``, only if it is still at ``expected``."""
+        self.run("update-ref", "-m", "hwb release: undo", "HEAD", to, expected)
+
+    def delete_tag(self, name: str) -> None:
+        self.run("tag", "-d", "--", check_value(name, "tag"))
+
+    def ls_files(self, pattern: str) -> list[str]:
+        """Tracked files under ``cwd`` whose path matches ``pattern`` (git's wildmatch, where
+        ``*`` also matches ``/``), relative to ``cwd``."""
+        done = self.run("ls-files", "-z", "--", pattern)
+        return [p for p in done.stdout.split("\0") if p]
+
 
 def _paths(paths: Iterable[str]) -> list[str]:
     return [check_value(p, "path") for p in paths]

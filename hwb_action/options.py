@@ -187,6 +187,11 @@ class VersionOptions(_Options):
     pre: Literal["", "a", "b", "rc"] = ""
     date: str = ""
     remote: str = "origin"
+    version_files: tuple[str, ...] = ()
+    bump: Literal["", "major", "minor", "patch", "prerelease"] = ""
+    version: str = ""
+    finalize: bool = False
+    all: bool = False
 
     @classmethod
     def command(cls) -> Command:
@@ -202,6 +207,9 @@ class ReleaseOptions(VersionOptions):
     tag: bool = True
     push: bool = False
     allow_dirty: bool = False
+    github_release: bool = False
+    gitlab_release: bool = False
+    dist_dir: str = "dist"
 
     @classmethod
     def command(cls) -> Command:

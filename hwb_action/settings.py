@@ -246,6 +246,30 @@ OPTIONS: tuple[Option, ...] = (
            help="push the release commit and tag to --remote"),
     Option(name="allow-dirty", kind="bool", default=False, in_config=False,
            commands=("release",), help="release even with uncommitted changes to tracked files"),
+    Option(name="version-files", kind="list", default=[], commands=_VERSION,
+           metavar="FILE[:VARIABLE]",
+           help="more files that hold the version, all updated together: FILE (__version__, "
+                "pyproject.toml, Cargo.toml, package.json) or FILE:VARIABLE (VARIABLE = "
+                "'...'; a TOML table.key)"),
+    Option(name="bump", kind="str", default="", in_config=False, commands=_VERSION,
+           choices=("", "major", "minor", "patch", "prerelease"),
+           help="force this bump whatever the commits say"),
+    Option(name="version", kind="str", default="", in_config=False, commands=_VERSION,
+           metavar="X.Y.Z",
+           help="release exactly this version (PEP 440, greater than the last release)"),
+    Option(name="finalize", kind="bool", default=False, in_config=False, commands=_VERSION,
+           help="release the pending pre-release as final (1.4.0rc2 -> 1.4.0)"),
+    Option(name="all", kind="bool", default=False, in_config=False, commands=_VERSION,
+           help="every package of the workspace (uv workspace members, or directories with "
+                "their own tag-format) with its next version, as JSON (hwb version only)"),
+    Option(name="github-release", kind="bool", default=False, commands=("release",),
+           help="create or update the GitHub release of the tag (GITHUB_TOKEN), with the "
+                "release notes and the dist files"),
+    Option(name="gitlab-release", kind="bool", default=False, commands=("release",),
+           help="create or update the GitLab release of the tag (CI_JOB_TOKEN), with the "
+                "release notes and the dist files"),
+    Option(name="dist-dir", kind="str", default="dist", commands=("release",),
+           help="directory whose distributions are attached to a GitHub/GitLab release"),
 )
 
 _CIBW_SHARED = ("build", "skip", "archs", "test-command", "test-requires", "before-build",

@@ -219,12 +219,25 @@ def update_changelog(
         else:
             lines = lines[:first] + section + [""] + lines[first:]
     if forge is not None:
-        lines = _update_links(lines, version=version, tag=tag, previous_tag=previous_tag,
-                              forge=forge, has_unreleased=unreleased is not None)
+        lines = _separate_links(_update_links(
+            lines, version=version, tag=tag, previous_tag=previous_tag, forge=forge,
+            has_unreleased=unreleased is not None))
     out = "\n".join(lines)
     if not out.endswith("\n"):
         out += "\n"
     return out.replace("\n", newline) if newline != "\n" else out
+
+
+def _separate_links(lines: list[str]) -> list[str]:
+    """A blank line before each block of link definitions: right under a list item or a
+    paragraph, Markdown reads ``[x]: url`` as more of that text and never renders the link."""
+    out: list[str] = []
+    for line in lines:
+        if (_LINK_DEF.match(line) and out and out[-1].strip()
+                and not _LINK_DEF.match(out[-1])):
+            out.append("")
+        out.append(line)
+    return out
 
 
 def _update_links(
@@ -254,3 +267,16 @@ def _update_links(
     else:
         out.extend(["", *block])
     return [*out, ""]
+
+
+def section_notes(text: str, version: str) -> str:
+    """The body of the ``## [version]`` section of a Markdown changelog ("" when absent):
+    the release notes of a release made earlier, for its hosted release."""
+    lines = text.replace("\r\n", "\n").split("\n")
+    heading = re.compile(rf"^##[ \t]+\[?{re.escape(version)}\]?(?:[ \t].*)?$")
+    start = next((i for i, line in enumerate(lines) if heading.match(line)), None)
+    if start is None:
+        return ""
+    end = next((j for j in range(start + 1, len(lines))
+                if _H2.match(lines[j]) or _LINK_DEF.match(lines[j])), len(lines))
+    return "\n".join(lines[start + 1:end]).strip("\n")

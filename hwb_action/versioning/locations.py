@@ -19,7 +19,8 @@ from typing import Any, Literal
 from hwb_action._configfile import locate_key, parse_toml
 from hwb_action.errors import ConfigError
 
-LocationKind = Literal["pyproject", "python", "none"]
+# toml, json and variable: the further files of version-files (hwb_action.versioning.files).
+LocationKind = Literal["pyproject", "python", "none", "toml", "json", "variable"]
 
 _TABLE_HEADER = re.compile(r"^[ \t]*\[")
 _PROJECT_HEADER = re.compile(r"^[ \t]*\[[ \t]*project[ \t]*\][ \t]*(#.*)?$")
@@ -48,6 +49,7 @@ class VersionLocation:
     path: Path | None
     current: str | None
     why: str
+    variable: str | None = None  # the TOML table.key, JSON key or variable that holds it
 
     def describe(self) -> str:
         if self.kind == "none" or self.path is None:
@@ -65,6 +67,11 @@ def _read(path: Path) -> str:
     except UnicodeDecodeError as err:
         msg = f"not valid UTF-8 ({err.reason})"
         raise ConfigError(msg, file=str(path)) from err
+
+
+def read_version_file(path: Path) -> str:
+    """A version file's text (decoded UTF-8, line endings kept); a ConfigError otherwise."""
+    return _read(path)
 
 
 def _pyproject_version_span(text: str, path: Path) -> tuple[int, int, int]:

@@ -82,6 +82,13 @@ def test_release_remote_from_the_environment_is_refused(repo: Repo, tmp_path: Pa
     assert not marker.exists()
 
 
+def test_version_refuses_a_remote_that_is_an_option(repo: Repo) -> None:
+    """`hwb version` reads the remote for compare links: refused before any git runs."""
+    done = run_hwb("version", "--remote=--upload-pack=touch x", cwd=repo.path, env=repo.env)
+    assert done.returncode == EXIT_USAGE, done.stderr
+    assert "--remote: '--upload-pack=touch x' starts with '-'" in done.stderr
+
+
 def test_push_refuses_an_option_even_without_a_changelog(repo: Repo, tmp_path: Path) -> None:
     marker = tmp_path / "PWNED"
     with pytest.raises(UsageError, match="--remote '--receive-pack"):

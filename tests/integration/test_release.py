@@ -76,7 +76,8 @@ def test_prerelease_sequence(repo: Repo) -> None:
     assert (first.plan.version, first.plan.bump, first.tagged) == ("1.4.0rc1", "prerelease",
                                                                     True)
     # Nothing new since rc1, or nothing that bumps: no rc2.
-    assert plan(repo, pre="rc").reasons == ("no commits since v1.4.0rc1",)
+    assert plan(repo, pre="rc").reasons == ("no commits since v1.4.0rc1: HEAD is already "
+                                            "released as v1.4.0rc1, nothing to do",)
     repo.commit("docs: typo")
     assert plan(repo, pre="rc").version is None
     repo.commit("fix: found in rc1")
@@ -124,7 +125,9 @@ def test_calver_schemes(tmp_path: Path, fmt: str, first: str, same_day: str,
 def test_no_commits_since_last_tag(repo: Repo) -> None:
     result = plan(repo)
     assert (result.version, result.bump, result.commits) == (None, "none", ())
-    assert result.reasons == ("no commits since v1.3.0",)
+    assert result.reasons == ("no commits since v1.3.0: HEAD is already released as v1.3.0, "
+                              "nothing to do",)
+    assert result.released_at_head == "v1.3.0"
     done = run_hwb("release", "--json", cwd=repo.path, env=repo.env)
     assert done.returncode == 0, done.stderr
     assert json.loads(done.stdout)["version"] is None

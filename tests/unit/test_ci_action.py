@@ -16,7 +16,7 @@ ROOT = Path(__file__).resolve().parents[2]
 # Options that are no action input, and why.
 NOT_INPUTS = {"format": "plan's output format: the action always writes the matrix output"}
 OUTPUTS = {"matrix", "artifacts", "wheels", "sdist", "version", "previous-version", "tag",
-           "release-notes", "published"}
+           "release-notes", "published", "released", "packages", "changed-packages"}
 
 
 @pytest.fixture(scope="module")
