@@ -126,6 +126,19 @@ def _same_dist(a: str, b: str) -> bool:
         return False
 
 
+def _build_config(bundle: Any) -> str:
+    """The signing certificate's Build Config URI claim (Fulcio OID 1.3.6.1.4.1.57264.1.18)."""
+    from cryptography import x509
+    from cryptography.hazmat import asn1
+
+    try:
+        ext = bundle.signing_certificate.extensions.get_extension_for_oid(
+            x509.ObjectIdentifier("1.3.6.1.4.1.57264.1.18"))
+        return str(asn1.decode_der(str, ext.value.value))
+    except (x509.ExtensionNotFound, ValueError, AttributeError):
+        return "(unknown)"
+
+
 def verify_one(path: Path, attestation: Path, publisher: Publisher,
                verifier: Verifier) -> list[str]:
     """The problems with ``attestation`` as the attestation of ``path`` (none: verified).
@@ -146,7 +159,12 @@ def verify_one(path: Path, attestation: Path, publisher: Publisher,
     try:
         payload_type, payload = verifier.verify_dsse(bundle, publisher.policy())
     except SigstoreError as err:
-        return [f"{attestation.name}: verification failed: {err}"]
+        reason = str(err)
+        if reason.startswith("Certificate's Build Config URI"):
+            # pypi-attestations puts the extension's repr in this message; say it plainly.
+            reason = (f"signed by the workflow {_build_config(bundle)}, not by "
+                      f"{publisher.describe()}")
+        return [f"{attestation.name}: verification failed: {reason}"]
     if payload_type != "application/vnd.in-toto+json":
         return [f"{attestation.name}: expected an in-toto statement, got {payload_type}"]
     try:

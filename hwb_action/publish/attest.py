@@ -187,13 +187,19 @@ def sign(
                                      "without provenance)") from err
     # sigstore's client errors are not sigstore.errors.Error; they wrap the HTTP error, which
     # names the URL and status.
-    except (FulcioClientError, RekorClientError, ExpiredIdentity, SigstoreError,
-            AttestationError, ValueError, OSError) as err:
-        msg = f"attestations: could not get {step}: {type(err).__name__}: {err}"
-        raise PublishError(msg, details=[reporter.redact(str(err.__cause__ or err))],
-                           hint="nothing was uploaded; check the job's ID token (its claims "
-                                "must be an identity Fulcio accepts) and that Sigstore is "
-                                "reachable") from err
+    except (FulcioClientError, RekorClientError) as err:
+        # The HTTP error they wrap names the status and the URL.
+        reason = str(err) or str(err.__cause__ or "") or type(err).__name__
+        msg = f"attestations: could not get {step}: {reporter.redact(reason)}"
+        raise PublishError(msg, hint="the Sigstore service refused or failed; nothing was "
+                                     "uploaded (run again, or --no-attestations to publish "
+                                     "without provenance)") from err
+    except (ExpiredIdentity, SigstoreError, AttestationError, ValueError, OSError) as err:
+        reason = str(err) or type(err).__name__
+        msg = f"attestations: could not get {step}: {reporter.redact(reason)}"
+        raise PublishError(msg, hint="nothing was uploaded; check the job's ID token (its "
+                                     "claims must be an identity Fulcio accepts) and the "
+                                     "Sigstore trust configuration") from err
     return signed
 
 

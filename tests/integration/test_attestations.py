@@ -21,7 +21,7 @@ from hwb_action.ci import NullReporter
 from hwb_action.publish import attest
 from hwb_action.verify import parse_identity
 from tests.cli_support import run_hwb
-from tests.publish_support import IndexProxy, build_dists
+from tests.publish_support import GITLAB_CLAIMS, IndexProxy, build_dists
 from tests.sigstore_support import (
     REQUEST_TOKEN,
     RecordingIndex,
@@ -158,7 +158,9 @@ def test_attestation_from_another_publisher_fails(sigstore: SigstoreStandIns,
                      "octo/demo/other-workflow.yml", "--sigstore-trust-config",
                      trust(sigstore, tmp_path), cwd=tmp_path)
     assert result.returncode == 1
-    assert "does not match expected Trusted Publisher" in result.stderr
+    assert ("signed by the workflow https://github.com/octo/demo/.github/workflows/"
+            "release.yml@refs/tags/v1, not by GitHub Actions: octo/demo, workflow "
+            "other-workflow.yml") in result.stderr
     # A trust root that did not issue the certificate verifies nothing either.
     with SigstoreStandIns() as stranger:
         foreign = stranger.trust_config(tmp_path / "foreign.json")
@@ -265,7 +267,9 @@ def test_sigstore_unreachable_names_the_url_and_uploads_nothing(
     result = run_hwb("publish", "-r", proxy.url, "--sigstore-trust-config",
                      trust(sigstore, tmp_path), cwd=tmp_path, env=sigstore.github_env())
     assert result.returncode == 1
-    assert "503" in result.stderr
+    assert (f"could not get a signing certificate from Fulcio ({sigstore.url}): 503 Server "
+            f"Error: Service Unavailable for url: {sigstore.url}/api/v2/signingCert"
+            ) in result.stderr
     assert index.state.uploads == []
 
 
@@ -285,3 +289,45 @@ def test_verify_without_identity_is_a_usage_error(dists: list[Path], tmp_path: P
     result = run_hwb("check", "--verify-attestations", cwd=tmp_path)
     assert result.returncode == 2
     assert "--identity" in result.stderr
+
+
+def test_gitlab_publish_attests_for_the_project_and_ci_file(
+        sigstore: SigstoreStandIns, proxy: IndexProxy, index: RecordingIndex,
+        dists: list[Path], tmp_path: Path) -> None:
+    # GitLab hands out its ID tokens as variables, one per audience the job declares.
+    sigstore.state.claims = {**GITLAB_CLAIMS, "sha": "89abcdef" * 5}
+    env = {"GITLAB_CI": "true", "PYPI_ID_TOKEN": sigstore.state.issue_token("pypi"),
+           "SIGSTORE_ID_TOKEN": sigstore.state.issue_token("sigstore")}
+    result = run_hwb("publish", "-r", proxy.url, "--sigstore-trust-config",
+                     trust(sigstore, tmp_path), cwd=tmp_path, env=env)
+    assert result.returncode == 0, result.stderr
+    for filename, atts in index.attestations().items():
+        (tmp_path / "dist" / (filename + ".publish.attestation")).write_text(
+            json.dumps(atts[0]))
+    args = ("check", "--json", "--verify-attestations", "--sigstore-trust-config",
+            trust(sigstore, tmp_path), "--identity")
+    ok = run_hwb(*args, "octo/demo//.gitlab-ci.yml", cwd=tmp_path)
+    assert ok.returncode == 0, ok.stdout + ok.stderr
+    assert set(json.loads(ok.stdout)["attestations"].values()) == {True}
+    # the same repository on GitHub is another publisher
+    assert run_hwb(*args, "octo/demo/release.yml", cwd=tmp_path).returncode == 1
+
+
+def test_gitlab_job_without_a_sigstore_token_publishes_unattested_with_a_warning(
+        sigstore: SigstoreStandIns, proxy: IndexProxy, index: RecordingIndex,
+        dists: list[Path], tmp_path: Path) -> None:
+    sigstore.state.claims = dict(GITLAB_CLAIMS)
+    env = {"GITLAB_CI": "true", "PYPI_ID_TOKEN": sigstore.state.issue_token("pypi")}
+    result = run_hwb("publish", "-r", proxy.url, cwd=tmp_path, env=env)
+    assert result.returncode == 0, result.stderr
+    assert "publishing without attestations" in result.stderr
+    assert "SIGSTORE_ID_TOKEN: { aud: sigstore }" in result.stderr
+    assert index.attestations() == {p.name: [] for p in dists}
+    # Asked for explicitly, the same job stops before any upload.
+    index.state.uploads.clear()
+    index.state.files.clear()
+    env["PYPI_ID_TOKEN"] = sigstore.state.issue_token("pypi")
+    asked = run_hwb("publish", "--attestations", "-r", proxy.url, cwd=tmp_path, env=env)
+    assert asked.returncode == 1
+    assert "SIGSTORE_ID_TOKEN" in asked.stderr
+    assert index.state.uploads == []
