@@ -54,6 +54,8 @@ def run(inv: Invocation) -> CommandResult:
             status = f"PASSED with {_plural(len(warnings), 'warning')}"
         else:
             status = "PASSED"
+        if p.name in verified and not problems:
+            status += ", attestation verified"
         lines.append(f"{p.name}: {status}")
     summary = artifacts_table(report.artifacts) if report.artifacts else ""
     all_problems = {name: [*report.problems.get(name, []), *verified.get(name, [])]

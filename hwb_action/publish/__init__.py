@@ -144,7 +144,11 @@ def publish(
             results = s3.publish(artifacts)
         return PublishReport(repository=target.display_url, results=tuple(results),
                              check_only=upload.check_only)
-    explicit = options.settings.origin("attestations").kind != "default"
+    # Set anywhere (flag, variable, pyproject.toml) it is a choice; left alone it is "on under
+    # trusted publishing".  False is never the default, so PublishOptions(attestations=False)
+    # made in Python is a choice too.
+    explicit = (not options.attestations
+                or options.settings.origin("attestations").kind != "default")
     return _publish_legacy(target, artifacts, environ=environ, reporter=reporter, given=given,
                            options=upload, trusted_publishing=options.trusted_publishing,
                            attestations=(options.attestations, explicit),

@@ -5,6 +5,8 @@ pypi-attestations against the stand-ins' trusted root."""
 
 from __future__ import annotations
 
+import base64
+import hashlib
 import json
 import shutil
 import socket
@@ -330,4 +332,41 @@ def test_gitlab_job_without_a_sigstore_token_publishes_unattested_with_a_warning
     asked = run_hwb("publish", "--attestations", "-r", proxy.url, cwd=tmp_path, env=env)
     assert asked.returncode == 1
     assert "SIGSTORE_ID_TOKEN" in asked.stderr
+    assert index.state.uploads == []
+
+
+def test_statement_edited_to_fit_a_swapped_file_fails(sigstore: SigstoreStandIns,
+                                                      dists: list[Path],
+                                                      tmp_path: Path) -> None:
+    # The attack: swap the wheel, then rewrite its attestation's statement to name the new
+    # file's sha256, keeping the certificate, the signature and the log entry.
+    _attested_copy(sigstore, dists, tmp_path)
+    wheel = next(p for p in dists if p.name.endswith(".whl"))
+    other = build_dists(tmp_path / "other", value="evil")
+    shutil.copy2(next(p for p in other if p.name.endswith(".whl")), wheel)
+    path = attest.premade_path(wheel)
+    doc = json.loads(path.read_text())
+    statement = json.loads(base64.b64decode(doc["envelope"]["statement"]))
+    statement["subject"][0]["digest"]["sha256"] = hashlib.sha256(wheel.read_bytes()).hexdigest()
+    doc["envelope"]["statement"] = base64.b64encode(json.dumps(statement).encode()).decode()
+    path.write_text(json.dumps(doc))
+    result = run_hwb("check", "--json", "--verify-attestations", "--identity", IDENTITY,
+                     "--sigstore-trust-config", trust(sigstore, tmp_path), str(wheel),
+                     cwd=tmp_path)
+    assert result.returncode == 1
+    problems = " ".join(json.loads(result.stdout)["problems"][wheel.name])
+    assert "verification failed" in problems
+    assert "signature" in problems.lower() or "log entry" in problems
+
+
+def test_check_run_proves_the_identity_but_signs_nothing(
+        sigstore: SigstoreStandIns, proxy: IndexProxy, index: RecordingIndex,
+        dists: list[Path], tmp_path: Path) -> None:
+    result = run_hwb("publish", "--check", "-r", proxy.url, "--sigstore-trust-config",
+                     trust(sigstore, tmp_path), cwd=tmp_path, env=sigstore.github_env())
+    assert result.returncode == 0, result.stderr
+    assert "would attest 2 file(s)" in result.stderr
+    assert len(proxy.state.issued) == 2  # the pypi and the sigstore ID token
+    assert sigstore.state.certificates_issued == 0
+    assert sigstore.state.entries == []  # nothing public and permanent in a dry run
     assert index.state.uploads == []
