@@ -11,7 +11,7 @@ documented protocol, with real keys and real signatures (``cryptography``):
 - Rekor (v1 API): ``POST /api/v1/log/entries`` takes a ``dsse`` or ``hashedrekord`` proposed
   entry, checks its signature against the certificate, appends it to an RFC 6962 Merkle tree
   and answers with the entry, its inclusion proof, a signed checkpoint and a signed entry
-  timestamp (SET);
+  timestamp (SET) (the log itself is tests/rekor_support.py);
 - :meth:`SigstoreStandIns.trust_config` writes the client trust configuration (trusted root +
   signing config) that points sigstore-python at these services.
 """
@@ -20,7 +20,6 @@ from __future__ import annotations
 
 import base64
 import datetime as dt
-import hashlib
 import json
 import struct
 import threading
@@ -34,14 +33,13 @@ from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
 import jwt as pyjwt
-import rfc8785
 from cryptography import x509
-from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 
 from tests.publish_support import GITHUB_CLAIMS
+from tests.rekor_support import TransparencyLog, b64, key_id, spki
 
 GITHUB_ISSUER = "https://token.actions.githubusercontent.com"
 GITLAB_ISSUER = "https://gitlab.com"
@@ -63,10 +61,6 @@ _OID = "1.3.6.1.4.1.57264.1."
 _SCT_LIST_OID = x509.ObjectIdentifier("1.3.6.1.4.1.11129.2.4.2")
 
 
-def _b64(data: bytes) -> str:
-    return base64.b64encode(data).decode()
-
-
 def _der_length(n: int) -> bytes:
     if n < 0x80:
         return bytes([n])
@@ -81,15 +75,6 @@ def _der_utf8(text: str) -> bytes:
 
 def _der_octets(raw: bytes) -> bytes:
     return b"\x04" + _der_length(len(raw)) + raw
-
-
-def _spki(key: ec.EllipticCurvePublicKey) -> bytes:
-    return key.public_bytes(serialization.Encoding.DER,
-                            serialization.PublicFormat.SubjectPublicKeyInfo)
-
-
-def _key_id(key: ec.EllipticCurvePublicKey) -> bytes:
-    return hashlib.sha256(_spki(key)).digest()
 
 
 def fulcio_claims(claims: dict[str, Any]) -> tuple[str, dict[str, str]]:
@@ -120,25 +105,6 @@ def fulcio_claims(claims: dict[str, Any]) -> tuple[str, dict[str, str]]:
     return claims["sub"], {"8": claims["iss"]}
 
 
-def _merkle_root(leaves: list[bytes]) -> bytes:
-    if not leaves:
-        return hashlib.sha256(b"").digest()
-    if len(leaves) == 1:
-        return leaves[0]
-    k = 1 << ((len(leaves) - 1).bit_length() - 1)
-    return hashlib.sha256(b"\x01" + _merkle_root(leaves[:k]) + _merkle_root(leaves[k:])).digest()
-
-
-def _merkle_path(m: int, leaves: list[bytes]) -> list[bytes]:
-    """RFC 6962 audit path for leaf ``m``, lowest level first."""
-    if len(leaves) <= 1:
-        return []
-    k = 1 << ((len(leaves) - 1).bit_length() - 1)
-    if m < k:
-        return [*_merkle_path(m, leaves[:k]), _merkle_root(leaves[k:])]
-    return [*_merkle_path(m - k, leaves[k:]), _merkle_root(leaves[:k])]
-
-
 @dataclass
 class StandInState:
     """Keys, the CA, the log, and what the services saw."""
@@ -149,15 +115,12 @@ class StandInState:
         default_factory=lambda: ec.generate_private_key(ec.SECP256R1()))
     ct_key: ec.EllipticCurvePrivateKey = field(
         default_factory=lambda: ec.generate_private_key(ec.SECP256R1()))
-    rekor_key: ec.EllipticCurvePrivateKey = field(
-        default_factory=lambda: ec.generate_private_key(ec.SECP256R1()))
     claims: dict[str, Any] = field(default_factory=lambda: dict(SIGNING_CLAIMS))
     request_token: str = REQUEST_TOKEN
     on_issue: Callable[[str], None] | None = None
     ca_cert: x509.Certificate | None = None
-    leaves: list[bytes] = field(default_factory=list)
     certificates_issued: int = 0
-    entries: list[dict[str, Any]] = field(default_factory=list)
+    log: TransparencyLog = field(default_factory=TransparencyLog)
     fulcio_down: bool = False
     lock: threading.Lock = field(default_factory=threading.Lock)
 
@@ -244,87 +207,16 @@ class StandInState:
     def _sct(self, tbs: bytes, now: dt.datetime) -> bytes:
         """An RFC 6962 SignedCertificateTimestampList with one precert SCT."""
         millis = int(now.timestamp() * 1000)
-        issuer_key_hash = _key_id(self.ca_key.public_key())
+        issuer_key_hash = key_id(self.ca_key.public_key())
         signed = (struct.pack("!BBQH", 0, 0, millis, 1) + issuer_key_hash
                   + len(tbs).to_bytes(3, "big") + tbs + struct.pack("!H", 0))
         signature = self.ct_key.sign(signed, ec.ECDSA(hashes.SHA256()))
-        sct = (struct.pack("!B", 0) + _key_id(self.ct_key.public_key())
+        sct = (struct.pack("!B", 0) + key_id(self.ct_key.public_key())
                + struct.pack("!QH", millis, 0)
                + struct.pack("!BBH", 4, 3, len(signature)) + signature)  # SHA256, ECDSA
         one = struct.pack("!H", len(sct)) + sct
         return struct.pack("!H", len(one)) + one
 
-    # -- Rekor -------------------------------------------------------------------------------
-    def log_entry(self, proposed: dict[str, Any], origin: str) -> dict[str, Any]:
-        """Integrate ``proposed`` and answer as Rekor v1 does; ValueError when refused."""
-        body = self._canonical_body(proposed)
-        body_b64 = _b64(body)
-        log_id = _key_id(self.rekor_key.public_key())
-        with self.lock:
-            self.leaves.append(hashlib.sha256(b"\x00" + body).digest())
-            index = len(self.leaves) - 1
-            leaves = list(self.leaves)
-        root = _merkle_root(leaves)
-        path = _merkle_path(index, leaves)
-        integrated = int(time.time())
-        note = f"{origin}\n{len(leaves)}\n{_b64(root)}\n"
-        sig = self.rekor_key.sign(note.encode(), ec.ECDSA(hashes.SHA256()))
-        # The signature line names the log by its origin's first word (no spaces allowed).
-        checkpoint = f"{note}\n\u2014 {origin.split(maxsplit=1)[0]} {_b64(log_id[:4] + sig)}\n"
-        set_payload = rfc8785.dumps({"body": body_b64, "integratedTime": integrated,
-                                     "logID": log_id.hex(), "logIndex": index})
-        set_sig = self.rekor_key.sign(set_payload, ec.ECDSA(hashes.SHA256()))
-        entry = {"body": body_b64, "integratedTime": integrated, "logID": log_id.hex(),
-                 "logIndex": index,
-                 "verification": {"inclusionProof": {
-                     "logIndex": index, "rootHash": root.hex(), "treeSize": len(leaves),
-                     "hashes": [h.hex() for h in path], "checkpoint": checkpoint},
-                     "signedEntryTimestamp": _b64(set_sig)}}
-        with self.lock:
-            self.entries.append(entry)
-        return {hashlib.sha256(body).hexdigest(): entry}
-
-    def _canonical_body(self, proposed: dict[str, Any]) -> bytes:
-        kind = proposed.get("kind")
-        spec = proposed.get("spec") or {}
-        if kind == "dsse":
-            content = spec["proposedContent"]
-            envelope = json.loads(content["envelope"])
-            cert = x509.load_pem_x509_certificate(base64.b64decode(content["verifiers"][0]))
-            payload = base64.b64decode(envelope["payload"])
-            ptype = envelope["payloadType"].encode()
-            pae = b"DSSEv1 %d %b %d %b" % (len(ptype), ptype, len(payload), payload)
-            key = cert.public_key()
-            assert isinstance(key, ec.EllipticCurvePublicKey)
-            sigs = []
-            for s in envelope["signatures"]:
-                try:
-                    key.verify(base64.b64decode(s["sig"]), pae, ec.ECDSA(hashes.SHA256()))
-                except InvalidSignature as err:
-                    raise ValueError("DSSE signature does not verify") from err
-                sigs.append({"signature": s["sig"], "verifier": content["verifiers"][0]})
-            env_bytes = content["envelope"].encode()
-            spec_out = {"envelopeHash": {"algorithm": "sha256",
-                                         "value": hashlib.sha256(env_bytes).hexdigest()},
-                        "payloadHash": {"algorithm": "sha256",
-                                        "value": hashlib.sha256(payload).hexdigest()},
-                        "signatures": sigs}
-            return rfc8785.dumps({"apiVersion": "0.0.1", "kind": "dsse", "spec": spec_out})
-        if kind == "hashedrekord":
-            cert = x509.load_pem_x509_certificate(
-                base64.b64decode(spec["signature"]["publicKey"]["content"]))
-            digest = bytes.fromhex(spec["data"]["hash"]["value"])
-            key = cert.public_key()
-            assert isinstance(key, ec.EllipticCurvePublicKey)
-            from cryptography.hazmat.primitives.asymmetric.utils import Prehashed
-
-            try:
-                key.verify(base64.b64decode(spec["signature"]["content"]), digest,
-                           ec.ECDSA(Prehashed(hashes.SHA256())))
-            except InvalidSignature as err:
-                raise ValueError("hashedrekord signature does not verify") from err
-            return rfc8785.dumps(proposed)
-        raise ValueError(f"unsupported entry kind {kind!r}")
 
 
 class _Handler(BaseHTTPRequestHandler):
@@ -379,7 +271,7 @@ class _Handler(BaseHTTPRequestHandler):
         if path == "/api/v1/log/entries":
             host = self.headers.get("Host", "rekor.test")
             try:
-                entry = st.log_entry(json.loads(body), f"{host} - 1")
+                entry = st.log.append(json.loads(body), f"{host} - 1")
             except (ValueError, KeyError, TypeError) as err:
                 self._json(400, {"code": 400, "message": str(err)})
                 return
@@ -430,17 +322,17 @@ class SigstoreStandIns:
         def tlog(key: ec.EllipticCurvePrivateKey) -> dict[str, Any]:
             pub = key.public_key()
             return {"baseUrl": self.url, "hashAlgorithm": "SHA2_256",
-                    "publicKey": {"rawBytes": _b64(_spki(pub)),
+                    "publicKey": {"rawBytes": b64(spki(pub)),
                                   "keyDetails": "PKIX_ECDSA_P256_SHA_256",
                                   "validFor": {"start": EPOCH}},
-                    "logId": {"keyId": _b64(_key_id(pub))}}
+                    "logId": {"keyId": b64(key_id(pub))}}
 
         ca_der = st.ca_cert.public_bytes(serialization.Encoding.DER)
         return {"mediaType": "application/vnd.dev.sigstore.trustedroot+json;version=0.1",
-                "tlogs": [tlog(st.rekor_key)],
+                "tlogs": [tlog(st.log.key)],
                 "certificateAuthorities": [{
                     "subject": {"organization": "hwb-test", "commonName": "hwb test fulcio"},
-                    "uri": self.url, "certChain": {"certificates": [{"rawBytes": _b64(ca_der)}]},
+                    "uri": self.url, "certChain": {"certificates": [{"rawBytes": b64(ca_der)}]},
                     "validFor": {"start": EPOCH}}],
                 "ctlogs": [tlog(st.ct_key)],
                 "timestampAuthorities": []}
@@ -461,122 +353,3 @@ class SigstoreStandIns:
             indent=1), encoding="utf-8")
         return path
 
-
-# -- an index that records what each upload sent ---------------------------------------------
-@dataclass
-class IndexState:
-    username: str
-    password: str
-    files: dict[str, bytes] = field(default_factory=dict)
-    uploads: list[dict[str, str]] = field(default_factory=list)
-    lock: threading.Lock = field(default_factory=threading.Lock)
-
-
-def _form_fields(content_type: str, body: bytes) -> tuple[dict[str, str], tuple[str, bytes]]:
-    """The text fields and the (filename, content) of a multipart/form-data upload."""
-    import email.parser
-    import email.policy
-
-    message = email.parser.BytesParser(policy=email.policy.HTTP).parsebytes(
-        b"Content-Type: " + content_type.encode() + b"\r\n\r\n" + body)
-    fields: dict[str, str] = {}
-    upload = ("", b"")
-    for part in message.iter_parts():
-        name = part.get_param("name", header="content-disposition")
-        data = part.get_payload(decode=True)
-        assert isinstance(data, bytes)
-        if part.get_filename():
-            upload = (str(part.get_filename()), data)
-        elif isinstance(name, str):
-            fields[name] = data.decode()
-    return fields, upload
-
-
-class _IndexHandler(BaseHTTPRequestHandler):
-    server: _IndexServer
-    protocol_version = "HTTP/1.1"
-
-    def log_message(self, format: str, *args: Any) -> None:
-        return
-
-    def _send(self, status: int, body: bytes, ctype: str = "text/plain") -> None:
-        self.send_response(status)
-        self.send_header("Content-Type", ctype)
-        self.send_header("Content-Length", str(len(body)))
-        self.end_headers()
-        self.wfile.write(body)
-
-    def do_GET(self) -> None:
-        st = self.server.state
-        path = urlsplit(self.path).path
-        if path.startswith("/files/") and path[7:] in st.files:
-            self._send(200, st.files[path[7:]], "application/octet-stream")
-            return
-        if path.startswith("/simple/"):
-            project = path.strip("/").split("/")[-1]
-            links = "".join(
-                f'<a href="/files/{name}#sha256={hashlib.sha256(data).hexdigest()}">{name}</a>\n'
-                for name, data in sorted(st.files.items())
-                if name.lower().replace("_", "-").startswith(project + "-"))
-            if not links:
-                self._send(404, b"not found")
-                return
-            self._send(200, f"<html><body>\n{links}</body></html>".encode(), "text/html")
-            return
-        self._send(404, b"not found")
-
-    def do_POST(self) -> None:
-        st = self.server.state
-        length = int(self.headers.get("Content-Length", "0") or 0)
-        body = self.rfile.read(length)
-        expected = "Basic " + base64.b64encode(f"{st.username}:{st.password}".encode()).decode()
-        if self.headers.get("Authorization") != expected:
-            self._send(403, b"Invalid or non-existent authentication information.")
-            return
-        fields, (filename, content) = _form_fields(self.headers["Content-Type"], body)
-        if fields.get(":action") != "file_upload" or not filename:
-            self._send(400, b"not an upload")
-            return
-        with st.lock:
-            if filename in st.files:
-                self._send(400, b"File already exists.")
-                return
-            st.files[filename] = content
-            st.uploads.append({"filename": filename, **fields})
-        self._send(200, b"OK")
-
-
-class _IndexServer(ThreadingHTTPServer):
-    daemon_threads = True
-
-    def __init__(self, state: IndexState) -> None:
-        super().__init__(("127.0.0.1", 0), _IndexHandler)
-        self.state = state
-
-
-class RecordingIndex:
-    """A legacy-upload-API index (upload at ``/``, PEP 503 pages at ``/simple/``) that keeps
-    every form field of every upload, ``attestations`` among them."""
-
-    def __init__(self, username: str, password: str) -> None:
-        self.state = IndexState(username=username, password=password)
-        self.server = _IndexServer(self.state)
-        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
-
-    @property
-    def url(self) -> str:
-        return f"http://127.0.0.1:{self.server.server_address[1]}/"
-
-    def __enter__(self) -> RecordingIndex:
-        self.thread.start()
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.server.shutdown()
-        self.server.server_close()
-        self.thread.join(timeout=10)
-
-    def attestations(self) -> dict[str, list[dict[str, Any]]]:
-        """filename -> the attestations its upload carried (``[]``: the field was absent)."""
-        return {u["filename"]: json.loads(u.get("attestations", "[]"))
-                for u in self.state.uploads}

@@ -23,12 +23,9 @@ from hwb_action.ci import NullReporter
 from hwb_action.publish import attest
 from hwb_action.verify import parse_identity
 from tests.cli_support import run_hwb
+from tests.index_support import RecordingIndex
 from tests.publish_support import GITLAB_CLAIMS, IndexProxy, build_dists
-from tests.sigstore_support import (
-    REQUEST_TOKEN,
-    RecordingIndex,
-    SigstoreStandIns,
-)
+from tests.sigstore_support import REQUEST_TOKEN, SigstoreStandIns
 
 MINTED = "pypi-AgEIcHlwaS5vcmcCJGZha2UtbWludGVkLWZvci1hdHRlc3RhdGlvbnM"
 IDENTITY = "octo/demo/release.yml"
@@ -112,7 +109,7 @@ def test_trusted_publishing_signs_uploads_and_verifies(
         verify_received(atts[0], index.state.files[filename], filename, sigstore, tmp_path)
     # One short-lived certificate for the job, one log entry per file.
     assert sigstore.state.certificates_issued == 1
-    assert len(sigstore.state.entries) == 2
+    assert len(sigstore.state.log.entries) == 2
     # and `hwb check --verify-attestations` agrees, on the files the index holds
     out = tmp_path / "received"
     for filename, atts in received.items():
@@ -368,5 +365,5 @@ def test_check_run_proves_the_identity_but_signs_nothing(
     assert "would attest 2 file(s)" in result.stderr
     assert len(proxy.state.issued) == 2  # the pypi and the sigstore ID token
     assert sigstore.state.certificates_issued == 0
-    assert sigstore.state.entries == []  # nothing public and permanent in a dry run
+    assert sigstore.state.log.entries == []  # nothing public and permanent in a dry run
     assert index.state.uploads == []
