@@ -63,6 +63,9 @@ class _IndexHandler(BaseHTTPRequestHandler):
         if path.startswith("/files/") and path[7:] in st.files:
             self._send(200, st.files[path[7:]], "application/octet-stream")
             return
+        if path.rstrip("/") == "/simple":  # the root page: hwb probes it to find the index
+            self._send(200, b"<html><body></body></html>", "text/html")
+            return
         if path.startswith("/simple/"):
             project = path.strip("/").split("/")[-1]
             links = "".join(

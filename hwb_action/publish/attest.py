@@ -266,4 +266,24 @@ def make(
         reporter.info(f"would attest {len(to_sign)} file(s) with the CI's OIDC identity")
         return found
     config = load_trust_config(trust_config)
-    return {**found, **sign(to_sign, token=token, config=config, reporter=reporter)}
+    signed = sign(to_sign, token=token, config=config, reporter=reporter)
+    keep(to_sign, signed, reporter)
+    return {**found, **signed}
+
+
+def keep(artifacts: Sequence[Artifact], signed: Mapping[str, dict[str, Any]],
+         reporter: Reporter) -> None:
+    """Write each new attestation beside its file (``DIST.publish.attestation``), once all are
+    signed: the job's artifacts keep their provenance, and a re-run uploads these instead of
+    signing (and logging) again.  Each file appears whole (a rename) or not at all; a
+    directory that cannot be written is a warning, the upload still carries them."""
+    for art in artifacts:
+        path = premade_path(art.path)
+        tmp = path.with_name(f".{path.name}.tmp")
+        try:
+            tmp.write_text(json.dumps(signed[art.filename]), encoding="utf-8")
+            tmp.replace(path)
+        except OSError as err:
+            tmp.unlink(missing_ok=True)
+            reporter.warning(f"could not keep the attestation of {art.filename} in {path}: "
+                             f"{err.strerror or err}")

@@ -107,9 +107,17 @@ def test_trusted_publishing_signs_uploads_and_verifies(
     for filename, atts in received.items():
         assert len(atts) == 1
         verify_received(atts[0], index.state.files[filename], filename, sigstore, tmp_path)
+    # Kept beside the dists too, as uploaded: a re-run uploads them without signing again.
+    for path in dists:
+        assert [json.loads(attest.premade_path(path).read_text())] == received[path.name]
     # One short-lived certificate for the job, one log entry per file.
     assert sigstore.state.certificates_issued == 1
     assert len(sigstore.state.log.entries) == 2
+    again = run_hwb("publish", "--json", "-r", proxy.url, "--sigstore-trust-config",
+                    trust(sigstore, tmp_path), cwd=tmp_path, env=env)
+    assert again.returncode == 0, again.stderr
+    assert [r["status"] for r in json.loads(again.stdout)["results"]] == ["skipped"] * 2
+    assert sigstore.state.certificates_issued == 1
     # and `hwb check --verify-attestations` agrees, on the files the index holds
     out = tmp_path / "received"
     for filename, atts in received.items():
