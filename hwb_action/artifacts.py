@@ -267,6 +267,8 @@ def expand_dist_args(raw: Sequence[str], cwd: Path) -> list[Path]:
             out.extend(find_dists(p))
         elif p.name == CHECKSUMS_NAME and p.is_file():
             continue  # `hwb check dist/*`: the checksums hwb wrote next to the dists
+        elif p.name.endswith(".publish.attestation") and p.is_file():
+            continue  # a PEP 740 attestation beside its dist goes with it, it is none itself
         elif not p.exists() and glob.has_magic(item):
             matches = sorted(Path(m) for m in glob.glob(str(p)))
             if not matches:

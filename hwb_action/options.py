@@ -139,6 +139,9 @@ class CheckOptions(_Options):
     """``hwb check``."""
 
     dists: tuple[str, ...] = ()
+    verify_attestations: bool = False
+    identity: str = ""
+    sigstore_trust_config: str = ""
 
     @classmethod
     def command(cls) -> Command:
@@ -159,6 +162,8 @@ class PublishOptions(_Options):
     password: str = field(default="", repr=False)
     token: str = field(default="", repr=False)
     trusted_publishing: TrustedMode = "auto"
+    attestations: bool = True
+    sigstore_trust_config: str = ""
     skip_existing: bool = True
     index_check: bool = True
     check_only: bool = False

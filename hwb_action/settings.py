@@ -167,6 +167,13 @@ OPTIONS: tuple[Option, ...] = (
            choices=("", "github", "gitlab", "table", "json"),
            help="output format: github (one-line matrix JSON), gitlab (parallel:matrix "
                 "YAML), table, json (default: table; --json prints the matrix)"),
+    # -- check options --
+    Option(name="verify-attestations", kind="bool", default=False, commands=("check",),
+           help="also verify each file's DIST.publish.attestation (PEP 740, Sigstore) against "
+                "the trusted publisher given by --identity"),
+    Option(name="identity", kind="str", default="", commands=("check",),
+           help="the trusted publisher --verify-attestations expects: OWNER/REPO/WORKFLOW.yml "
+                "(GitHub Actions) or NAMESPACE/PROJECT//CI_FILE (GitLab CI/CD)"),
     # -- publish options --
     Option(name="repository", kind="str", default="pypi", flags=("-r",), commands=("publish",),
            help="where to publish: pypi, testpypi, an upload URL (legacy upload API: "
@@ -189,6 +196,14 @@ OPTIONS: tuple[Option, ...] = (
            choices=("auto", "always", "never"),
            help="OIDC trusted publishing: auto (when no credential is given and the CI "
                 "offers an ID token), always, or never"),
+    Option(name="attestations", kind="bool", default=True, commands=("publish",),
+           help="PEP 740 attestations: sign each file with the CI's OIDC identity (Sigstore) "
+                "and upload the attestation with it; by default only under trusted "
+                "publishing (--attestations: with any credential, --no-attestations: none, "
+                "not even pre-made DIST.publish.attestation files)"),
+    Option(name="sigstore-trust-config", kind="str", default="", commands=("check", "publish"),
+           help="Sigstore client trust configuration (JSON: trusted root + signing config) to "
+                "sign and verify attestations with (default: Sigstore's public-good instance)"),
     Option(name="skip-existing", kind="bool", default=True, commands=("publish",),
            help="skip files already on the index with the same sha256 (a different sha256 "
                 "is always an error)"),

@@ -141,14 +141,24 @@ def publish(
             # S3 they are the access key id and secret access key, as the options are.
             given = GivenCredentials(token=given.token, password=environ["HWB_PASSWORD"],
                                      username=given.username or environ.get("HWB_USERNAME", ""))
+        if options.attestations and options.settings.origin("attestations").kind != "default":
+            reporter.warning("--attestations: an S3 static index has no place for PEP 740 "
+                             "attestations; publishing without them")
         s3 = S3Publisher(target, reporter=reporter, options=upload, given=given,
                          environ=environ, acl=options.s3_acl)
         with reporter.group(f"publish to {target.display_url}"):
             results = s3.publish(artifacts)
         return PublishReport(repository=target.display_url, results=tuple(results),
                              check_only=upload.check_only)
+    # Set anywhere (flag, variable, pyproject.toml) it is a choice; left alone it is "on under
+    # trusted publishing".  False is never the default, so PublishOptions(attestations=False)
+    # made in Python is a choice too.
+    explicit = (not options.attestations
+                or options.settings.origin("attestations").kind != "default")
     return _publish_legacy(target, artifacts, environ=environ, reporter=reporter, given=given,
-                           options=upload, trusted_publishing=options.trusted_publishing)
+                           options=upload, trusted_publishing=options.trusted_publishing,
+                           attestations=(options.attestations, explicit),
+                           trust_config=options.sigstore_trust_config)
 
 
 def _publish_legacy(
@@ -160,10 +170,15 @@ def _publish_legacy(
     given: GivenCredentials,
     options: UploadOptions,
     trusted_publishing: TrustedMode,
+    attestations: tuple[bool, bool] = (True, False),
+    trust_config: str = "",
 ) -> PublishReport:
+    from hwb_action.publish import attest
     from hwb_action.publish.upload import LegacyUploader, prepare_packages
 
     packages = prepare_packages(artifacts)  # twine's metadata check, before any credential
+    setting, explicit = attestations
+    premade = attest.premade(artifacts) if setting else {}
     publisher = TrustedPublisher(target.oidc_base, environ=environ, reporter=reporter,
                                  timeout=min(options.timeout, 60))
     try:
@@ -172,6 +187,15 @@ def _publish_legacy(
                 target, given, environ=environ, reporter=reporter, mode=trusted_publishing,
                 publisher=publisher)
             reporter.info(f"credential: {credentials.source} (user {credentials.username})")
+        plan = attest.plan(setting=setting, explicit=explicit,
+                           trusted_publishing=credentials.minted is not None)
+        if plan.upload:
+            # Every file is attested before the first upload: never half-attested.
+            with reporter.group("attestations"):
+                made = attest.make(artifacts, premade, plan, id_token=publisher.id_token,
+                                   trust_config=trust_config, check_only=options.check_only,
+                                   reporter=reporter)
+            attest.attach(packages, made)
         uploader = LegacyUploader(target, credentials, reporter=reporter, options=options)
         with reporter.group(f"publish to {target.display_url}"):
             results = uploader.publish(artifacts, packages)

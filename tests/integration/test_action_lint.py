@@ -152,7 +152,8 @@ def test_gitlab_template_shape() -> None:
     template = _load(ROOT / "templates" / "hwb.gitlab-ci.yml")
     assert template["hwb-build"]["parallel"]["matrix"]
     publish = template["hwb-publish"]
-    assert publish["id_tokens"] == {"PYPI_ID_TOKEN": {"aud": "pypi"}}
+    assert publish["id_tokens"] == {"PYPI_ID_TOKEN": {"aud": "pypi"},
+                                    "SIGSTORE_ID_TOKEN": {"aud": "sigstore"}}
     assert publish["rules"] == [{"if": "$CI_COMMIT_TAG"}]
     assert template[".hwb"]["artifacts"]["reports"]["dotenv"] == "hwb.env"
     assert "hwb-summary.md" in template[".hwb"]["artifacts"]["paths"]

@@ -49,7 +49,10 @@ def github_env(proxy: IndexProxy, tmp_path: Path) -> dict[str, str]:
             "ACTIONS_ID_TOKEN_REQUEST_URL": proxy.url + "github-oidc",
             "ACTIONS_ID_TOKEN_REQUEST_TOKEN": REQUEST_TOKEN,
             "GITHUB_OUTPUT": str(tmp_path / "gh-output"),
-            "GITHUB_STEP_SUMMARY": str(tmp_path / "gh-summary.md")}
+            "GITHUB_STEP_SUMMARY": str(tmp_path / "gh-summary.md"),
+            # No Sigstore here: attestations (on under trusted publishing) are
+            # tests/integration/test_attestations.py's, against stand-ins.
+            "HWB_ATTESTATIONS": "false"}
 
 
 def _without_mask_lines(text: str) -> str:

@@ -1,0 +1,136 @@
+"""A legacy-upload-API index on 127.0.0.1, in a thread of the test process, that keeps every
+form field of every upload (``attestations`` among them) and serves what it stored as PEP 503
+pages, so that re-runs and ``--skip-existing`` see it as they see any index."""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import json
+import threading
+from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+from urllib.parse import urlsplit
+
+
+@dataclass
+class IndexState:
+    username: str
+    password: str
+    files: dict[str, bytes] = field(default_factory=dict)
+    uploads: list[dict[str, str]] = field(default_factory=list)
+    lock: threading.Lock = field(default_factory=threading.Lock)
+
+
+def _form_fields(content_type: str, body: bytes) -> tuple[dict[str, str], tuple[str, bytes]]:
+    """The text fields and the (filename, content) of a multipart/form-data upload."""
+    import email.parser
+    import email.policy
+
+    message = email.parser.BytesParser(policy=email.policy.HTTP).parsebytes(
+        b"Content-Type: " + content_type.encode() + b"\r\n\r\n" + body)
+    fields: dict[str, str] = {}
+    upload = ("", b"")
+    for part in message.iter_parts():
+        name = part.get_param("name", header="content-disposition")
+        data = part.get_payload(decode=True)
+        assert isinstance(data, bytes)
+        if part.get_filename():
+            upload = (str(part.get_filename()), data)
+        elif isinstance(name, str):
+            fields[name] = data.decode()
+    return fields, upload
+
+
+class _IndexHandler(BaseHTTPRequestHandler):
+    server: _IndexServer
+    protocol_version = "HTTP/1.1"
+
+    def log_message(self, format: str, *args: Any) -> None:
+        return
+
+    def _send(self, status: int, body: bytes, ctype: str = "text/plain") -> None:
+        self.send_response(status)
+        self.send_header("Content-Type", ctype)
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+    def do_GET(self) -> None:
+        st = self.server.state
+        path = urlsplit(self.path).path
+        if path.startswith("/files/") and path[7:] in st.files:
+            self._send(200, st.files[path[7:]], "application/octet-stream")
+            return
+        if path.rstrip("/") == "/simple":  # the root page: hwb probes it to find the index
+            self._send(200, b"<html><body></body></html>", "text/html")
+            return
+        if path.startswith("/simple/"):
+            project = path.strip("/").split("/")[-1]
+            links = "".join(
+                f'<a href="/files/{name}#sha256={hashlib.sha256(data).hexdigest()}">{name}</a>\n'
+                for name, data in sorted(st.files.items())
+                if name.lower().replace("_", "-").startswith(project + "-"))
+            if not links:
+                self._send(404, b"not found")
+                return
+            self._send(200, f"<html><body>\n{links}</body></html>".encode(), "text/html")
+            return
+        self._send(404, b"not found")
+
+    def do_POST(self) -> None:
+        st = self.server.state
+        length = int(self.headers.get("Content-Length", "0") or 0)
+        body = self.rfile.read(length)
+        expected = "Basic " + base64.b64encode(f"{st.username}:{st.password}".encode()).decode()
+        if self.headers.get("Authorization") != expected:
+            self._send(403, b"Invalid or non-existent authentication information.")
+            return
+        fields, (filename, content) = _form_fields(self.headers["Content-Type"], body)
+        if fields.get(":action") != "file_upload" or not filename:
+            self._send(400, b"not an upload")
+            return
+        with st.lock:
+            if filename in st.files:
+                self._send(400, b"File already exists.")
+                return
+            st.files[filename] = content
+            st.uploads.append({"filename": filename, **fields})
+        self._send(200, b"OK")
+
+
+class _IndexServer(ThreadingHTTPServer):
+    daemon_threads = True
+
+    def __init__(self, state: IndexState) -> None:
+        super().__init__(("127.0.0.1", 0), _IndexHandler)
+        self.state = state
+
+
+class RecordingIndex:
+    """A legacy-upload-API index (upload at ``/``, PEP 503 pages at ``/simple/``) that keeps
+    every form field of every upload, ``attestations`` among them."""
+
+    def __init__(self, username: str, password: str) -> None:
+        self.state = IndexState(username=username, password=password)
+        self.server = _IndexServer(self.state)
+        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.server.server_address[1]}/"
+
+    def __enter__(self) -> RecordingIndex:
+        self.thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.server.shutdown()
+        self.server.server_close()
+        self.thread.join(timeout=10)
+
+    def attestations(self) -> dict[str, list[dict[str, Any]]]:
+        """filename -> the attestations its upload carried (``[]``: the field was absent)."""
+        return {u["filename"]: json.loads(u.get("attestations", "[]"))
+                for u in self.state.uploads}
