@@ -134,6 +134,7 @@ class CheckOptions(_Options):
     """``hwb check``."""
 
     dists: tuple[str, ...] = ()
+    strict: bool = False
 
     @classmethod
     def command(cls) -> Command:

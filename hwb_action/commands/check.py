@@ -1,14 +1,17 @@
 """``hwb check [DIST...]``: check distributions (default: those in dist/); one status line
-per file on stdout, as ``twine check`` prints, problems as annotations and in the summary."""
+per file on stdout, as ``twine check`` prints, each problem and warning once through the
+reporter (stderr, CI annotations, the summary's table) with the file and member it is about,
+and a summary section with each file's metadata and contents."""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from pathlib import Path
 
 from hwb_action._command import CommandResult, Invocation
-from hwb_action.artifacts import artifacts_table, check_files, expand_dist_args, find_dists
-from hwb_action.ci import Annotation
-from hwb_action.ci.summary import md_cell
+from hwb_action._distcheck import Finding
+from hwb_action.artifacts import check_files, expand_dist_args, find_dists
+from hwb_action.ci import Annotation, Level
 from hwb_action.errors import UsageError
 from hwb_action.options import CheckOptions, from_settings
 from hwb_action.settings import resolve
@@ -30,41 +33,64 @@ def dists_to_check(options: CheckOptions, cwd: Path) -> list[Path]:
     return paths
 
 
+def readme_cache_dir(environ: Mapping[str, str]) -> Path:
+    """Where long-description verdicts are kept: ``readme/`` in hwb's cache directory
+    (``HWB_CACHE_DIR``, else the user cache dir), as the build-environment cache is found."""
+    explicit = environ.get("HWB_CACHE_DIR")
+    if explicit:
+        return Path(explicit) / "readme"
+    from platformdirs import user_cache_dir
+
+    return Path(user_cache_dir("hwb", appauthor=False)) / "readme"
+
+
+def where(path: Path, finding: Finding, cwd: Path) -> str:
+    """``dist/x.whl``, or ``dist/x.whl!/pkg/tests/__init__.py`` for a member (the ``!/``
+    of jar: URLs, which cannot be read as a directory in the tree)."""
+    try:
+        shown = str(path.relative_to(cwd))
+    except ValueError:
+        shown = str(path)
+    return f"{shown}!/{finding.member}" if finding.member else shown
+
+
 def run(inv: Invocation) -> CommandResult:
-    """Check DIST... and report every problem; exit 1 when a file fails."""
+    """Check DIST... and report every problem; exit 1 when a file fails (with ``--strict``,
+    also when a file has warnings)."""
     settings = resolve("check", cli=inv.cli, environ=inv.environ, project_dir=inv.cwd)
-    paths = dists_to_check(from_settings(CheckOptions, settings), inv.cwd)
-    report = check_files(paths)
+    options = from_settings(CheckOptions, settings)
+    paths = dists_to_check(options, inv.cwd)
+    report = check_files(paths, layout=True, readme_cache=readme_cache_dir(inv.environ))
     reporter = inv.reporter
-    # Problems and warnings go to the reporter (stderr, CI annotations, the job summary);
-    # stdout gets one status line per file.
     lines: list[str] = []
-    for p in paths:
-        problems = report.problems.get(p.name, [])
-        warnings = report.warnings.get(p.name, [])
-        for w in warnings:
-            reporter.warning(w)
-        for problem in problems:
-            reporter.annotate(Annotation(level="error", message=problem, title="hwb check"))
+    for result in report.inspections:
+        for finding in result.findings:
+            prefix = f"{result.path.name}: "
+            message = finding.text.removeprefix(prefix)
+            level: Level = "error" if finding.level == "problem" else "warning"
+            reporter.annotate(Annotation(level=level, message=message, title="hwb check",
+                                         file=where(result.path, finding, inv.cwd)))
+        problems, warnings = len(result.problems), len(result.warnings)
         if problems:
-            status = f"FAILED ({_plural(len(problems), 'problem')})"
+            status = f"FAILED ({_plural(problems, 'problem')})"
+        elif warnings and options.strict:
+            status = f"FAILED due to {_plural(warnings, 'warning')} (--strict)"
         elif warnings:
-            status = f"PASSED with {_plural(len(warnings), 'warning')}"
+            status = f"PASSED with {_plural(warnings, 'warning')}"
         else:
             status = "PASSED"
-        lines.append(f"{p.name}: {status}")
-    summary = artifacts_table(report.artifacts) if report.artifacts else ""
-    if report.problems:
-        summary += "\n**Problems**\n\n" + "".join(
-            f"- {md_cell(x)}\n" for xs in report.problems.values() for x in xs)
-    if summary:
-        reporter.add_summary("### hwb check\n\n" + summary)
+        lines.append(f"{result.path.name}: {status}")
+    from hwb_action._contents import check_summary
+
+    reporter.add_summary(check_summary(report.inspections))
     data: dict[str, object] = {
         "artifacts": [a.to_json() for a in report.artifacts],
         "problems": report.problems,
         "warnings": report.warnings,
+        "strict": options.strict,
     }
-    return CommandResult(data=data, text="\n".join(lines), exit_code=0 if report.ok else 1)
+    exit_code = 0 if report.passed(strict=options.strict) else 1
+    return CommandResult(data=data, text="\n".join(lines), exit_code=exit_code)
 
 
 def _plural(count: int, noun: str) -> str:

@@ -57,7 +57,9 @@ def test_bad_dist_exits_1_and_names_the_problem(project: Path) -> None:
     assert [a["filename"] for a in doc["artifacts"]] == [SDIST]
     assert doc["problems"] == {WHEEL: [
         f"{WHEEL}: METADATA: version '9.9' does not match the filename (1.0)"]}
-    assert f"{WHEEL}: METADATA: version '9.9' does not match" in result.stderr
+    # where: the wheel and the member
+    assert (f"bad/{WHEEL}!/{DI}/METADATA: METADATA: version '9.9' does not match"
+            in result.stderr)
 
 
 def test_human_output(project: Path) -> None:
@@ -121,7 +123,10 @@ def test_github_annotations_and_summary(project: Path, tmp_path: Path) -> None:
     text = summary.read_text()
     assert "### hwb check" in text
     assert f"`{SDIST}` | sdist" in text
-    assert f"{WHEEL}: not a valid zip file" in text
+    # each problem once, in the summary's table, with the file as "Where"
+    rows = [ln for ln in text.splitlines() if "not a valid zip file" in ln]
+    assert len(rows) == 1, text
+    assert f"| `dist/{WHEEL}` |" in rows[0]
 
 
 def test_check_does_not_import_the_publishing_stack(project: Path) -> None:
