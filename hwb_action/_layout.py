@@ -84,5 +84,5 @@ def layout_findings(
             shown = ", ".join(paths[:_SHOWN])
             more = f" and {len(paths) - _SHOWN} more" if len(paths) > _SHOWN else ""
             text += f": {shown}{more}"
-        member = paths[0].split(" = ", 1)[0] if paths else None
+        member = paths[0].split(" = ", 1)[0].rstrip("/") if paths else None
         found.warn(f"{text}; {_REMEDY[code]}", member=member, code=code)

@@ -118,11 +118,16 @@ def check_sdist(source: Source, filename: str, found: Findings, parsed: Parsed) 
 
 
 def stray_files(names: list[str], found: Findings) -> None:
-    """One warning per kind of stray file, naming the first such member and the count."""
+    """One warning per kind of stray file, naming the first such member and the count;
+    a member is counted under the first kind it matches only (``__pycache__/x.pyc`` is a
+    tool cache, not also compiled bytecode)."""
+    claimed: set[str] = set()
     for rule in STRAY_FILES:
         hits: list[str] = []
-        seen_dirs: set[str] = set()
+        seen: set[str] = set()
         for name in names:
+            if name in claimed:
+                continue
             parts = name.split("/")
             hit = None
             for depth, part in enumerate(parts[1:], start=1):  # parts[0]: the top directory
@@ -132,9 +137,11 @@ def stray_files(names: list[str], found: Findings) -> None:
             if hit is None and rule.names and any(
                     fnmatch.fnmatchcase(parts[-1], p) for p in rule.names):
                 hit = name
-            if hit is not None and hit not in seen_dirs:
-                seen_dirs.add(hit)
-                hits.append(hit)
+            if hit is not None:
+                claimed.add(name)
+                if hit not in seen:  # a directory once, not each file in it
+                    seen.add(hit)
+                    hits.append(hit)
         if hits:
             more = f" and {len(hits) - 1} more" if len(hits) > 1 else ""
             found.warn(f"stray file in the sdist ({rule.what}): {hits[0]}{more}; exclude it "
