@@ -14,7 +14,7 @@ import io
 import re
 import zipfile
 from dataclasses import dataclass, field
-from pathlib import Path, PurePosixPath
+from pathlib import Path
 from typing import IO, Literal
 
 from packaging.metadata import Metadata, RawMetadata, parse_email
@@ -38,6 +38,7 @@ _PYPI_REJECTED_PLATFORM = re.compile(r"^linux_")
 ZIP_MAX_MEMBERS = 200_000
 ZIP_MAX_BYTES = 16 * 1024**3
 ZIP_MAX_RATIO = 200
+_DRIVE = re.compile(r"^[A-Za-z]:")
 
 Source = Path | IO[bytes]
 """A distribution to read: its path, or its bytes already in memory."""
@@ -125,8 +126,8 @@ def check_member_names(names: list[str], found: Findings) -> None:
 def unsafe_path(name: str) -> bool:
     """Whether extracting a member called ``name`` could write outside the target."""
     posix = name.replace("\\", "/")
-    return (posix.startswith("/") or re.match(r"^[A-Za-z]:", posix) is not None
-            or ".." in PurePosixPath(posix).parts)
+    return (posix.startswith("/") or _DRIVE.match(posix) is not None
+            or ".." in posix.split("/"))
 
 
 # -- metadata and long description ---------------------------------------------------------

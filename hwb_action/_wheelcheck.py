@@ -16,9 +16,10 @@ import email.parser
 import hashlib
 import io
 import re
+import struct
 import zipfile
 import zlib
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 
 from packaging.utils import InvalidWheelFilename, canonicalize_name, parse_wheel_filename
 from packaging.version import InvalidVersion, Version
@@ -78,8 +79,9 @@ def check_wheel(source: Source, filename: str, found: Findings, parsed: Parsed, 
                  for part in ("RECORD", "WHEEL", "METADATA")}
         rows = _record_rows(small["RECORD"], dist_info, found)
         unhashed = {f"{dist_info}/{n}" for n in _UNHASHED}
+        archive = source.getbuffer() if isinstance(source, io.BytesIO) else None
         digests = _stream_members(zf, infos, rows if rows is not None else {}, unhashed,
-                                  found)
+                                  found, archive=archive)
         parsed.files = {n: size for n, (_, size) in digests.items()}
         if rows is not None:
             _check_record_listing(rows, dist_info=dist_info, names=names, digests=digests,
@@ -156,11 +158,15 @@ def _record_rows(record: bytes | None, dist_info: str, found: Findings) -> dict[
 
 def _stream_members(
     zf: zipfile.ZipFile, infos: list[zipfile.ZipInfo], rows: Mapping[str, _Row],
-    unhashed: set[str], found: Findings,
+    unhashed: set[str], found: Findings, *, archive: memoryview | None = None,
 ) -> dict[str, tuple[str, int]]:
     """Read every member once, in archive order: CRC and decompression errors surface
     here, and each file's hash and size are checked against its RECORD row as soon as its
-    stream ends.  Returns each readable file's sha256 (urlsafe base64) and size."""
+    stream ends.  Returns each readable file's sha256 (urlsafe base64) and size.
+
+    With the ``archive`` bytes in memory, small stored or deflated members are inflated in
+    one call (zipfile's per-member file objects cost more than a small member's inflating).
+    """
     digests: dict[str, tuple[str, int]] = {}
     for info in infos:
         if info.is_dir():
@@ -171,12 +177,13 @@ def _stream_members(
         other = hashlib.new(algorithm) if algorithm not in (None, "sha256") else None
         size = 0
         try:
-            with zf.open(info) as member:
-                while chunk := member.read(_CHUNK):
-                    sha256.update(chunk)
-                    if other is not None:
-                        other.update(chunk)
-                    size += len(chunk)
+            data = _inflate(archive, info) if archive is not None else None
+            chunks = [data] if data is not None else _chunks(zf, info)
+            for chunk in chunks:
+                sha256.update(chunk)
+                if other is not None:
+                    other.update(chunk)
+                size += len(chunk)
         except (zipfile.BadZipFile, zlib.error, EOFError, OSError, NotImplementedError) as err:
             found.problem(f"corrupt zip member {info.filename!r}: {err}", member=info.filename)
             continue
@@ -187,6 +194,49 @@ def _stream_members(
             if not (info.filename in unhashed and not row[1]):
                 _check_row(info.filename, row, actual, size, found)
     return digests
+
+
+def _chunks(zf: zipfile.ZipFile, info: zipfile.ZipInfo) -> Iterator[bytes]:
+    with zf.open(info) as member:
+        while chunk := member.read(_CHUNK):
+            yield chunk
+
+
+_LOCAL_HEADER = struct.Struct("<4sHHHHHIIIHH")
+_INFLATE_AT_ONCE = 8 * 1024**2
+
+
+def _inflate(archive: memoryview, info: zipfile.ZipInfo) -> bytes | None:
+    """The member's bytes, CRC and size checked, or None to leave it to zipfile (large,
+    encrypted, or compressed other than stored/deflated).  The sizes were bounded from the
+    directory already (:func:`hwb_action._zipcheck.zip_problems`), and inflating stops at
+    the declared size."""
+    if info.file_size > _INFLATE_AT_ONCE or info.flag_bits & 0x1 \
+            or info.compress_type not in (zipfile.ZIP_STORED, zipfile.ZIP_DEFLATED):
+        return None
+    start = info.header_offset
+    header = archive[start:start + _LOCAL_HEADER.size]
+    if len(header) != _LOCAL_HEADER.size or bytes(header[:4]) != b"PK\x03\x04":
+        raise zipfile.BadZipFile("Bad magic number for file header")
+    name_len, extra_len = _LOCAL_HEADER.unpack(header)[9:11]
+    begin = start + _LOCAL_HEADER.size + name_len + extra_len
+    raw = archive[begin:begin + info.compress_size]
+    if len(raw) != info.compress_size:
+        raise EOFError("the member's data is cut short")
+    if info.compress_type == zipfile.ZIP_STORED:
+        data = bytes(raw)
+    else:
+        inflater = zlib.decompressobj(-15)
+        data = inflater.decompress(raw, info.file_size + 1)
+        if len(data) > info.file_size or not inflater.eof:
+            raise zipfile.BadZipFile(f"{info.filename!r}: the data does not end at its "
+                                     "declared size")
+    if len(data) != info.file_size:
+        raise zipfile.BadZipFile(f"{info.filename!r}: {len(data)} bytes, the directory "
+                                 f"says {info.file_size}")
+    if zlib.crc32(data) != info.CRC:
+        raise zipfile.BadZipFile(f"Bad CRC-32 for file {info.filename!r}")
+    return data
 
 
 def _row_algorithm(hash_field: str) -> str | None:

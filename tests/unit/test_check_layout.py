@@ -157,6 +157,7 @@ def test_parallel_and_serial_reports_agree(built: tuple[Path, Path], tmp_path: P
 def test_readme_verdicts_are_kept_on_disk(tmp_path: Path) -> None:
     sdist, wheel = build_dists("check_bad_rst", tmp_path / "dists")
     cache = tmp_path / "cache"
+    _readme.forget()  # earlier tests rendered this README in this process
     first = check_files([sdist, wheel], readme_cache=cache)
     assert len(list(cache.glob("*/*"))) == 1  # one README, rendered once for both files
     # A new process finds the verdict and does not import the renderer at all.
