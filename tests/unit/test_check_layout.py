@@ -213,3 +213,45 @@ def test_summary_renders_as_commonmark(built: tuple[Path, Path], tmp_path: Path)
     assert "``` fence.txt  (1 B)" in html  # the fence outlasts backticks in names
     assert "check-demo" in html
     assert ">=3.9" in html.replace("&gt;", ">")
+
+
+def _member_data_offset(path: Path, name: str) -> tuple[int, int]:
+    """Where a member's compressed bytes start in the archive, and how many there are."""
+    import struct
+    import zipfile
+
+    with zipfile.ZipFile(path) as zf:
+        info = zf.getinfo(name)
+    raw = path.read_bytes()
+    name_len, extra_len = struct.unpack("<HH", raw[info.header_offset + 26:
+                                                  info.header_offset + 30])
+    return info.header_offset + 30 + name_len + extra_len, info.compress_size
+
+
+def test_corrupt_deflated_member(built: tuple[Path, Path], tmp_path: Path) -> None:
+    def big(m: dict[str, bytes]) -> None:
+        m["check_demo/data.txt"] = b"".join(b"line %d of some text\n" % i for i in range(4000))
+
+    dest = rewrite_wheel(built[1], tmp_path / WHEEL, big)
+    start, length = _member_data_offset(dest, "check_demo/data.txt")
+    raw = bytearray(dest.read_bytes())
+    raw[start + length // 2] ^= 0x55
+    dest.write_bytes(bytes(raw))
+    result = inspect_artifact(dest)
+    assert [f.member for f in result.findings] == ["check_demo/data.txt"], result.problems
+    assert "corrupt zip member 'check_demo/data.txt'" in result.problems[0]
+
+
+def test_member_longer_than_its_declared_size(built: tuple[Path, Path], tmp_path: Path) -> None:
+    # The directory says 10 bytes; the deflated stream holds 100,000. Inflating stops there.
+    members = wheel_members(built[1])
+    members["check_demo/data.txt"] = b"x" * 100_000
+    dest = write_wheel(tmp_path / WHEEL, members)
+    raw = bytearray(dest.read_bytes())
+    entry = raw.index(b"check_demo/data.txt", raw.index(b"PK\x01\x02")) - 46
+    assert raw[entry:entry + 4] == b"PK\x01\x02"  # its central-directory entry
+    raw[entry + 24:entry + 28] = (10).to_bytes(4, "little")  # the uncompressed size
+    dest.write_bytes(bytes(raw))
+    result = inspect_artifact(dest)
+    assert any("corrupt zip member 'check_demo/data.txt'" in p for p in result.problems), \
+        result.problems
