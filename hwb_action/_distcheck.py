@@ -228,3 +228,22 @@ def readme_problem(found: Findings, detail: str, member: str | None = None) -> N
     """Record that the long description does not render (as twine words it)."""
     found.problem("long description has syntax errors in markup and would not be "
                   "rendered on PyPI" + (f": {detail}" if detail else ""), member=member)
+
+
+# -- one file by path (the earlier interface, kept for callers outside hwb check) -----------
+def check_wheel(path: Path, found: Findings) -> Parsed:
+    """Every wheel check on the file at ``path`` (see :mod:`hwb_action._wheelcheck`)."""
+    from hwb_action._wheelcheck import check_wheel as check
+
+    parsed = Parsed()
+    check(path, path.name, found, parsed)
+    return parsed
+
+
+def check_sdist(path: Path, found: Findings) -> Parsed:
+    """Every sdist check on the file at ``path`` (see :mod:`hwb_action._sdistcheck`)."""
+    from hwb_action._sdistcheck import check_sdist as check
+
+    parsed = Parsed()
+    check(path, path.name, found, parsed)
+    return parsed
