@@ -20,6 +20,7 @@ import struct
 import zipfile
 import zlib
 from collections.abc import Iterator, Mapping
+from pathlib import Path
 
 from packaging.utils import InvalidWheelFilename, canonicalize_name, parse_wheel_filename
 from packaging.version import InvalidVersion, Version
@@ -46,9 +47,10 @@ _PYPI_REJECTED_PLATFORM = re.compile(r"^linux_")
 
 # -- wheels --------------------------------------------------------------------------------
 def check_wheel(source: Source, filename: str, found: Findings, parsed: Parsed, *,
-                layout: bool = False) -> None:
+                layout: bool = False, layout_config: Path | None = None) -> None:
     """Every wheel check; findings go to ``found``, what was learnt to ``parsed``.
-    ``layout`` adds check-wheel-contents' layout checks (warnings)."""
+    ``layout`` adds check-wheel-contents' layout checks (warnings), configured by its
+    configuration files in the directory ``layout_config``, if any."""
     want_name: str | None = None
     want_version: Version | None = None
     try:
@@ -102,7 +104,8 @@ def check_wheel(source: Source, filename: str, found: Findings, parsed: Parsed, 
 
         stem = dist_info[: -len(".dist-info")]
         layout_findings(dist_info=dist_info, data_dir=f"{stem}.data",
-                        root_is_purelib=root_is_purelib, members=digests, found=found)
+                        root_is_purelib=root_is_purelib, members=digests, found=found,
+                        config_dir=layout_config)
 
 
 def _check_tags(filename: str, found: Findings) -> None:

@@ -132,19 +132,21 @@ def dist_kind(path: Path | str) -> Kind | None:
     return None
 
 
-def inspect_artifact(path: Path, *, layout: bool = False,
+def inspect_artifact(path: Path, *, layout: bool = False, layout_config: Path | None = None,
                      readme_cache: Path | None = None) -> Inspection:
     """Run every check on one distribution file and return all findings; never raises
     for a bad distribution (only :class:`UsageError` for a missing or unknown file).
 
-    ``layout`` adds check-wheel-contents' layout checks to a wheel (warnings);
-    ``readme_cache`` is a directory that keeps long-description verdicts between runs.
+    ``layout`` adds check-wheel-contents' layout checks to a wheel (warnings), configured
+    by its configuration files in the directory ``layout_config`` (a project's
+    ``[tool.check-wheel-contents]``), if given; ``readme_cache`` is a directory that keeps
+    long-description verdicts between runs.
     """
     path = Path(path)
     if dist_kind(path) is None:
         msg = f"{path}: not a distribution (expected .whl, .tar.gz or .zip)"
         raise UsageError(msg, hint="pass wheel and sdist files, or a directory such as dist/")
-    return _finish([_read(path, layout=layout)], readme_cache)[0]
+    return _finish([_read(path, layout=layout, layout_config=layout_config)], readme_cache)[0]
 
 
 def check_artifact(path: Path) -> Artifact:
@@ -165,6 +167,7 @@ def check_files(
     paths: Sequence[str | Path],
     *,
     layout: bool = False,
+    layout_config: Path | None = None,
     readme_cache: Path | None = None,
     jobs: int = 0,
 ) -> CheckReport:
@@ -173,7 +176,8 @@ def check_files(
 
     The files are read in parallel (``jobs`` threads, default: one per CPU, at most 8):
     decompression and hashing release the GIL.  Long descriptions are rendered afterwards,
-    each distinct one once.  ``layout`` and ``readme_cache``: see :func:`inspect_artifact`.
+    each distinct one once.  ``layout``, ``layout_config`` and ``readme_cache``: see
+    :func:`inspect_artifact`.
     """
     resolved = [Path(p) for p in paths]
     for p in resolved:  # usage errors first, before any work
@@ -185,7 +189,7 @@ def check_files(
             raise UsageError(msg, hint="build first (hwb build) or check the path")
     workers = min(jobs or min(os.cpu_count() or 1, 8), len(resolved))
     if workers <= 1:
-        drafts = [_read(p, layout=layout) for p in resolved]
+        drafts = [_read(p, layout=layout, layout_config=layout_config) for p in resolved]
     else:
         from concurrent.futures import ThreadPoolExecutor
 
@@ -193,7 +197,8 @@ def check_files(
             if layout and any(dist_kind(p) == "wheel" for p in resolved):
                 # check-wheel-contents imports pydantic (~0.1 s): overlap it with the reading
                 pool.submit(_import_layout)
-            drafts = list(pool.map(lambda p: _read(p, layout=layout), resolved))
+            drafts = list(pool.map(
+                lambda p: _read(p, layout=layout, layout_config=layout_config), resolved))
     results = _finish(drafts, readme_cache)
     artifacts: list[Artifact] = []
     problems: dict[str, list[str]] = {}
@@ -226,7 +231,7 @@ class _Draft:
 _IN_MEMORY = 32 * 1024**2
 
 
-def _read(path: Path, *, layout: bool) -> _Draft:
+def _read(path: Path, *, layout: bool, layout_config: Path | None = None) -> _Draft:
     kind = dist_kind(path)
     assert kind is not None  # checked by the callers
     try:
@@ -248,7 +253,8 @@ def _read(path: Path, *, layout: bool) -> _Draft:
     found = Findings(path.name)
     parsed = Parsed()
     if kind == "wheel":
-        check_wheel(source, path.name, found, parsed, layout=layout)
+        check_wheel(source, path.name, found, parsed, layout=layout,
+                    layout_config=layout_config)
     else:
         check_sdist(source, path.name, found, parsed)
     return _Draft(path=path, kind=kind, sha256=sha256, size=size, found=found, parsed=parsed)

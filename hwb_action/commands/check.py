@@ -60,7 +60,9 @@ def run(inv: Invocation) -> CommandResult:
     settings = resolve("check", cli=inv.cli, environ=inv.environ, project_dir=inv.cwd)
     options = from_settings(CheckOptions, settings)
     paths = dists_to_check(options, inv.cwd)
-    report = check_files(paths, layout=True, readme_cache=readme_cache_dir(inv.environ))
+    # check-wheel-contents' own configuration, where a project has one, as it reads it
+    report = check_files(paths, layout=True, layout_config=inv.cwd,
+                         readme_cache=readme_cache_dir(inv.environ))
     reporter = inv.reporter
     lines: list[str] = []
     for result in report.inspections:

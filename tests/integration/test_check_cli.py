@@ -253,3 +253,26 @@ def test_sdist_with_links_on_debian_python_3_11_2(built: tuple[Path, Path],
     assert failed is True
     assert problems == [f"{SDIST}: unsafe member '{top}/escape': is a symlink whose target "
                         "'../../etc/passwd' leaves the tree"]
+
+
+def test_check_wheel_contents_configuration_is_honoured(project: Path) -> None:
+    with_tests_package(project)
+    cache = {"HWB_CACHE_DIR": str(project / "cache")}
+    (project / "pyproject.toml").write_text(
+        '[project]\nname = "x"\nversion = "1"\n\n'
+        '[tool.check-wheel-contents]\nignore = ["W005"]\n')
+    quiet = run_hwb("check", "--strict", cwd=project, env=cache)
+    assert quiet.returncode == 0, quiet.stdout + quiet.stderr
+    assert "W005" not in quiet.stderr
+    # toplevel= turns on W201/W202, as check-wheel-contents does
+    (project / "pyproject.toml").write_text(
+        '[tool.check-wheel-contents]\nignore = "W005"\ntoplevel = ["check_demo", "other"]\n')
+    declared = run_hwb("check", "--json", cwd=project, env=cache)
+    warnings = json.loads(declared.stdout)["warnings"][WHEEL]
+    assert any("W201" in w and "other" in w for w in warnings), warnings
+    assert any("W202" in w and "tests" in w for w in warnings), warnings
+    (project / "pyproject.toml").write_text('[tool.check-wheel-contents]\nselect = ["X9"]\n')
+    bad = run_hwb("check", cwd=project, env=cache)
+    assert bad.returncode == 2, bad.stderr
+    assert "pyproject.toml" in bad.stderr
+    assert "Traceback" not in bad.stderr
