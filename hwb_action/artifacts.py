@@ -191,14 +191,23 @@ def check_files(
     if workers <= 1:
         drafts = [_read(p, layout=layout, layout_config=layout_config) for p in resolved]
     else:
-        from concurrent.futures import ThreadPoolExecutor
+        from concurrent.futures import ThreadPoolExecutor, as_completed
+
+        from hwb_action import _readme
 
         with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="hwb-check") as pool:
             if layout and any(dist_kind(p) == "wheel" for p in resolved):
                 # check-wheel-contents imports pydantic (~0.1 s): overlap it with the reading
                 pool.submit(_import_layout)
-            drafts = list(pool.map(
-                lambda p: _read(p, layout=layout, layout_config=layout_config), resolved))
+            futures = [pool.submit(_read, p, layout=layout, layout_config=layout_config)
+                       for p in resolved]
+            # Render each README here as soon as its file is read, while the workers go on
+            # inflating and hashing (which release the GIL); _finish then finds the verdicts.
+            for future in as_completed(futures):
+                readme = future.result().parsed.readme
+                if readme is not None:
+                    _readme.judge([readme], readme_cache)
+            drafts = [f.result() for f in futures]
     results = _finish(drafts, readme_cache)
     artifacts: list[Artifact] = []
     problems: dict[str, list[str]] = {}
