@@ -15,13 +15,16 @@ from hwb_action.artifacts import Inspection, artifacts_table, human_size
 from hwb_action.ci.summary import md_cell
 
 MAX_TREE_LINES = 400
-"""Lines per tree; GitHub keeps 1 MiB of summary per step, and pip's wheel alone has
-~900 files."""
+"""Lines per tree: pip's wheel alone has ~900 files."""
+TREES_BUDGET = 512 * 1024
+"""Characters for all trees together: GitHub keeps 1 MiB of summary per step, and what is
+cut at that limit is the end, where the table of problems and warnings is."""
 
 
-def contents_tree(files: Mapping[str, int], *, limit: int = MAX_TREE_LINES) -> str:
+def contents_tree(files: Mapping[str, int], *, limit: int = MAX_TREE_LINES,
+                  max_chars: int | None = None) -> str:
     """The member names as an indented tree (``pkg/``, then ``  __init__.py  (12 B)``),
-    sorted, directories first; past ``limit`` lines, a count of the rest."""
+    sorted, directories first; past ``limit`` lines or ``max_chars``, a count of the rest."""
     tree: dict[str, object] = {}
     for name in sorted(files):
         node = tree
@@ -32,6 +35,13 @@ def contents_tree(files: Mapping[str, int], *, limit: int = MAX_TREE_LINES) -> s
         node[parts[-1]] = files[name]
     lines: list[str] = []
     _walk(tree, 0, lines)
+    if max_chars is not None:
+        used = 0
+        for count, line in enumerate(lines):
+            used += len(line) + 1
+            if used > max_chars:
+                limit = min(limit, count)
+                break
     if len(lines) > limit:
         rest = len(lines) - limit
         lines = [*lines[:limit], f"... {rest} more line{'s' * (rest != 1)}"]
@@ -76,6 +86,7 @@ def check_summary(inspections: Sequence[Inspection]) -> str:
     listed = [i for i in inspections if i.files]
     if listed:
         parts += ["#### Contents", ""]
+        budget = TREES_BUDGET
         for i in listed:
             total = sum(i.files.values())
             count = len(i.files)
@@ -84,9 +95,10 @@ def check_summary(inspections: Sequence[Inspection]) -> str:
                 f"<summary>{html.escape(i.path.name)}: {count} file{'s' * (count != 1)}, "
                 f"{human_size(total)} unpacked</summary>",
                 "",
-                _fenced(contents_tree(i.files)),
+                _fenced(tree := contents_tree(i.files, max_chars=max(budget, 0))),
                 "",
                 "</details>",
                 "",
             ]
+            budget -= len(tree)
     return "\n".join(parts).rstrip() + "\n"

@@ -255,3 +255,11 @@ def test_member_longer_than_its_declared_size(built: tuple[Path, Path], tmp_path
     result = inspect_artifact(dest)
     assert any("corrupt zip member 'check_demo/data.txt'" in p for p in result.problems), \
         result.problems
+
+
+def test_trees_stay_within_the_summary_budget() -> None:
+    files = {f"pkg/module_{i:05}.py": 100 for i in range(20_000)}
+    tree = contents_tree(files, limit=100_000, max_chars=10_000)
+    assert len(tree) < 10_100
+    assert tree.splitlines()[-1].endswith("more lines")
+    assert contents_tree(files, max_chars=0).splitlines() == ["... 20001 more lines"]
