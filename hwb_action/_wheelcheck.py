@@ -45,7 +45,6 @@ _TAG_PART = re.compile(r"^[a-z0-9_]+$")
 _PYPI_REJECTED_PLATFORM = re.compile(r"^linux_")
 
 
-# -- wheels --------------------------------------------------------------------------------
 def check_wheel(source: Source, filename: str, found: Findings, parsed: Parsed, *,
                 layout: bool = False, layout_config: Path | None = None) -> None:
     """Every wheel check; findings go to ``found``, what was learnt to ``parsed``.
@@ -77,7 +76,7 @@ def check_wheel(source: Source, filename: str, found: Findings, parsed: Parsed, 
         if dist_info is None:
             _stream_members(zf, infos, {}, set(), found)  # CRC errors are still worth reporting
             return
-        small = {part: _small_member(zf, f"{dist_info}/{part}", found)
+        small = {part: _small_member(zf, f"{dist_info}/{part}")
                  for part in ("RECORD", "WHEEL", "METADATA")}
         rows = _record_rows(small["RECORD"], dist_info, found)
         unhashed = {f"{dist_info}/{n}" for n in _UNHASHED}
@@ -120,7 +119,7 @@ def _check_tags(filename: str, found: Findings) -> None:
                            "repair the wheel with auditwheel for a manylinux tag")
 
 
-def _small_member(zf: zipfile.ZipFile, name: str, found: Findings) -> bytes | None:
+def _small_member(zf: zipfile.ZipFile, name: str) -> bytes | None:
     try:
         info = zf.getinfo(name)
     except KeyError:
