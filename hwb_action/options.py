@@ -142,6 +142,7 @@ class CheckOptions(_Options):
     verify_attestations: bool = False
     identity: str = ""
     sigstore_trust_config: str = ""
+    strict: bool = False
 
     @classmethod
     def command(cls) -> Command:

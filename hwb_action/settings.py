@@ -85,6 +85,10 @@ OPTIONS: tuple[Option, ...] = (
     Option(name="dists", kind="list", default=[], positional=True, in_config=False,
            commands=("check", "publish"), metavar="DIST",
            help="distribution files (default: dist/*.whl and dist/*.tar.gz)"),
+    # -- check options --
+    Option(name="strict", kind="bool", default=False, commands=("check",),
+           help="fail (exit 1) on warnings too, as twine check --strict does: README "
+                "warnings, wheel layout (check-wheel-contents), stray files in sdists"),
     # -- build options --
     Option(name="out-dir", kind="str", default="dist", flags=("-o",), commands=_BUILD,
            help="directory for the built distributions"),

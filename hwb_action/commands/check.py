@@ -1,14 +1,17 @@
 """``hwb check [DIST...]``: check distributions (default: those in dist/); one status line
-per file on stdout, as ``twine check`` prints, problems as annotations and in the summary."""
+per file on stdout, as ``twine check`` prints, each problem and warning once through the
+reporter (stderr, CI annotations, the summary's table) with the file and member it is about,
+and a summary section with each file's metadata and contents."""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from pathlib import Path
 
 from hwb_action._command import CommandResult, Invocation
-from hwb_action.artifacts import artifacts_table, check_files, expand_dist_args, find_dists
-from hwb_action.ci import Annotation
-from hwb_action.ci.summary import md_cell
+from hwb_action._distcheck import Finding
+from hwb_action.artifacts import check_files, expand_dist_args, find_dists
+from hwb_action.ci import Annotation, Level
 from hwb_action.errors import UsageError
 from hwb_action.options import CheckOptions, from_settings
 from hwb_action.settings import resolve
@@ -30,51 +33,79 @@ def dists_to_check(options: CheckOptions, cwd: Path) -> list[Path]:
     return paths
 
 
+def readme_cache_dir(environ: Mapping[str, str]) -> Path:
+    """Where long-description verdicts are kept: ``readme/`` in hwb's cache directory
+    (``HWB_CACHE_DIR``, else the user cache dir), as the build-environment cache is found."""
+    explicit = environ.get("HWB_CACHE_DIR")
+    if explicit:
+        return Path(explicit) / "readme"
+    from platformdirs import user_cache_dir
+
+    return Path(user_cache_dir("hwb", appauthor=False)) / "readme"
+
+
+def where(path: Path, finding: Finding | None, cwd: Path) -> str:
+    """``dist/x.whl``, or ``dist/x.whl!/pkg/tests/__init__.py`` for a member (the ``!/``
+    of jar: URLs, which cannot be read as a directory in the tree)."""
+    try:
+        shown = str(path.relative_to(cwd))
+    except ValueError:
+        shown = str(path)
+    return f"{shown}!/{finding.member}" if finding and finding.member else shown
+
+
 def run(inv: Invocation) -> CommandResult:
-    """Check DIST... and report every problem; exit 1 when a file fails."""
+    """Check DIST... and report every problem; exit 1 when a file fails (with ``--strict``,
+    also when a file has warnings)."""
     settings = resolve("check", cli=inv.cli, environ=inv.environ, project_dir=inv.cwd)
     options = from_settings(CheckOptions, settings)
     paths = dists_to_check(options, inv.cwd)
+    # check-wheel-contents' own configuration, where a project has one, as it reads it
     verified = verify_attestations(options, paths) if options.verify_attestations else {}
-    report = check_files(paths)
+    report = check_files(paths, layout=True, layout_config=inv.cwd,
+                         readme_cache=readme_cache_dir(inv.environ))
     reporter = inv.reporter
-    # Problems and warnings go to the reporter (stderr, CI annotations, the job summary);
-    # stdout gets one status line per file.
     lines: list[str] = []
-    for p in paths:
-        problems = [*report.problems.get(p.name, []), *verified.get(p.name, [])]
-        warnings = report.warnings.get(p.name, [])
-        for w in warnings:
-            reporter.warning(w)
-        for problem in problems:
-            reporter.annotate(Annotation(level="error", message=problem, title="hwb check"))
+    for result in report.inspections:
+        for finding in result.findings:
+            prefix = f"{result.path.name}: "
+            message = finding.text.removeprefix(prefix)
+            level: Level = "error" if finding.level == "problem" else "warning"
+            reporter.annotate(Annotation(level=level, message=message, title="hwb check",
+                                         file=where(result.path, finding, inv.cwd)))
+        failed_attestation = verified.get(result.path.name, [])
+        for problem in failed_attestation:
+            reporter.annotate(Annotation(level="error", message=problem, title="hwb check",
+                                         file=where(result.path, None, inv.cwd)))
+        problems = len(result.problems) + len(failed_attestation)
+        warnings = len(result.warnings)
         if problems:
-            status = f"FAILED ({_plural(len(problems), 'problem')})"
+            status = f"FAILED ({_plural(problems, 'problem')})"
+        elif warnings and options.strict:
+            status = f"FAILED due to {_plural(warnings, 'warning')} (--strict)"
         elif warnings:
-            status = f"PASSED with {_plural(len(warnings), 'warning')}"
+            status = f"PASSED with {_plural(warnings, 'warning')}"
         else:
             status = "PASSED"
-        if p.name in verified and not problems:
+        if result.path.name in verified and not problems:
             status += ", attestation verified"
-        lines.append(f"{p.name}: {status}")
-    summary = artifacts_table(report.artifacts) if report.artifacts else ""
+        lines.append(f"{result.path.name}: {status}")
+    from hwb_action._contents import check_summary
+
+    reporter.add_summary(check_summary(report.inspections))
     all_problems = {name: [*report.problems.get(name, []), *verified.get(name, [])]
                     for name in [*report.problems, *verified]}
     all_problems = {name: xs for name, xs in all_problems.items() if xs}
-    if all_problems:
-        summary += "\n**Problems**\n\n" + "".join(
-            f"- {md_cell(x)}\n" for xs in all_problems.values() for x in xs)
-    if summary:
-        reporter.add_summary("### hwb check\n\n" + summary)
     data: dict[str, object] = {
         "artifacts": [a.to_json() for a in report.artifacts],
         "problems": all_problems,
         "warnings": report.warnings,
+        "strict": options.strict,
     }
     if options.verify_attestations:
         data["attestations"] = {name: not xs for name, xs in verified.items()}
-    return CommandResult(data=data, text="\n".join(lines),
-                         exit_code=0 if report.ok and not all_problems else 1)
+    passed = report.passed(strict=options.strict) and not any(verified.values())
+    return CommandResult(data=data, text="\n".join(lines), exit_code=0 if passed else 1)
 
 
 def verify_attestations(options: CheckOptions, paths: list[Path]) -> dict[str, list[str]]:
