@@ -23,8 +23,10 @@ from __future__ import annotations
 
 import contextlib
 import hashlib
+import importlib.util
 import io
 import os
+import re
 import shutil
 import signal
 import subprocess
@@ -52,8 +54,16 @@ ACTION_ONLY_INPUTS = ("command", "python-version", "install", "verbose", "workin
 COMMANDS = ("build", "check", "plan", "publish", "version", "release")
 # END GENERATED: commands
 _TRUE = ("1", "true", "yes", "on")
+# The lock (requirements/action-NAME.txt, made by scripts/lock.py) each command installs:
+# what it imports and runs, no more (tests/unit/test_action_locks.py keeps this true).
+# A command not listed here installs action-all.txt.
+COMMAND_LOCKS = {"build": "build", "check": "check", "plan": "plan", "publish": "publish",
+                 "release": "version", "version": "version"}
+# An older uv on PATH is passed over for the pinned one: hash-checked build constraints.
+MIN_UV = (0, 5, 0)
+_PIN = re.compile(r"^([A-Za-z0-9][A-Za-z0-9._-]*)==([^\s;\\]+)", re.MULTILINE)
 # Files whose content decides whether a cached environment is still the right one.
-_SOURCE_GLOBS = ("pyproject.toml", "hwb_action/**/*.py")
+_SOURCE_GLOBS = ("pyproject.toml", "hwb_action/**/*.py", "requirements/action-*.txt")
 # Installing hwb-action (a venv and a local wheel with its dependencies) takes well under a
 # minute; fifteen leave room for a slow index and still end a hung one.
 INSTALL_TIMEOUT = 900.0
@@ -94,7 +104,7 @@ def _error(message: str, environ: Mapping[str, str]) -> None:
 
 
 def source_digest(action_dir: Path = ACTION_DIR) -> str:
-    """A digest of the action's Python source and the interpreter that will run it."""
+    """A digest of the action's Python source, its locks and the interpreter that runs it."""
     digest = hashlib.sha256()
     digest.update(sys.executable.encode())
     digest.update(sys.version.encode())
@@ -103,6 +113,23 @@ def source_digest(action_dir: Path = ACTION_DIR) -> str:
             digest.update(path.relative_to(action_dir).as_posix().encode())
             digest.update(path.read_bytes())
     return digest.hexdigest()[:16]
+
+
+def lock_file(command: str, action_dir: Path = ACTION_DIR) -> Path:
+    """The hash-pinned lock ``command`` installs from (action-all.txt for an unlisted one)."""
+    return action_dir / "requirements" / f"action-{COMMAND_LOCKS.get(command, 'all')}.txt"
+
+
+def pins(lock: Path) -> set[tuple[str, str]]:
+    """The ``(name, version)`` pairs a lock file pins."""
+    return set(_PIN.findall(lock.read_text(encoding="utf-8")))
+
+
+def venv_path(environ: Mapping[str, str], command: str, action_dir: Path = ACTION_DIR) -> Path:
+    """Where the private environment made for ``command`` lives."""
+    base = Path(environ.get("RUNNER_TEMP") or tempfile.gettempdir()) / "hwb-action"
+    lock = lock_file(command, action_dir).stem.removeprefix("action-")
+    return base / f"venv-{source_digest(action_dir)}-{lock}"
 
 
 def _run(cmd: Sequence[str], env: Mapping[str, str]) -> tuple[int, str]:
@@ -121,47 +148,127 @@ def _say(message: str) -> None:
     sys.stderr.flush()
 
 
+def _install(steps: Sequence[Sequence[str]], env: Mapping[str, str], what: str) -> None:
+    """Run installer steps in order; RuntimeError with the failing step's output."""
+    for cmd in steps:
+        code, output = _run(cmd, env)
+        if code != 0:
+            msg = f"installing {what} failed ({Path(cmd[0]).name} exited {code}):\n{output}"
+            if "hash" in output.lower():
+                msg += ("\nA downloaded file does not have the sha256 that hwb-action's lock "
+                        "(requirements/) records: the index, a mirror or a proxy served other "
+                        "bytes than the ones locked. Do not remove the lock; find out why.")
+            elif "no usable wheels" in output or "--no-build" in output:
+                msg += ("\nhwb-action installs wheels only, and its locks have them for "
+                        "Linux, macOS and Windows on x86_64 and arm64: elsewhere install "
+                        "hwb-action yourself and set `install: none`.")
+            raise RuntimeError(msg)
+
+
+def _uv_version(uv: str, env: Mapping[str, str]) -> tuple[int, ...]:
+    code, output = _run([uv, "--version"], env)
+    found = re.search(r"(\d+)\.(\d+)\.(\d+)", output) if code == 0 else None
+    return tuple(int(n) for n in found.groups()) if found else ()
+
+
+def _uv_in(target: Path) -> Path | None:
+    for exe in (target / "bin" / "uv", target / "Scripts" / "uv.exe"):
+        if exe.is_file():
+            return exe
+    return None
+
+
+def find_uv(environ: Mapping[str, str], base: Path, action_dir: Path = ACTION_DIR,
+            say: Callable[[str], None] = _say) -> str:
+    """uv from PATH (MIN_UV or newer), else the pinned uv of action-uv.txt, installed once
+    per job under ``base`` with pip (one wheel, hash-checked)."""
+    env = {k: v for k, v in environ.items() if k != "VIRTUAL_ENV"}
+    found = shutil.which("uv", path=environ.get("PATH"))
+    if found and _uv_version(found, env) >= MIN_UV:
+        return found
+    lock = action_dir / "requirements" / "action-uv.txt"
+    version = dict(pins(lock))["uv"]
+    target = base / f"uv-{version}"
+    exe = _uv_in(target / "uv")
+    if exe is not None:
+        return str(exe)
+    say(f"hwb-action: no uv {'.'.join(map(str, MIN_UV))}+ on PATH; installing uv {version} "
+        f"(pinned, hash-checked) into {target}")
+    base.mkdir(parents=True, exist_ok=True)
+    work = base / f"{target.name}.tmp-{os.getpid()}"
+    shutil.rmtree(work, ignore_errors=True)
+    steps: list[list[str]] = []
+    pip = [sys.executable, "-m", "pip"]
+    if importlib.util.find_spec("pip") is None:
+        # An interpreter without pip (Debian's python3): a throwaway venv brings one.
+        steps.append([sys.executable, "-m", "venv", str(work / "pip")])
+        pip = [str(venv_python(work / "pip")), "-m", "pip"]
+    # --target: no environment is changed, so an externally managed Python is no obstacle.
+    steps.append([*pip, "install", "--quiet", "--disable-pip-version-check", "--no-deps",
+                  "--require-hashes", "--only-binary", ":all:", "--target", str(work / "uv"),
+                  "-r", str(lock)])
+    try:
+        _install(steps, env, f"uv {version}")
+    except BaseException:  # a failure or an interrupt: no half-made uv stays
+        shutil.rmtree(work, ignore_errors=True)
+        raise
+    shutil.rmtree(work / "pip", ignore_errors=True)
+    try:
+        work.rename(target)
+    except OSError:
+        shutil.rmtree(work, ignore_errors=True)  # another step made it first
+    exe = _uv_in(target / "uv")
+    if exe is None:
+        msg = f"installing uv {version} left no uv program in {target}"
+        raise RuntimeError(msg)
+    return str(exe)
+
+
 def ensure_venv(
     environ: Mapping[str, str],
+    command: str = "build",
     action_dir: Path = ACTION_DIR,
     say: Callable[[str], None] = _say,
 ) -> Path:
-    """The interpreter of the private environment with hwb-action installed; made if needed.
+    """The interpreter of a private environment that can run ``hwb command``; made if needed.
 
-    Raises :class:`RuntimeError` with the installer's output when the installation fails.
+    The environment holds the packages of the command's lock (hash-checked, wheels only) and
+    hwb-action itself (``--no-deps``).  An environment made earlier in the job whose lock
+    covers this command's is reused.  Raises :class:`RuntimeError` with the installer's
+    output when the installation fails.
     """
-    base = Path(environ.get("RUNNER_TEMP") or tempfile.gettempdir()) / "hwb-action"
-    venv = base / f"venv-{source_digest(action_dir)}"
-    python = venv_python(venv)
-    if (venv / ".hwb-ready").is_file() and python.is_file():
-        return python
+    venv = venv_path(environ, command, action_dir)
+    base = venv.parent
+    lock = lock_file(command, action_dir)
+    wanted = pins(lock)
+    for ready in sorted(base.glob(f"{venv.name.rsplit('-', 1)[0]}-*/.hwb-ready")):
+        other = action_dir / "requirements" / f"action-{ready.parent.name.split('-', 2)[2]}.txt"
+        python = venv_python(ready.parent)
+        if other.is_file() and wanted <= pins(other) and python.is_file():
+            return python
     base.mkdir(parents=True, exist_ok=True)
+    env = {k: v for k, v in environ.items() if k != "VIRTUAL_ENV"}
+    uv = find_uv(env, base, action_dir, say)
     # Build in a fresh directory and rename: a half-made environment is never reused.
     work = base / f"{venv.name}.tmp-{os.getpid()}"
     shutil.rmtree(work, ignore_errors=True)
-    env = {k: v for k, v in environ.items() if k != "VIRTUAL_ENV"}
-    uv = shutil.which("uv", path=environ.get("PATH"))
-    if uv:
-        steps = [
-            [uv, "venv", "--quiet", "--python", sys.executable, str(work)],
-            [uv, "pip", "install", "--quiet", "--python", str(venv_python(work)),
-             str(action_dir)],
-        ]
-    else:
-        steps = [
-            [sys.executable, "-m", "venv", str(work)],
-            [str(venv_python(work)), "-m", "pip", "install", "--quiet",
-             "--disable-pip-version-check", str(action_dir)],
-        ]
-    tool = "uv" if uv else "venv and pip"
-    say(f"hwb-action: installing hwb-action into {venv} ({tool}); later steps reuse it")
+    target = str(venv_python(work))
+    steps = [
+        [uv, "venv", "--quiet", "--python", sys.executable, str(work)],
+        # Every file is pinned with its sha256, wheels only: nothing is resolved, built or
+        # run at install time.
+        [uv, "pip", "install", "--quiet", "--python", target, "--require-hashes",
+         "--only-binary", ":all:", "-r", str(lock)],
+        # hwb-action itself: its dependencies are the lock's; its build backend is pinned
+        # (hash-checked build constraints).
+        [uv, "pip", "install", "--quiet", "--python", target, "--no-deps",
+         "--build-constraints", str(action_dir / "requirements" / "action-build-system.txt"),
+         str(action_dir)],
+    ]
+    say(f"hwb-action: installing hwb-action into {venv} from {lock.name} (uv {uv}); "
+        "later steps reuse it")
     try:
-        for cmd in steps:
-            code, output = _run(cmd, env)
-            if code != 0:
-                msg = (f"installing hwb-action failed ({Path(cmd[0]).name} exited {code}):"
-                       f"\n{output}")
-                raise RuntimeError(msg)
+        _install(steps, env, "hwb-action")
     except BaseException:  # a failure or an interrupt: no half-made environment stays
         shutil.rmtree(work, ignore_errors=True)
         raise
@@ -171,7 +278,7 @@ def ensure_venv(
     except OSError:
         # Another step made it first; use theirs.
         shutil.rmtree(work, ignore_errors=True)
-    return python
+    return venv_python(venv)
 
 
 class _Signalled(BaseException):
@@ -245,17 +352,37 @@ class _Signals:
         return 128 - code if code < 0 else code
 
 
-def main(environ: MutableMapping[str, str] | None = None) -> int:
+def main(environ: MutableMapping[str, str] | None = None, argv: Sequence[str] = ()) -> int:
     """Run the action: inputs -> ``HWB_*`` -> ``hwb <command>``; returns the exit code.
 
     SIGINT and SIGTERM reach hwb, which cleans up and exits 130 or 143; this process exits
-    with hwb's code.
+    with hwb's code.  ``argv`` ``--install COMMAND`` only makes the private environment for
+    COMMAND and prints the directory of its programs (for CI systems that run ``hwb``
+    themselves: the GitLab template).
     """
     with _Signals() as signals:
         try:
+            if argv:
+                return install_only(environ, argv)
             return _main(environ, signals)
         except _Signalled as err:
             return 128 + err.signum
+
+
+def install_only(environ: Mapping[str, str] | None, argv: Sequence[str]) -> int:
+    """``entrypoint.py --install COMMAND``: print the directory holding ``hwb``."""
+    env = dict(os.environ if environ is None else environ)
+    if len(argv) != 2 or argv[0] != "--install" or argv[1] not in COMMANDS:
+        _error(f"usage: entrypoint.py --install COMMAND, with COMMAND one of "
+               f"{', '.join(COMMANDS)} (got {' '.join(argv)!r})", env)
+        return 2
+    try:
+        python = ensure_venv(env, argv[1])
+    except RuntimeError as err:
+        _error(str(err), env)
+        return 1
+    sys.stdout.write(f"{python.parent}\n")
+    return 0
 
 
 def _main(environ: MutableMapping[str, str] | None, signals: _Signals) -> int:
@@ -283,7 +410,7 @@ def _main(environ: MutableMapping[str, str] | None, signals: _Signals) -> int:
         return 2
     start = time.monotonic()
     try:
-        python = ensure_venv(env)
+        python = ensure_venv(env, argv[0])
     except RuntimeError as err:
         _error(str(err), env)
         return 1
@@ -297,4 +424,4 @@ def _main(environ: MutableMapping[str, str] | None, signals: _Signals) -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    sys.exit(main(argv=sys.argv[1:]))

@@ -235,7 +235,7 @@ def test_a_cancelled_step_reaches_hwb_and_leaves_nothing_behind(
     tmp.mkdir()
     # The private environment, made earlier in the job: its python is this interpreter, with
     # PYTHONPATH honoured (the entrypoint runs it with -I) so that hwb is this tree's.
-    venv = rt / "hwb-action" / f"venv-{entrypoint.source_digest()}"
+    venv = entrypoint.venv_path({"RUNNER_TEMP": str(rt)}, "build")
     python = venv / "bin" / "python"
     python.parent.mkdir(parents=True)
     python.write_text(f'#!/bin/sh\n[ "$1" = -I ] && shift\nexec "{sys.executable}" "$@"\n')
