@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import shutil
 import signal
 import subprocess
@@ -12,6 +13,7 @@ from pathlib import Path
 
 import pytest
 
+import entrypoint
 from tests.action_support import ROOT, run_step
 from tests.runner_support import parse_file_command
 from tests.signal_support import gone, processes_under, slow_project, wait_for_pid
@@ -147,28 +149,123 @@ def test_missing_python_is_explained(tmp_path: Path) -> None:
     assert "python-version" in error.data
 
 
+def _uv_next_to_python() -> bool:
+    # The step finds uv on its PATH, which starts with the test interpreter's bin/ (run_step).
+    return shutil.which("uv", path=str(Path(sys.executable).parent)) is not None
+
+
+def _site_packages(venv: Path) -> set[str]:
+    (site,) = venv.glob("lib/python3*/site-packages")
+    return {p.name.split("-")[0].lower() for p in site.glob("*.dist-info")}
+
+
 @pytest.mark.slow
-# The step finds uv on its PATH, which starts with the test interpreter's bin/ (run_step).
-@pytest.mark.skipif(shutil.which("uv", path=str(Path(sys.executable).parent)) is None,
-                    reason="uv is not installed next to the test interpreter")
+@pytest.mark.skipif(not _uv_next_to_python(), reason="uv is not installed next to the test "
+                    "interpreter")
 def test_private_environment_is_installed_once_per_job(tmp_path: Path) -> None:
     ws = _workspace(tmp_path, "action_demo")
     rt = tmp_path / "rt"
     first = run_step({"command": "plan"}, workspace=ws, runner_temp=rt)
     assert first.returncode == 0, first.log
     assert "hwb-action: installing hwb-action into" in first.log
+    assert "from action-plan.txt" in first.log
     venvs = sorted((rt / "hwb-action").iterdir())
-    assert [v.name.startswith("venv-") for v in venvs] == [True]
+    assert [v.name.startswith("venv-") and v.name.endswith("-plan") for v in venvs] == [True]
     marker = venvs[0] / ".hwb-ready"
     stamp = marker.stat().st_mtime_ns
     # hwb ran from the private environment, not from the test's interpreter.
     assert (venvs[0] / "bin" / "hwb").exists()
+    # Only what plan needs: hwb-action, its lock, nothing to build or upload with.
+    installed = _site_packages(venvs[0])
+    assert {"hwb_action", "packaging", "pyyaml", "bracex"} <= installed
+    assert not installed & {"cibuildwheel", "twine", "build", "uv", "requests"}
     second = run_step({"command": "plan"}, workspace=ws, runner_temp=rt)
     assert second.returncode == 0, second.log
     assert "installing" not in second.log
     assert second.outputs["matrix"] == first.outputs["matrix"]
     assert sorted((rt / "hwb-action").iterdir()) == venvs
     assert marker.stat().st_mtime_ns == stamp
+    # version's lock is within plan's: the same environment serves it.
+    third = run_step({"command": "version"}, workspace=ws, runner_temp=rt)
+    assert "installing" not in third.log
+    assert sorted((rt / "hwb-action").iterdir()) == venvs
+
+
+def _copy_action(tmp_path: Path) -> Path:
+    """The action's own files (what `uses:` checks out), to change one of them."""
+    action = tmp_path / "action"
+    action.mkdir()
+    for name in ("entrypoint.py", "pyproject.toml", "README.md", "action.yml"):
+        shutil.copy2(ROOT / name, action / name)
+    for tree in ("hwb_action", "requirements"):
+        shutil.copytree(ROOT / tree, action / tree,
+                        ignore=shutil.ignore_patterns("__pycache__"))
+    return action
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(not _uv_next_to_python(), reason="uv is not installed next to the test "
+                    "interpreter")
+def test_a_file_that_does_not_match_the_locked_hash_is_refused(tmp_path: Path) -> None:
+    # The attack: the index (or a mirror, or a proxy) serves other bytes for packaging 26.x.
+    # Stood in for by a lock whose hashes for packaging are not the real file's.
+    action = _copy_action(tmp_path)
+    lock = action / "requirements" / "action-plan.txt"
+    text = lock.read_text()
+    start = text.index("\npackaging==") + 1
+    end = text.index("\n", text.index("# via", start))
+    block = text[start:end]
+    forged = re.sub(r"sha256:[0-9a-f]{64}", "sha256:" + "0" * 64, block)
+    lock.write_text(text.replace(block, forged))
+    ws = _workspace(tmp_path, "action_demo")
+    rt = tmp_path / "rt"
+    step = run_step({"command": "plan"}, workspace=ws, runner_temp=rt, extra_env={
+        "GITHUB_ACTION_PATH": str(action), "UV_CACHE_DIR": str(tmp_path / "empty-cache")})
+    assert step.returncode == 1, step.log
+    (error,) = [c for c in step.commands if c.name == "error"]
+    assert "packaging" in error.data
+    assert "0" * 64 in error.data  # the hash the lock expects, beside the one computed
+    assert "sha256 that hwb-action's lock" in error.data
+    assert "Traceback" not in step.log
+    assert "matrix" not in step.outputs
+    # No environment, whole or half-made, is left for a later step to pick up.
+    assert [p.name for p in (rt / "hwb-action").iterdir() if p.name.startswith("venv-")] == []
+
+
+@pytest.mark.slow
+def test_without_uv_on_path_the_pinned_uv_is_bootstrapped(tmp_path: Path) -> None:
+    ws = _workspace(tmp_path, "action_demo")
+    rt = tmp_path / "rt"
+    bin_dir = tmp_path / "bin"  # python3 and nothing else: no uv
+    bin_dir.mkdir()
+    (bin_dir / "python3").symlink_to(sys.executable)
+    step = run_step({"command": "plan"}, workspace=ws, runner_temp=rt,
+                    extra_env={"PATH": f"{bin_dir}:/usr/bin:/bin"})
+    assert step.returncode == 0, step.log
+    version = dict(entrypoint.pins(ROOT / "requirements" / "action-uv.txt"))["uv"]
+    assert f"installing uv {version} (pinned, hash-checked)" in step.log
+    assert (rt / "hwb-action" / f"uv-{version}" / "uv" / "bin" / "uv").is_file()
+    assert json.loads(step.outputs["matrix"])["include"]
+
+
+def test_install_only_prints_where_hwb_is(tmp_path: Path) -> None:
+    # The GitLab template's use: `entrypoint.py --install COMMAND` on stdout names the
+    # directory of the private environment's programs.  Here the environment exists already.
+    rt = tmp_path / "rt"
+    venv = entrypoint.venv_path({"RUNNER_TEMP": str(rt)}, "publish")
+    (venv / "bin").mkdir(parents=True)
+    (venv / "bin" / "python").write_text("")
+    (venv / ".hwb-ready").write_text("")
+    env = {"PATH": "/usr/bin:/bin", "HOME": str(tmp_path), "RUNNER_TEMP": str(rt)}
+    done = subprocess.run([sys.executable, str(ROOT / "entrypoint.py"), "--install", "publish"],
+                          env=env, capture_output=True, text=True, check=False)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout == f"{venv / 'bin'}\n"
+    bad = subprocess.run([sys.executable, str(ROOT / "entrypoint.py"), "--install", "publsh"],
+                         env=env, capture_output=True, text=True, check=False)
+    assert bad.returncode == 2
+    assert "build, check, plan, publish, version, release" in bad.stderr
+    assert bad.stdout == ""
 
 
 def _fake_tool_cache(tmp_path: Path) -> tuple[Path, Path]:
@@ -227,8 +324,6 @@ def test_bad_input_is_annotated_at_the_workflow_line(tmp_path: Path) -> None:
 def test_a_cancelled_step_reaches_hwb_and_leaves_nothing_behind(
     tmp_path: Path, signum: int, code: int
 ) -> None:
-    import entrypoint
-
     project, pidfile = slow_project(tmp_path)
     rt = tmp_path / "rt"
     tmp = tmp_path / "tmp"
