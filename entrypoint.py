@@ -6,9 +6,14 @@ The composite step runs this file with the runner's own Python (3.11 or newer). 
    through ``env:``; ``INPUT_<NAME>`` variables (what the runner sets for JavaScript and
    Docker actions, ``INPUT_OUT-DIR`` for input ``out-dir``) fill in any that are missing;
 2. installs hwb-action from the action's own directory into a private virtual environment
-   under ``$RUNNER_TEMP`` (with uv when it is on PATH, else ``python -m venv`` and pip),
-   reused by every later step of the job that runs the same action source
-   (input ``install: none``, ``HWB_INSTALL=none``, skips this and runs in the current interpreter);
+   under ``$RUNNER_TEMP``: the hash-pinned lock of what the command needs
+   (``requirements/action-*.txt``, made by scripts/lock.py; ``--require-hashes``, wheels
+   only), then hwb-action with ``--no-deps``; with uv, the runner's when it is on PATH, else
+   the pinned uv of ``requirements/action-uv.txt`` installed with pip as one wheel.  Later
+   steps of the job whose lock this environment covers reuse it (input ``install: none``,
+   ``HWB_INSTALL=none``, skips this and runs in the current interpreter).
+   ``entrypoint.py --install COMMAND`` does only this and prints where ``hwb`` is (the
+   GitLab template's install);
 3. runs ``hwb <command>`` there, through :func:`hwb_action.cli.main`, and passes on its exit
    code.  Everything else (outputs, annotations, the job summary) is the CLI's reporter's job.
    SIGINT and SIGTERM (a cancelled job) are forwarded to hwb, which ends its processes,
@@ -415,7 +420,7 @@ def _main(environ: MutableMapping[str, str] | None, signals: _Signals) -> int:
         _error(str(err), env)
         return 1
     if env.get("HWB_VERBOSE", "").strip().lower() in _TRUE:
-        sys.stderr.write(f"hwb-action: {python} ready in {time.monotonic() - start:.1f}s\n")
+        sys.stderr.write(f"hwb-action: {python} ready in {time.monotonic() - start:.2f}s\n")
     code = "import sys; from hwb_action.cli import main; sys.exit(main(sys.argv[1:]))"
     sys.stderr.flush()
     # -I: neither PYTHONPATH nor the working directory (the user's project) shadows hwb_action.
