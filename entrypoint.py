@@ -170,6 +170,42 @@ def _install(steps: Sequence[Sequence[str]], env: Mapping[str, str], what: str) 
             raise RuntimeError(msg)
 
 
+class _Background:
+    """An installer step that runs beside the others: its output kept in a file, its process
+    group ended by :meth:`stop` (an interrupt or another step's failure)."""
+
+    def __init__(self, cmd: Sequence[str], env: Mapping[str, str]) -> None:
+        self.cmd = list(cmd)
+        self.log = tempfile.TemporaryFile()  # noqa: SIM115 (closed by stop())
+        self.proc = subprocess.Popen(self.cmd, env=dict(env), stdin=subprocess.DEVNULL,
+                                     stdout=self.log, stderr=subprocess.STDOUT,
+                                     start_new_session=os.name != "nt")
+
+    def finish(self, what: str) -> None:
+        """Wait for the step; RuntimeError with its output when it failed."""
+        try:
+            code = self.proc.wait(timeout=INSTALL_TIMEOUT)
+        except subprocess.TimeoutExpired:
+            code = -1
+        if code != 0:
+            self.log.seek(0)
+            output = self.log.read().decode(errors="replace")
+            msg = f"making {what} failed ({Path(self.cmd[0]).name} exited {code}):\n{output}"
+            raise RuntimeError(msg)
+
+    def stop(self) -> None:
+        """End the step if it still runs (with its children), and drop its output."""
+        if self.proc.poll() is None:
+            with contextlib.suppress(OSError):
+                if os.name != "nt":
+                    os.killpg(self.proc.pid, signal.SIGKILL)
+                else:
+                    self.proc.kill()
+            with contextlib.suppress(subprocess.TimeoutExpired):
+                self.proc.wait(timeout=FORWARD_GRACE)
+        self.log.close()
+
+
 def _uv_version(uv: str, env: Mapping[str, str]) -> tuple[int, ...]:
     code, output = _run([uv, "--version"], env)
     found = re.search(r"(\d+)\.(\d+)\.(\d+)", output) if code == 0 else None
@@ -257,26 +293,37 @@ def ensure_venv(
     # Build in a fresh directory and rename: a half-made environment is never reused.
     work = base / f"{venv.name}.tmp-{os.getpid()}"
     shutil.rmtree(work, ignore_errors=True)
+    wheels = base / f"{venv.name}.wheel-{os.getpid()}"
+    shutil.rmtree(wheels, ignore_errors=True)
     target = str(venv_python(work))
     steps = [
-        [uv, "venv", "--quiet", "--python", sys.executable, str(work)],
+        # Relocatable: the programs it installs (hwb) still run after the rename below.
+        [uv, "venv", "--quiet", "--relocatable", "--python", sys.executable, str(work)],
         # Every file is pinned with its sha256, wheels only: nothing is resolved, built or
         # run at install time.
         [uv, "pip", "install", "--quiet", "--python", target, "--require-hashes",
          "--only-binary", ":all:", "-r", str(lock)],
-        # hwb-action itself: its dependencies are the lock's; its build backend is pinned
-        # (hash-checked build constraints).
-        [uv, "pip", "install", "--quiet", "--python", target, "--no-deps",
-         "--build-constraints", str(action_dir / "requirements" / "action-build-system.txt"),
-         str(action_dir)],
     ]
     say(f"hwb-action: installing hwb-action into {venv} from {lock.name} (uv {uv}); "
         "later steps reuse it")
+    # hwb-action's own wheel builds meanwhile (its build backend pinned by hash), to be
+    # installed with --no-deps: its dependencies are the lock's.
+    builder = _Background([
+        uv, "build", "--quiet", "--wheel", "--python", sys.executable, "--require-hashes",
+        "--build-constraints", str(action_dir / "requirements" / "action-build-system.txt"),
+        "--out-dir", str(wheels), str(action_dir)], env)
     try:
+        _install(steps, env, "hwb-action")
+        builder.finish("hwb-action's wheel")
+        steps = [[uv, "pip", "install", "--quiet", "--python", target, "--no-deps",
+                  *map(str, wheels.glob("*.whl"))]]
         _install(steps, env, "hwb-action")
     except BaseException:  # a failure or an interrupt: no half-made environment stays
         shutil.rmtree(work, ignore_errors=True)
         raise
+    finally:
+        builder.stop()
+        shutil.rmtree(wheels, ignore_errors=True)
     (work / ".hwb-ready").write_text(time.strftime("%Y-%m-%dT%H:%M:%SZ\n", time.gmtime()))
     try:
         work.rename(venv)

@@ -7,8 +7,11 @@ import os
 import re
 import shutil
 import signal
+import socketserver
 import subprocess
 import sys
+import threading
+import time
 from pathlib import Path
 
 import pytest
@@ -173,8 +176,11 @@ def test_private_environment_is_installed_once_per_job(tmp_path: Path) -> None:
     assert [v.name.startswith("venv-") and v.name.endswith("-plan") for v in venvs] == [True]
     marker = venvs[0] / ".hwb-ready"
     stamp = marker.stat().st_mtime_ns
-    # hwb ran from the private environment, not from the test's interpreter.
-    assert (venvs[0] / "bin" / "hwb").exists()
+    # hwb ran from the private environment, not from the test's interpreter; its program
+    # runs there too (the environment was made elsewhere and renamed: it is relocatable).
+    version = subprocess.run([str(venvs[0] / "bin" / "hwb"), "--version"], capture_output=True,
+                             text=True, check=True, env={"PATH": "/usr/bin:/bin"})
+    assert version.stdout.startswith("hwb ")
     # Only what plan needs: hwb-action, its lock, nothing to build or upload with.
     installed = _site_packages(venvs[0])
     assert {"hwb_action", "packaging", "pyyaml", "bracex"} <= installed
@@ -246,6 +252,65 @@ def test_without_uv_on_path_the_pinned_uv_is_bootstrapped(tmp_path: Path) -> Non
     assert f"installing uv {version} (pinned, hash-checked)" in step.log
     assert (rt / "hwb-action" / f"uv-{version}" / "uv" / "bin" / "uv").is_file()
     assert json.loads(step.outputs["matrix"])["include"]
+
+
+class _Stalling(socketserver.ThreadingTCPServer):
+    """An index that accepts connections and never answers: an install that hangs."""
+
+    daemon_threads = True
+    allow_reuse_address = True
+
+
+class _Hold(socketserver.BaseRequestHandler):
+    def handle(self) -> None:
+        self.request.recv(65536)
+        self.server.stopped.wait(120)  # type: ignore[attr-defined]
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="reads /proc")
+@pytest.mark.skipif(not _uv_next_to_python(), reason="uv is not installed next to the test "
+                    "interpreter")
+def test_a_step_cancelled_while_installing_leaves_nothing_behind(tmp_path: Path) -> None:
+    ws = _workspace(tmp_path, "action_demo")
+    rt = tmp_path / "rt"
+    server = _Stalling(("127.0.0.1", 0), _Hold)
+    server.stopped = threading.Event()  # type: ignore[attr-defined]
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    index = f"http://127.0.0.1:{server.server_address[1]}/simple"
+    env = {"PATH": f"{Path(sys.executable).parent}:/usr/bin:/bin", "HOME": str(tmp_path),
+           "GITHUB_ACTIONS": "true", "RUNNER_TEMP": str(rt), "PIP_CONFIG_FILE": os.devnull,
+           "UV_CACHE_DIR": str(tmp_path / "cache"), "UV_DEFAULT_INDEX": index,
+           "HWB_COMMAND": "build"}
+    log = tmp_path / "step.log"
+    try:
+        with open(log, "wb") as fh:
+            proc = subprocess.Popen([sys.executable, str(ROOT / "entrypoint.py")], cwd=ws,
+                                    env=env, stdout=fh, stderr=subprocess.STDOUT)
+            try:
+                # Cancel once the environment is being made (the index holds the rest).
+                base = rt / "hwb-action"
+                while proc.poll() is None and not (
+                        base.is_dir() and any(".wheel-" not in p.name and ".tmp-" in p.name
+                                              for p in base.iterdir())):
+                    time.sleep(0.02)
+                assert proc.poll() is None, log.read_text(errors="replace")
+                time.sleep(0.5)  # the lock install and the wheel build are both waiting
+                proc.send_signal(signal.SIGTERM)
+                returncode = proc.wait(timeout=90)
+            finally:
+                if proc.poll() is None:
+                    proc.kill()
+                    proc.wait(timeout=30)
+    finally:
+        server.stopped.set()  # type: ignore[attr-defined]
+        server.shutdown()
+        server.server_close()
+    text = log.read_text(errors="replace")
+    assert returncode == 143, text
+    assert "Traceback" not in text
+    assert sorted(p.name for p in (rt / "hwb-action").iterdir()) == [], text
+    assert processes_under(tmp_path) == [], text
 
 
 def test_install_only_prints_where_hwb_is(tmp_path: Path) -> None:
