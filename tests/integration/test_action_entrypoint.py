@@ -16,7 +16,7 @@ from pathlib import Path
 
 import pytest
 
-import entrypoint
+import action_install
 from tests.action_support import ROOT, run_step
 from tests.runner_support import parse_file_command
 from tests.signal_support import gone, processes_under, slow_project, wait_for_pid
@@ -201,7 +201,8 @@ def _copy_action(tmp_path: Path) -> Path:
     """The action's own files (what `uses:` checks out), to change one of them."""
     action = tmp_path / "action"
     action.mkdir()
-    for name in ("entrypoint.py", "pyproject.toml", "README.md", "action.yml"):
+    for name in ("entrypoint.py", "action_install.py", "pyproject.toml", "README.md",
+                 "action.yml"):
         shutil.copy2(ROOT / name, action / name)
     for tree in ("hwb_action", "requirements"):
         shutil.copytree(ROOT / tree, action / tree,
@@ -248,7 +249,7 @@ def test_without_uv_on_path_the_pinned_uv_is_bootstrapped(tmp_path: Path) -> Non
     step = run_step({"command": "plan"}, workspace=ws, runner_temp=rt,
                     extra_env={"PATH": f"{bin_dir}:/usr/bin:/bin"})
     assert step.returncode == 0, step.log
-    version = dict(entrypoint.pins(ROOT / "requirements" / "action-uv.txt"))["uv"]
+    version = dict(action_install.pins(ROOT / "requirements" / "action-uv.txt"))["uv"]
     assert f"installing uv {version} (pinned, hash-checked)" in step.log
     assert (rt / "hwb-action" / f"uv-{version}" / "uv" / "bin" / "uv").is_file()
     assert json.loads(step.outputs["matrix"])["include"]
@@ -317,7 +318,7 @@ def test_install_only_prints_where_hwb_is(tmp_path: Path) -> None:
     # The GitLab template's use: `entrypoint.py --install COMMAND` on stdout names the
     # directory of the private environment's programs.  Here the environment exists already.
     rt = tmp_path / "rt"
-    venv = entrypoint.venv_path({"RUNNER_TEMP": str(rt)}, "publish")
+    venv = action_install.venv_path({"RUNNER_TEMP": str(rt)}, "publish")
     (venv / "bin").mkdir(parents=True)
     (venv / "bin" / "python").write_text("")
     (venv / ".hwb-ready").write_text("")
@@ -395,7 +396,7 @@ def test_a_cancelled_step_reaches_hwb_and_leaves_nothing_behind(
     tmp.mkdir()
     # The private environment, made earlier in the job: its python is this interpreter, with
     # PYTHONPATH honoured (the entrypoint runs it with -I) so that hwb is this tree's.
-    venv = entrypoint.venv_path({"RUNNER_TEMP": str(rt)}, "build")
+    venv = action_install.venv_path({"RUNNER_TEMP": str(rt)}, "build")
     python = venv / "bin" / "python"
     python.parent.mkdir(parents=True)
     python.write_text(f'#!/bin/sh\n[ "$1" = -I ] && shift\nexec "{sys.executable}" "$@"\n')

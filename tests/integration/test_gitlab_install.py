@@ -34,7 +34,8 @@ def _action_repository(tmp_path: Path) -> tuple[str, str]:
     """A git repository of hwb-action's files, as its project holds them: (URL, commit)."""
     repo = tmp_path / "hwb-action"
     repo.mkdir()
-    for name in ("entrypoint.py", "pyproject.toml", "README.md", "action.yml"):
+    for name in ("entrypoint.py", "action_install.py", "pyproject.toml", "README.md",
+                 "action.yml"):
         shutil.copy2(ROOT / name, repo / name)
     for tree in ("hwb_action", "requirements"):
         shutil.copytree(ROOT / tree, repo / tree, ignore=shutil.ignore_patterns("__pycache__"))

