@@ -240,15 +240,24 @@ def test_a_file_that_does_not_match_the_locked_hash_is_refused(tmp_path: Path) -
 
 
 @pytest.mark.slow
-def test_without_uv_on_path_the_pinned_uv_is_bootstrapped(tmp_path: Path) -> None:
+@pytest.mark.parametrize("with_pip", [True, False], ids=["pip", "no-pip"])
+def test_without_uv_on_path_the_pinned_uv_is_bootstrapped(tmp_path: Path,
+                                                          with_pip: bool) -> None:
     ws = _workspace(tmp_path, "action_demo")
     rt = tmp_path / "rt"
     bin_dir = tmp_path / "bin"  # python3 and nothing else: no uv
     bin_dir.mkdir()
-    (bin_dir / "python3").symlink_to(sys.executable)
+    python = Path(sys.executable)
+    if not with_pip:
+        # A Python without pip (as Debian's python3 is): pip comes from a throwaway venv.
+        bare = tmp_path / "bare"
+        subprocess.run([sys.executable, "-m", "venv", "--without-pip", str(bare)], check=True)
+        python = bare / "bin" / "python"
+    (bin_dir / "python3").symlink_to(python)
     step = run_step({"command": "plan"}, workspace=ws, runner_temp=rt,
                     extra_env={"PATH": f"{bin_dir}:/usr/bin:/bin"})
     assert step.returncode == 0, step.log
+    assert sorted(p.name for p in (rt / "hwb-action").iterdir() if ".tmp-" in p.name) == []
     version = dict(action_install.pins(ROOT / "requirements" / "action-uv.txt"))["uv"]
     assert f"installing uv {version} (pinned, hash-checked)" in step.log
     assert (rt / "hwb-action" / f"uv-{version}" / "uv" / "bin" / "uv").is_file()
