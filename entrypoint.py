@@ -6,33 +6,32 @@ The composite step runs this file with the runner's own Python (3.11 or newer). 
    through ``env:``; ``INPUT_<NAME>`` variables (what the runner sets for JavaScript and
    Docker actions, ``INPUT_OUT-DIR`` for input ``out-dir``) fill in any that are missing;
 2. installs hwb-action from the action's own directory into a private virtual environment
-   under ``$RUNNER_TEMP`` (with uv when it is on PATH, else ``python -m venv`` and pip),
-   reused by every later step of the job that runs the same action source
-   (input ``install: none``, ``HWB_INSTALL=none``, skips this and runs in the current interpreter);
+   under ``$RUNNER_TEMP`` (action_install.py: the hash-pinned lock of what the command needs,
+   then hwb-action with ``--no-deps``, with uv), reused by later steps of the job whose lock
+   it covers (input ``install: none``, ``HWB_INSTALL=none``, skips this and runs in the
+   current interpreter); ``entrypoint.py --install COMMAND`` does only this and prints where
+   ``hwb`` is (the GitLab template's install);
 3. runs ``hwb <command>`` there, through :func:`hwb_action.cli.main`, and passes on its exit
    code.  Everything else (outputs, annotations, the job summary) is the CLI's reporter's job.
    SIGINT and SIGTERM (a cancelled job) are forwarded to hwb, which ends its processes,
    removes its temporary files and exits 130 or 143; so does this process.
 
-Only the standard library is used here, and hwb_action's modules that need nothing else
-(the process layer, the host helpers, GitHub's escaping), from this action's own tree:
-this runs before anything is installed.
+Only the standard library is used here, action_install.py, and hwb_action's modules that need
+nothing else (the process layer, the host helpers, GitHub's escaping), from this action's own
+tree: this runs before anything is installed.
 """
 
 from __future__ import annotations
 
 import contextlib
-import hashlib
 import io
 import os
-import shutil
 import signal
 import subprocess
 import sys
-import tempfile
 import threading
 import time
-from collections.abc import Callable, Mapping, MutableMapping, Sequence
+from collections.abc import Mapping, MutableMapping, Sequence
 from pathlib import Path
 from types import FrameType
 from typing import Any
@@ -41,10 +40,8 @@ ACTION_DIR = Path(__file__).resolve().parent
 # hwb_action's stdlib-only helpers, from this action's own tree whatever else is installed.
 if str(ACTION_DIR) not in sys.path:
     sys.path.insert(0, str(ACTION_DIR))
-from hwb_action import _process  # noqa: E402
-from hwb_action._host import venv_python  # noqa: E402
+from action_install import ensure_venv  # noqa: E402
 from hwb_action.ci.github import escape_data  # noqa: E402
-from hwb_action.errors import ProcessError  # noqa: E402
 
 # The action's own inputs and hwb's commands: from scripts/generate.py's table and cli.COMMANDS.
 # BEGIN GENERATED: commands (python scripts/generate.py)
@@ -52,11 +49,6 @@ ACTION_ONLY_INPUTS = ("command", "python-version", "install", "verbose", "workin
 COMMANDS = ("build", "check", "plan", "publish", "version", "release")
 # END GENERATED: commands
 _TRUE = ("1", "true", "yes", "on")
-# Files whose content decides whether a cached environment is still the right one.
-_SOURCE_GLOBS = ("pyproject.toml", "hwb_action/**/*.py")
-# Installing hwb-action (a venv and a local wheel with its dependencies) takes well under a
-# minute; fifteen leave room for a slow index and still end a hung one.
-INSTALL_TIMEOUT = 900.0
 # How long hwb may take to clean up after a forwarded SIGINT/SIGTERM before it is killed.
 FORWARD_GRACE = 30.0
 
@@ -91,87 +83,6 @@ def _error(message: str, environ: Mapping[str, str]) -> None:
     else:
         sys.stderr.write(f"ERROR: {message}\n")
     sys.stderr.flush()
-
-
-def source_digest(action_dir: Path = ACTION_DIR) -> str:
-    """A digest of the action's Python source and the interpreter that will run it."""
-    digest = hashlib.sha256()
-    digest.update(sys.executable.encode())
-    digest.update(sys.version.encode())
-    for pattern in _SOURCE_GLOBS:
-        for path in sorted(action_dir.glob(pattern)):
-            digest.update(path.relative_to(action_dir).as_posix().encode())
-            digest.update(path.read_bytes())
-    return digest.hexdigest()[:16]
-
-
-def _run(cmd: Sequence[str], env: Mapping[str, str]) -> tuple[int, str]:
-    """Run an installer step through hwb's process layer: bounded by INSTALL_TIMEOUT, its
-    process group ended on a timeout or an interrupt.  (exit code, output)."""
-    try:
-        done = _process.run(cmd, env=env, check=False, timeout=INSTALL_TIMEOUT,
-                            what=Path(cmd[0]).name)
-    except ProcessError as err:
-        return err.returncode or 1, "\n".join([err.message, *err.details])
-    return done.returncode, done.stdout
-
-
-def _say(message: str) -> None:
-    sys.stderr.write(message + "\n")
-    sys.stderr.flush()
-
-
-def ensure_venv(
-    environ: Mapping[str, str],
-    action_dir: Path = ACTION_DIR,
-    say: Callable[[str], None] = _say,
-) -> Path:
-    """The interpreter of the private environment with hwb-action installed; made if needed.
-
-    Raises :class:`RuntimeError` with the installer's output when the installation fails.
-    """
-    base = Path(environ.get("RUNNER_TEMP") or tempfile.gettempdir()) / "hwb-action"
-    venv = base / f"venv-{source_digest(action_dir)}"
-    python = venv_python(venv)
-    if (venv / ".hwb-ready").is_file() and python.is_file():
-        return python
-    base.mkdir(parents=True, exist_ok=True)
-    # Build in a fresh directory and rename: a half-made environment is never reused.
-    work = base / f"{venv.name}.tmp-{os.getpid()}"
-    shutil.rmtree(work, ignore_errors=True)
-    env = {k: v for k, v in environ.items() if k != "VIRTUAL_ENV"}
-    uv = shutil.which("uv", path=environ.get("PATH"))
-    if uv:
-        steps = [
-            [uv, "venv", "--quiet", "--python", sys.executable, str(work)],
-            [uv, "pip", "install", "--quiet", "--python", str(venv_python(work)),
-             str(action_dir)],
-        ]
-    else:
-        steps = [
-            [sys.executable, "-m", "venv", str(work)],
-            [str(venv_python(work)), "-m", "pip", "install", "--quiet",
-             "--disable-pip-version-check", str(action_dir)],
-        ]
-    tool = "uv" if uv else "venv and pip"
-    say(f"hwb-action: installing hwb-action into {venv} ({tool}); later steps reuse it")
-    try:
-        for cmd in steps:
-            code, output = _run(cmd, env)
-            if code != 0:
-                msg = (f"installing hwb-action failed ({Path(cmd[0]).name} exited {code}):"
-                       f"\n{output}")
-                raise RuntimeError(msg)
-    except BaseException:  # a failure or an interrupt: no half-made environment stays
-        shutil.rmtree(work, ignore_errors=True)
-        raise
-    (work / ".hwb-ready").write_text(time.strftime("%Y-%m-%dT%H:%M:%SZ\n", time.gmtime()))
-    try:
-        work.rename(venv)
-    except OSError:
-        # Another step made it first; use theirs.
-        shutil.rmtree(work, ignore_errors=True)
-    return python
 
 
 class _Signalled(BaseException):
@@ -245,17 +156,37 @@ class _Signals:
         return 128 - code if code < 0 else code
 
 
-def main(environ: MutableMapping[str, str] | None = None) -> int:
+def main(environ: MutableMapping[str, str] | None = None, argv: Sequence[str] = ()) -> int:
     """Run the action: inputs -> ``HWB_*`` -> ``hwb <command>``; returns the exit code.
 
     SIGINT and SIGTERM reach hwb, which cleans up and exits 130 or 143; this process exits
-    with hwb's code.
+    with hwb's code.  ``argv`` ``--install COMMAND`` only makes the private environment for
+    COMMAND and prints the directory of its programs (for CI systems that run ``hwb``
+    themselves: the GitLab template).
     """
     with _Signals() as signals:
         try:
+            if argv:
+                return install_only(environ, argv)
             return _main(environ, signals)
         except _Signalled as err:
             return 128 + err.signum
+
+
+def install_only(environ: Mapping[str, str] | None, argv: Sequence[str]) -> int:
+    """``entrypoint.py --install COMMAND``: print the directory holding ``hwb``."""
+    env = dict(os.environ if environ is None else environ)
+    if len(argv) != 2 or argv[0] != "--install" or argv[1] not in COMMANDS:
+        _error(f"usage: entrypoint.py --install COMMAND, with COMMAND one of "
+               f"{', '.join(COMMANDS)} (got {' '.join(argv)!r})", env)
+        return 2
+    try:
+        python = ensure_venv(env, argv[1])
+    except RuntimeError as err:
+        _error(str(err), env)
+        return 1
+    sys.stdout.write(f"{python.parent}\n")
+    return 0
 
 
 def _main(environ: MutableMapping[str, str] | None, signals: _Signals) -> int:
@@ -283,12 +214,12 @@ def _main(environ: MutableMapping[str, str] | None, signals: _Signals) -> int:
         return 2
     start = time.monotonic()
     try:
-        python = ensure_venv(env)
+        python = ensure_venv(env, argv[0])
     except RuntimeError as err:
         _error(str(err), env)
         return 1
     if env.get("HWB_VERBOSE", "").strip().lower() in _TRUE:
-        sys.stderr.write(f"hwb-action: {python} ready in {time.monotonic() - start:.1f}s\n")
+        sys.stderr.write(f"hwb-action: {python} ready in {time.monotonic() - start:.2f}s\n")
     code = "import sys; from hwb_action.cli import main; sys.exit(main(sys.argv[1:]))"
     sys.stderr.flush()
     # -I: neither PYTHONPATH nor the working directory (the user's project) shadows hwb_action.
@@ -297,4 +228,4 @@ def _main(environ: MutableMapping[str, str] | None, signals: _Signals) -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    sys.exit(main(argv=sys.argv[1:]))

@@ -23,8 +23,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
+from hwb_action.attestation_files import PUBLISH_PREDICATE, premade_path
 from hwb_action.errors import ConfigError, PublishError, UsageError
-from hwb_action.publish.attest import PUBLISH_PREDICATE, premade_path
 
 if TYPE_CHECKING:
     from sigstore.models import TrustedRoot

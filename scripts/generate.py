@@ -62,9 +62,10 @@ ACTION_INPUTS: tuple[ActionInput, ...] = (
     ActionInput(name="install", default="venv",
                 description=(
                     "How hwb gets installed: venv (a private virtual environment under "
-                    "$RUNNER_TEMP, made with uv when it is on PATH, else venv and pip, and "
-                    "reused for the rest of the job) or none (use the Python that runs the "
-                    "action, which must have hwb-action's dependencies).")),
+                    "$RUNNER_TEMP holding the command's hash-pinned lock from requirements/, "
+                    "made with uv (the runner's, or one pinned wheel), reused for the rest of "
+                    "the job) or none (use the Python that runs the action, which must have "
+                    "hwb-action's dependencies).")),
     ActionInput(name="verbose", default="false",
                 description="Show the commands hwb runs, full build logs and tracebacks."),
     ActionInput(name="working-directory", default=".",

@@ -25,14 +25,13 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from hwb_action.artifacts import Artifact
+from hwb_action.attestation_files import PUBLISH_PREDICATE, premade_path
 from hwb_action.ci import Reporter
 from hwb_action.errors import CheckError, ConfigError, PublishError
 
 if TYPE_CHECKING:
     from sigstore.models import ClientTrustConfig
 
-SUFFIX = ".publish.attestation"
-PUBLISH_PREDICATE = "https://docs.pypi.org/attestations/publish/v1"
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -53,11 +52,6 @@ def plan(*, setting: bool, explicit: bool, trusted_publishing: bool) -> Attestat
     if explicit:
         return AttestationPlan(sign=setting, asked=setting, upload=setting)
     return AttestationPlan(sign=trusted_publishing, asked=False, upload=True)
-
-
-def premade_path(path: Path) -> Path:
-    """Where a pre-made attestation for ``path`` sits: ``DIST.publish.attestation``."""
-    return path.with_name(path.name + SUFFIX)
 
 
 def _subject_problem(doc: Any, art: Artifact) -> str | None:

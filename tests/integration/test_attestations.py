@@ -18,6 +18,7 @@ from pypi_attestations import Attestation, Distribution
 from sigstore.models import ClientTrustConfig
 from sigstore.verify import Verifier
 
+from hwb_action import attestation_files
 from hwb_action.artifacts import check_files
 from hwb_action.ci import NullReporter
 from hwb_action.publish import attest
@@ -83,7 +84,7 @@ def verify_received(att_doc: dict[str, object], content: bytes, filename: str,
     statement = json.loads(payload)
     assert payload_type == "application/vnd.in-toto+json"
     assert statement["subject"] == [{"name": filename, "digest": {"sha256": dist.digest}}]
-    assert statement["predicateType"] == attest.PUBLISH_PREDICATE
+    assert statement["predicateType"] == attestation_files.PUBLISH_PREDICATE
 
 
 def test_trusted_publishing_signs_uploads_and_verifies(
@@ -109,7 +110,7 @@ def test_trusted_publishing_signs_uploads_and_verifies(
         verify_received(atts[0], index.state.files[filename], filename, sigstore, tmp_path)
     # Kept beside the dists too, as uploaded: a re-run uploads them without signing again.
     for path in dists:
-        assert [json.loads(attest.premade_path(path).read_text())] == received[path.name]
+        assert [json.loads(attestation_files.premade_path(path).read_text())] == received[path.name]
     # One short-lived certificate for the job, one log entry per file.
     assert sigstore.state.certificates_issued == 1
     assert len(sigstore.state.log.entries) == 2
@@ -136,7 +137,7 @@ def _attested_copy(sigstore: SigstoreStandIns, dists: list[Path], tmp_path: Path
     made = attest.sign(arts, token=sigstore.state.issue_token("sigstore"), config=config,
                        reporter=NullReporter())
     for art in arts:
-        attest.premade_path(art.path).write_text(json.dumps(made[art.filename]))
+        attestation_files.premade_path(art.path).write_text(json.dumps(made[art.filename]))
     return dists
 
 
@@ -188,7 +189,7 @@ def test_premade_attestations_are_uploaded_with_their_files(
     assert result.returncode == 0, result.stderr
     received = index.attestations()
     for path in dists:
-        expected = json.loads(attest.premade_path(path).read_text())
+        expected = json.loads(attestation_files.premade_path(path).read_text())
         assert received[path.name] == [expected]
     assert sigstore.state.certificates_issued == issued
 
@@ -200,7 +201,7 @@ def test_stale_premade_attestation_stops_before_any_upload(
     wheel = next(p for p in dists if p.name.endswith(".whl"))
     sdist = next(p for p in dists if p.name.endswith(".tar.gz"))
     # The sdist's attestation is copied over the wheel's: it attests another file.
-    shutil.copy2(attest.premade_path(sdist), attest.premade_path(wheel))
+    shutil.copy2(attestation_files.premade_path(sdist), attestation_files.premade_path(wheel))
     result = run_hwb("publish", "-r", index.url, cwd=tmp_path, env={"HWB_TOKEN": MINTED})
     assert result.returncode == 1
     assert f"it attests '{sdist.name}', not '{wheel.name}'" in result.stderr
@@ -349,7 +350,7 @@ def test_statement_edited_to_fit_a_swapped_file_fails(sigstore: SigstoreStandIns
     wheel = next(p for p in dists if p.name.endswith(".whl"))
     other = build_dists(tmp_path / "other", value="evil")
     shutil.copy2(next(p for p in other if p.name.endswith(".whl")), wheel)
-    path = attest.premade_path(wheel)
+    path = attestation_files.premade_path(wheel)
     doc = json.loads(path.read_text())
     statement = json.loads(base64.b64decode(doc["envelope"]["statement"]))
     statement["subject"][0]["digest"]["sha256"] = hashlib.sha256(wheel.read_bytes()).hexdigest()

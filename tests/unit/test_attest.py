@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pytest
 
+from hwb_action import attestation_files
 from hwb_action.artifacts import Artifact
 from hwb_action.errors import CheckError, ConfigError, UsageError
 from hwb_action.publish import attest
@@ -65,7 +66,7 @@ def _artifact(tmp_path: Path, filename: str = "demo-1.0-py3-none-any.whl",
 
 
 def _attestation(name: str, sha256: str,
-                 predicate: str = attest.PUBLISH_PREDICATE) -> dict[str, object]:
+                 predicate: str = attestation_files.PUBLISH_PREDICATE) -> dict[str, object]:
     statement = {"_type": "https://in-toto.io/Statement/v1",
                  "subject": [{"name": name, "digest": {"sha256": sha256}}],
                  "predicateType": predicate, "predicate": None}
@@ -79,7 +80,7 @@ def _attestation(name: str, sha256: str,
 def test_premade_attestation_for_the_file_is_taken(tmp_path: Path) -> None:
     art = _artifact(tmp_path)
     doc = _attestation(art.filename, art.sha256)
-    attest.premade_path(art.path).write_text(json.dumps(doc))
+    attestation_files.premade_path(art.path).write_text(json.dumps(doc))
     assert attest.premade([art]) == {art.filename: doc}
 
 
@@ -92,13 +93,13 @@ def test_premade_attestations_that_do_not_fit_are_all_refused(tmp_path: Path) ->
     other = _artifact(tmp_path, "demo-1.0.tar.gz", b"sdist bytes")
     slsa = _artifact(tmp_path, "demo-1.0-py2-none-any.whl", b"py2")
     broken = _artifact(tmp_path, "demo-1.0-cp311-none-any.whl", b"cp311")
-    attest.premade_path(rebuilt.path).write_text(json.dumps(
+    attestation_files.premade_path(rebuilt.path).write_text(json.dumps(
         _attestation(rebuilt.filename, "0" * 64)))
-    attest.premade_path(other.path).write_text(json.dumps(
+    attestation_files.premade_path(other.path).write_text(json.dumps(
         _attestation(rebuilt.filename, rebuilt.sha256)))
-    attest.premade_path(slsa.path).write_text(json.dumps(
+    attestation_files.premade_path(slsa.path).write_text(json.dumps(
         _attestation(slsa.filename, slsa.sha256, "https://slsa.dev/provenance/v1")))
-    attest.premade_path(broken.path).write_text("{not json")
+    attestation_files.premade_path(broken.path).write_text("{not json")
     with pytest.raises(CheckError) as info:
         attest.premade([rebuilt, other, slsa, broken])
     details = "\n".join(info.value.details)
