@@ -27,7 +27,7 @@ from hwb_action.builder.cibw import (
     served_identifiers,
     wheel_record,
 )
-from hwb_action.builder.decide import Host, decide, host_ignores, select_targets
+from hwb_action.builder.decide import Host, Where, decide, host_ignores, select_targets
 from hwb_action.builder.engines import Engine
 from hwb_action.options import BuildOptions, from_settings
 from hwb_action.plan import Plan, plan_targets
@@ -83,9 +83,11 @@ def options(project_dir: Path | None = None, **cli: Any) -> BuildOptions:
 PROJECTS = sorted(p.name for p in PACKAGES.glob("plan_*"))
 # (project, build options): the plan_* projects as they are, and one planned for every
 # architecture (universal2, QEMU-emulated Linux, win32, ARM64).
-VARIANTS = [(name, {}) for name in PROJECTS] + [("cext_simple", {"archs": ["all"]}),
-                                               ("cext_simple", {"free_threaded": True,
-                                                                "pypy": True})]
+VARIANTS: list[tuple[str, dict[str, Any]]] = [
+    *((name, {}) for name in PROJECTS),
+    ("cext_simple", {"archs": ["all"]}),
+    ("cext_simple", {"free_threaded": True, "pypy": True}),
+]
 
 
 def _plan(name: str, cli: dict[str, Any]) -> tuple[Project, Plan]:
@@ -122,7 +124,7 @@ def test_every_identifier_is_accepted_on_its_runner(name: str, cli: dict[str, An
     plan = replace(plan, mode="target")
     for cell in plan.cells(fleet):
         host = MACHINES[fleet][cell.runner]
-        where = "container" if host.platform == "linux" else "runner"
+        where: Where = "container" if host.platform == "linux" else "runner"
         opts = options(PACKAGES / name, target=cell.target, **cli)
         found = select_targets(project, opts, host=host, where=where, plan=plan)
         assert [t.identifier for t in found] == list(cell.identifiers)
@@ -266,3 +268,54 @@ def test_host_build_names_the_cibuildwheel_options_it_cannot_honour() -> None:
     assert not [n for n in ignored if "test-" in n or "archs" in n or "build]" in n]
     plain = load_project(PACKAGES / "cext_simple")
     assert host_ignores(plain, options(), MACHINES["github"]["ubuntu-latest"]) == []
+
+
+# -- what cibuildwheel itself makes of it -----------------------------------------------------
+def _cibuildwheel_selects(cmd: list[str], env: dict[str, str], root: Path) -> list[str]:
+    """The identifiers cibuildwheel's own option reading selects for this command line and
+    environment (in-process: its Options and platform modules, as its main() does)."""
+    from cibuildwheel.options import CommandLineArguments, Options
+    from cibuildwheel.platforms import linux, macos, windows
+
+    args = CommandLineArguments.defaults()
+    args.package_dir = root
+    if "--only" in cmd:
+        args.only = cmd[cmd.index("--only") + 1]
+        platform = {"manylinux": "linux", "musllinux": "linux", "macosx": "macos"}.get(
+            args.only.split("-")[1].split("_")[0], "windows")
+    else:
+        platform = cmd[cmd.index("--platform") + 1]
+        args.archs = cmd[cmd.index("--archs") + 1]
+    options = Options(platform, args, env)  # type: ignore[arg-type]
+    selector = options.globals.build_selector
+    archs = options.globals.architectures
+    if platform == "macos":
+        return [c.identifier for c in macos.all_python_configurations()
+                if selector(c.identifier) and any(c.identifier.endswith(a.value) for a in archs)]
+    module = linux if platform == "linux" else windows
+    return [c.identifier for c in module.get_python_configurations(selector, archs)]
+
+
+# A user's own selection that would narrow a cell if hwb let it.
+NARROWING = {"CIBW_SKIP": "*-musllinux_* *-win32 *-macosx_universal2 pp*",
+             "CIBW_ARCHS_LINUX": "aarch64", "CIBW_ARCHS_MACOS": "x86_64",
+             "CIBW_ARCHS_WINDOWS": "ARM64", "CIBW_BUILD": "cp39-*"}
+
+
+@pytest.mark.parametrize(("platform", "targets"), [
+    ("linux", ["cp311-manylinux_x86_64", "cp312-manylinux_i686", "cp313-musllinux_x86_64",
+               "pp311-manylinux_x86_64", "cp314t-manylinux_x86_64"]),
+    ("linux", ["cp312-musllinux_x86_64"]),
+    ("macos", ["cp312-macosx_arm64", "cp313-macosx_universal2", "cp313-macosx_x86_64"]),
+    ("windows", ["cp312-win_amd64", "cp312-win32", "cp313-win_arm64"]),
+    ("windows", ["cp313-win32"]),
+])
+def test_cibuildwheel_builds_exactly_the_cells_identifiers(platform: Platform,
+                                                           targets: list[str]) -> None:
+    """One cibuildwheel run per cell: its own option reading, given hwb's command line and
+    environment, selects exactly the cell's identifiers, whatever the user's CIBW_* say."""
+    root = PACKAGES / "cext_simple"
+    cmd = cibuildwheel_command(targets=targets, package=root, output_dir=Path("/o"),
+                               platform=platform)
+    env = env_for(targets, platform, NARROWING)
+    assert sorted(_cibuildwheel_selects(cmd, env, root)) == sorted(targets)
