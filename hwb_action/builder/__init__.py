@@ -154,7 +154,7 @@ def _cibuildwheel_wheels(job: BuildJob, session: BuildSession, ctx: ProjectConte
                          host: Host) -> list[WheelInfo]:
     """The job's identifiers built by cibuildwheel in one run, from the sdist (cibuildwheel
     takes an sdist as its package), in containers or natively on this runner."""
-    from hwb_action.builder.cibw import run_cibuildwheel
+    from hwb_action.builder.cibw import built_elsewhere, run_cibuildwheel
 
     t0 = time.monotonic()
     package = sdist or ctx.given_sdist or ctx.root
@@ -168,6 +168,15 @@ def _cibuildwheel_wheels(job: BuildJob, session: BuildSession, ctx: ProjectConte
     session.timings["wheels"] = time.monotonic() - t0
     wheels = []
     for info in made:
+        other = built_elsewhere(info.filename, job.targets, job.elsewhere)
+        if other is not None:
+            session.reporter.warning(
+                f"{info.filename} (abi3, serving {', '.join(info.identifiers)}) is the wheel "
+                f"the cell of {other} builds too: not shipped from this cell, so the release "
+                "holds it once; declare abi3 where hwb reads it (see `hwb plan` notes) to "
+                "plan one cell for it")
+            info.path.unlink()
+            continue
         final = session.staging / info.filename
         info.path.replace(final)
         wheels.append(replace(info, path=final))

@@ -129,6 +129,26 @@ def served_identifiers(filename: str, targets: Sequence[str]) -> tuple[str, ...]
     return tuple(served)
 
 
+def built_elsewhere(filename: str, targets: Sequence[str],
+                    elsewhere: Sequence[str]) -> str | None:
+    """The identifier of another cell that makes this same wheel, or None.
+
+    An abi3 wheel built for a later CPython carries the tag of the earliest one
+    (``cp312-abi3-...`` from a cp313 build) when the backend declares abi3 in a way the plan
+    did not see; the cp312 cell then makes the same file (with another hash).
+    """
+    from packaging.utils import parse_wheel_filename
+
+    tags = parse_wheel_filename(filename)[3]
+    for ident in served_identifiers(filename, targets):
+        plat = ident.partition("-")[2]
+        for tag in tags:
+            own = f"{tag.interpreter}-{plat}"
+            if tag.abi in ("abi3", "none") and own not in targets and own in elsewhere:
+                return own
+    return None
+
+
 def _version(code: str) -> tuple[int, int]:
     digits = code[2:].removesuffix("t")
     return (int(digits[0]), int(digits[1:] or 0)) if digits.isdigit() else (0, 0)

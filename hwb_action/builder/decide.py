@@ -87,6 +87,9 @@ class BuildJob:
     python: str = ""
     targets: tuple[str, ...] = ()
     engine: Engine | None = None
+    # The plan's identifiers that other cells build: an abi3 wheel this job makes that one
+    # of them makes too is not shipped twice.
+    elsewhere: tuple[str, ...] = field(default=(), compare=False)
 
     @property
     def in_container(self) -> bool:
@@ -135,13 +138,15 @@ def decide(project: Project, options: BuildOptions, host: Host, engine: Engine |
     # none, as a matrix cell does), so every wheel is built from what is published.
     cibw_source: WheelSource = "given-sdist" if given_sdist is not None else "sdist"
     need = engine_need(project, options, host, given_sdist)
-    if need == "require" or (need == "probe" and engine is not None):
-        return BuildJob(sdist=sdist, wheels="container", wheel_source=cibw_source,
-                        targets=tuple(container_targets(project, options, host)),
-                        engine=engine)
-    if on_runner(project, options, host):
-        return BuildJob(sdist=sdist, wheels="runner", wheel_source=cibw_source,
-                        targets=tuple(runner_targets(project, options, host)))
+    in_container = need == "require" or (need == "probe" and engine is not None)
+    if in_container or on_runner(project, options, host):
+        plan = _plan(project, options, host)
+        pick = container_targets if in_container else runner_targets
+        targets = tuple(pick(project, options, host, plan=plan))
+        return BuildJob(sdist=sdist, wheels="container" if in_container else "runner",
+                        wheel_source=cibw_source, targets=targets,
+                        engine=engine if in_container else None,
+                        elsewhere=tuple(i for i in plan.identifiers() if i not in targets))
     cells = select_targets(project, options, host=host, where="host")
     pythons = dict.fromkeys(c.python for c in cells if not c.is_pure)
     python = options.python.strip() or ", ".join(pythons)
@@ -243,14 +248,15 @@ def _check_host_cell(cell: BuildTarget, options: BuildOptions, host: Host) -> No
     raise options.settings.error("target", msg, hint=hint)
 
 
-def container_targets(project: Project, options: BuildOptions, host: Host) -> list[str]:
+def container_targets(project: Project, options: BuildOptions, host: Host, *,
+                      plan: Plan | None = None) -> list[str]:
     """The cibuildwheel identifiers a container build makes.
 
     With ``target``: exactly those (checked by :func:`select_targets`).  Without it: the
     plan's Linux cells, limited to the host's architecture unless ``archs`` names
     architectures explicitly (others need QEMU).
     """
-    plan = _plan(project, options, host)
+    plan = plan or _plan(project, options, host)
     cells = select_targets(project, options, host=host, where="container", plan=plan)
     if cells:
         return [c.identifier for c in cells]
@@ -270,14 +276,15 @@ def container_targets(project: Project, options: BuildOptions, host: Host) -> li
     return [t.identifier for t in linux]
 
 
-def runner_targets(project: Project, options: BuildOptions, host: Host) -> list[str]:
+def runner_targets(project: Project, options: BuildOptions, host: Host, *,
+                   plan: Plan | None = None) -> list[str]:
     """The identifiers cibuildwheel builds natively on this macOS/Windows machine.
 
     With ``target``: exactly those (checked by :func:`select_targets`).  Without it: the
     plan's identifiers for this machine's architecture, or every one it can build when
     ``archs`` names architectures.
     """
-    plan = _plan(project, options, host)
+    plan = plan or _plan(project, options, host)
     cells = select_targets(project, options, host=host, where="runner", plan=plan)
     if cells:
         return [c.identifier for c in cells]

@@ -22,6 +22,7 @@ from typing import Any
 import pytest
 
 from hwb_action.builder.cibw import (
+    built_elsewhere,
     cibuildwheel_command,
     cibuildwheel_environment,
     served_identifiers,
@@ -248,6 +249,25 @@ def test_a_wheel_names_the_identifiers_it_serves(filename: str, targets: list[st
     assert info.identifiers == served
     assert info.python == served[0].split("-")[0][2:3] + "." + served[0].split("-")[0][3:] \
         .removesuffix("t")
+
+
+def test_an_abi3_wheel_another_cell_builds_is_not_shipped_twice() -> None:
+    """Target cells cp312 and cp313 of a project whose abi3 the plan did not see: both
+    builds make cp312-abi3-...; the cp313 cell names the cp312 cell instead of shipping a
+    second file of that name."""
+    wheel = "m-1-cp312-abi3-manylinux_2_17_x86_64.manylinux2014_x86_64.whl"
+    cp312, cp313 = "cp312-manylinux_x86_64", "cp313-manylinux_x86_64"
+    assert built_elsewhere(wheel, [cp313], [cp312]) == cp312
+    assert built_elsewhere(wheel, [cp312], [cp313]) is None  # its own cell ships it
+    assert built_elsewhere(wheel, [cp312, cp313], []) is None  # one run, built once
+    assert built_elsewhere(wheel, [cp313], []) is None  # no cp312 cell: this one ships it
+    assert built_elsewhere("m-1-cp313-cp313-manylinux_2_17_x86_64.whl", [cp313],
+                           [cp312]) is None
+    job = decide(load_project(PACKAGES / "cext_simple"),
+                 options(target=cp313, python_versions=["3.12", "3.13"], platforms=["linux"]),
+                 MACHINES["github"]["ubuntu-latest"], ENGINE, None)
+    assert cp312 in job.elsewhere
+    assert cp313 not in job.elsewhere
 
 
 # -- the host build says what it leaves out ---------------------------------------------------
