@@ -381,7 +381,9 @@ def run_cibuildwheel(
         output = Path(tmp)
         cmd = cibuildwheel_command(targets=targets, package=arg, output_dir=output,
                                    platform=platform)
-        reporter.info(f"Building {what} with cibuildwheel {where}")
+        how = (f"in containers ({engine.describe()})" if engine is not None
+               else f"natively on this {platform} machine")
+        reporter.info(f"Building {what} with cibuildwheel {how}")
         with reporter.group(f"cibuildwheel: {what}"):
             try:
                 done = _process.run(cmd, reporter=reporter, cwd=cwd, env=env, stream=True,
