@@ -154,7 +154,8 @@ def _cibuildwheel_wheels(job: BuildJob, session: BuildSession, ctx: ProjectConte
                          host: Host) -> list[WheelInfo]:
     """The job's identifiers built by cibuildwheel in one run, from the sdist (cibuildwheel
     takes an sdist as its package), in containers or natively on this runner."""
-    from hwb_action.builder.cibw import built_elsewhere, run_cibuildwheel
+    from hwb_action.builder.cibw import run_cibuildwheel
+    from hwb_action.builder.identifiers import built_elsewhere
 
     t0 = time.monotonic()
     package = sdist or ctx.given_sdist or ctx.root

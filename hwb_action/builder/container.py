@@ -16,7 +16,6 @@ from hwb_action.builder.cibw import (
     CibuildwheelError,
     cibuildwheel_command,
     cibuildwheel_environment,
-    platform_of,
     run_cibuildwheel,
 )
 from hwb_action.builder.engines import (
@@ -26,6 +25,7 @@ from hwb_action.builder.engines import (
     probe_engines,
     require_engine,
 )
+from hwb_action.builder.identifiers import platform_of
 from hwb_action.builder.result import WheelInfo
 from hwb_action.ci import Reporter
 from hwb_action.errors import UsageError

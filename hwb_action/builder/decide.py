@@ -103,7 +103,7 @@ def wanted(options: BuildOptions, given_sdist: Path | None) -> tuple[bool, bool]
     sdist = options.sdist or not options.wheel
     wheel = options.wheel or not options.sdist
     if options.target not in ("", "pure") and not options.sdist:
-        # A binary matrix cell is one wheel; the sdist is a job of its own.
+        # A binary matrix cell ships wheels; the sdist is a job of its own.
         sdist = False
     return sdist, wheel
 
@@ -148,7 +148,17 @@ def decide(project: Project, options: BuildOptions, host: Host, engine: Engine |
                         engine=engine if in_container else None,
                         elsewhere=tuple(i for i in plan.identifiers() if i not in targets))
     cells = select_targets(project, options, host=host, where="host")
-    pythons = dict.fromkeys(c.python for c in cells if not c.is_pure)
+    pythons: dict[str, str] = {}
+    for cell in (c for c in cells if not c.is_pure):
+        if cell.python in pythons:
+            # One interpreter makes one wheel here: manylinux and musllinux of a Python
+            # are two builds only in cibuildwheel's containers.
+            msg = (f"targets {pythons[cell.python]!r} and {cell.identifier!r} are one "
+                   f"Python ({cell.python}) for hwb's host build, which makes one wheel each")
+            raise options.settings.error("target", msg, hint="build them in containers "
+                                         "(--isolation container, docker or podman), or "
+                                         "pass one of them")
+        pythons[cell.python] = cell.identifier
     python = options.python.strip() or ", ".join(pythons)
     return BuildJob(sdist=sdist, wheels="host", wheel_source=source, python=python)
 

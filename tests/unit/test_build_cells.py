@@ -21,15 +21,10 @@ from typing import Any
 
 import pytest
 
-from hwb_action.builder.cibw import (
-    built_elsewhere,
-    cibuildwheel_command,
-    cibuildwheel_environment,
-    served_identifiers,
-    wheel_record,
-)
+from hwb_action.builder.cibw import cibuildwheel_command, cibuildwheel_environment, wheel_record
 from hwb_action.builder.decide import Host, Where, decide, host_ignores, select_targets
 from hwb_action.builder.engines import Engine
+from hwb_action.builder.identifiers import built_elsewhere, served_identifiers
 from hwb_action.options import BuildOptions, from_settings
 from hwb_action.plan import Plan, plan_targets
 from hwb_action.plan.runners import Fleet, Platform
