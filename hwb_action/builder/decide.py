@@ -150,11 +150,11 @@ def decide(project: Project, options: BuildOptions, host: Host, engine: Engine |
     cells = select_targets(project, options, host=host, where="host")
     pythons: dict[str, str] = {}
     for cell in (c for c in cells if not c.is_pure):
-        if cell.python in pythons:
+        if cell.python in pythons and not options.python.strip():
             # One interpreter makes one wheel here: manylinux and musllinux of a Python
             # are two builds only in cibuildwheel's containers.
             msg = (f"targets {pythons[cell.python]!r} and {cell.identifier!r} are one "
-                   f"Python ({cell.python}) for hwb's host build, which makes one wheel each")
+                   f"Python ({cell.python}) for hwb's host build, which makes one wheel per Python")
             raise options.settings.error("target", msg, hint="build them in containers "
                                          "(--isolation container, docker or podman), or "
                                          "pass one of them")
