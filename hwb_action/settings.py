@@ -113,9 +113,11 @@ OPTIONS: tuple[Option, ...] = (
            commands=("build", "publish"),
            help="parallel builds or uploads (default: CPU count for builds, 4 for uploads)"),
     Option(name="target", kind="str", default="", commands=_BUILD,
-           help="one build target from `hwb plan` (e.g. cp312-manylinux_x86_64, or pure)"),
+           help="what to build from `hwb plan`: a cell's target, identifiers joined by commas "
+                "or spaces (e.g. cp312-manylinux_x86_64), or pure; cibuildwheel builds them"),
     Option(name="repair", kind="bool", default=True, commands=_BUILD,
-           help="repair Linux binary wheels with auditwheel"),
+           help="repair binary wheels (auditwheel on a Linux host; --no-repair also turns off "
+                "cibuildwheel's auditwheel/delocate/delvewheel step)"),
     Option(name="manylinux", kind="str", default="", commands=_PLAN_BUILD,
            help="manylinux policy to demand (e.g. 2_28) or a container image; "
                 "'none' plans no manylinux wheels"),

@@ -2,11 +2,12 @@
 
 Three steps.  :func:`~hwb_action.builder.decide.decide` says what to build and where, with
 no process started.  A :class:`~hwb_action.builder.session.BuildSession` runs it: the sdist,
-then the wheels from it (on this host, one per interpreter, in parallel, repaired and
-tested; or in containers through cibuildwheel), everything in a staging directory inside
-the output directory.  :func:`~hwb_action.builder.finalize.finalize` checks every artifact,
-moves them into the output directory and writes ``SHA256SUMS``, under a lock.  A failed or
-interrupted build leaves nothing half-written there.
+then the wheels from it (by cibuildwheel in containers or natively on macOS/Windows, or
+on this host, one per interpreter, in parallel, repaired and tested), everything in a
+staging directory inside the output directory.
+:func:`~hwb_action.builder.finalize.finalize` checks every artifact, moves them into the
+output directory and writes ``SHA256SUMS``, under a lock.  A failed or interrupted build
+leaves nothing half-written there.
 
 :func:`run_build` is the library entry; ``hwb build`` (:mod:`hwb_action.commands.build`) and
 :func:`hwb_action.build` call it.
@@ -21,7 +22,7 @@ from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from hwb_action.builder.decide import BuildJob, Host, decide, engine_need
+from hwb_action.builder.decide import BuildJob, Host, decide, engine_need, host_ignores
 from hwb_action.builder.finalize import check_all, finalize
 from hwb_action.builder.isolation import Installer, default_cache_dir, find_uv
 from hwb_action.builder.output import check_out_dir
@@ -38,6 +39,7 @@ if TYPE_CHECKING:
     from hwb_action.builder.frontend import Frontend
     from hwb_action.builder.host import Interp
     from hwb_action.commands.context import ProjectContext
+    from hwb_action.plan.runners import Platform
     from hwb_action.project import Project
 
 __all__ = ["BuildJob", "BuildResult", "WheelInfo", "check_buildable", "decide", "run_build"]
@@ -59,6 +61,13 @@ def run_build(ctx: ProjectContext, options: BuildOptions, *, reporter: Reporter,
         from hwb_action.builder.engines import require_engine
 
         job = replace(job, engine=require_engine(options, environ))
+    if job.wheels == "host" and not ctx.project.is_pure:
+        ignored = host_ignores(ctx.project, options, host)
+        if ignored:
+            reporter.warning("hwb's host build does not apply these cibuildwheel options: "
+                             + ", ".join(ignored) + "; cibuildwheel applies them when it "
+                             "builds the wheels (--target on a runner, or --isolation "
+                             "container on Linux)")
     with BuildSession(out_dir=out_dir, installer=_installer(options, environ),
                       cache_dir=_cache_dir(options, environ), reporter=reporter,
                       environ=_build_environ(ctx.root, environ)) as session:
@@ -85,7 +94,9 @@ def _execute(job: BuildJob, session: BuildSession, ctx: ProjectContext,
     project = ctx.project
     sdist: Path | None = None
     pending: Future[list[tuple[Interp, Frontend]]] | None = None
-    if job.sdist or job.wheels == "host":
+    cibw = job.wheels in ("container", "runner")
+    private_sdist = cibw and job.wheel_source == "sdist" and not job.sdist
+    if job.sdist or job.wheels == "host" or private_sdist:
         # The running interpreter's backend process: it builds the sdist and, unless other
         # interpreters are asked for, the wheel too.
         host_fe = session.frontend(python=host.python, version=host.python_version)
@@ -94,10 +105,13 @@ def _execute(job: BuildJob, session: BuildSession, ctx: ProjectContext,
             # Interpreter discovery and environment set-up overlap with the sdist build.
             pending = session.submit(functools.partial(
                 _host_frontends, job, session, project, host_fe, host))
-        if job.sdist:
-            sdist = _build_sdist(session, host_fe, ctx, options)
-    if job.in_container:
-        return sdist, _container_wheels(job, session, ctx, options, sdist)
+        if job.sdist or private_sdist:
+            sdist = _build_sdist(session, host_fe, ctx, options,
+                                 where=session.staging / "sdist" if private_sdist else None)
+    if cibw:
+        wheels = _cibuildwheel_wheels(job, session, ctx, options, sdist, host=host)
+        # A matrix cell's wheels come from the sdist, but the sdist ships from its own job.
+        return (None if private_sdist else sdist), wheels
     if pending is None:
         return sdist, []
     from hwb_action.builder.host import WheelBuild, build_wheels, wheel_sources
@@ -125,29 +139,45 @@ def _host_frontends(job: BuildJob, session: BuildSession, project: Project, host
 
 
 def _build_sdist(session: BuildSession, fe: Frontend, ctx: ProjectContext,
-                 options: BuildOptions) -> Path:
+                 options: BuildOptions, where: Path | None = None) -> Path:
     t0 = time.monotonic()
     with session.reporter.group(f"Building sdist of {ctx.project.name or ctx.root.name}"):
-        sdist = fe.build("sdist", ctx.root, session.staging, ctx.project.build_system,
+        sdist = fe.build("sdist", ctx.root, where or session.staging, ctx.project.build_system,
                          options.config_settings)
     session.timings["sdist"] = time.monotonic() - t0
     session.reporter.info(f"Built {sdist.name}")
     return sdist
 
 
-def _container_wheels(job: BuildJob, session: BuildSession, ctx: ProjectContext,
-                      options: BuildOptions, sdist: Path | None) -> list[WheelInfo]:
-    from hwb_action.builder.container import build_in_container
+def _cibuildwheel_wheels(job: BuildJob, session: BuildSession, ctx: ProjectContext,
+                         options: BuildOptions, sdist: Path | None, *,
+                         host: Host) -> list[WheelInfo]:
+    """The job's identifiers built by cibuildwheel in one run, from the sdist (cibuildwheel
+    takes an sdist as its package), in containers or natively on this runner."""
+    from hwb_action.builder.cibw import run_cibuildwheel
+    from hwb_action.builder.identifiers import built_elsewhere
 
     t0 = time.monotonic()
-    # Wheels from the sdist, as on the host; cibuildwheel takes an sdist as its package.
     package = sdist or ctx.given_sdist or ctx.root
-    made = build_in_container(project_dir=package, targets=job.targets, options=options,
-                              out_dir=session.staging / "container", reporter=session.reporter,
-                              environ=session.environ, engine=job.engine)
+    platform: Platform = "linux" if job.in_container else (
+        "windows" if host.platform == "windows" else "macos")
+    made = run_cibuildwheel(platform=platform, package=package,
+                            targets=job.targets, options=options,
+                            out_dir=session.staging / "cibuildwheel",
+                            reporter=session.reporter, environ=session.environ,
+                            engine=job.engine)
     session.timings["wheels"] = time.monotonic() - t0
     wheels = []
     for info in made:
+        other = built_elsewhere(info.filename, job.targets, job.elsewhere)
+        if other is not None:
+            session.reporter.warning(
+                f"{info.filename} (abi3, serving {', '.join(info.identifiers)}) is the wheel "
+                f"the cell of {other} builds too: not shipped from this cell, so the release "
+                "holds it once; declare abi3 where hwb reads it (see `hwb plan` notes) to "
+                "plan one cell for it")
+            info.path.unlink()
+            continue
         final = session.staging / info.filename
         info.path.replace(final)
         wheels.append(replace(info, path=final))

@@ -26,6 +26,9 @@ class WheelInfo:
     tag: str | None = None
     vendored: tuple[str, ...] = ()
     tested: bool = False
+    # The cibuildwheel identifiers of the cell this wheel installs on (several for an
+    # abi3 wheel, which cibuildwheel builds once); empty for a host build.
+    identifiers: tuple[str, ...] = ()
 
     @property
     def filename(self) -> str:
@@ -64,7 +67,8 @@ class BuildResult:
                        "commit": self.source.commit, "ref": self.source.ref},
             "wheels": [
                 {"filename": w.filename, "python": w.python, "repaired": w.repaired,
-                 "tag": w.tag, "vendored": list(w.vendored), "tested": w.tested}
+                 "tag": w.tag, "vendored": list(w.vendored), "tested": w.tested,
+                 "identifiers": list(w.identifiers)}
                 for w in self.wheels
             ],
             "seconds": round(self.seconds, 3),

@@ -8,6 +8,7 @@ import os
 import re
 import shutil
 import sys
+import zipfile
 from pathlib import Path
 
 import pytest
@@ -124,3 +125,50 @@ def test_targets_that_cannot_build_here(project: Path, tmp_path: Path, target: s
     assert proc.returncode == 2, proc.stderr
     assert words in proc.stderr
     assert "Traceback" not in proc.stderr
+
+
+@pytest.mark.slow
+def test_a_cells_identifiers_on_the_host_one_wheel_each(project: Path, tmp_path: Path) -> None:
+    """Without an engine a Linux cell's target (identifiers joined by commas) builds on
+    the host, one wheel per identifier's Python."""
+    minors = cpythons_from_310()[:2]
+    cell = ",".join(f"cp{m.replace('.', '')}-manylinux_x86_64" for m in minors)
+    proc = run_hwb("build", "--isolation", "uv", "--target", cell, "--json", cwd=project,
+                   cache=tmp_path / "cache")
+    assert proc.returncode == 0, proc.stderr
+    wheels = json.loads(proc.stdout)["wheels"]
+    assert sorted(w["python"].rsplit(".", 1)[0] for w in wheels) == minors
+
+
+@pytest.mark.slow
+def test_host_build_names_the_cibuildwheel_options_it_skips(project: Path,
+                                                            tmp_path: Path) -> None:
+    with (project / "pyproject.toml").open("a") as f:
+        f.write('\n[tool.cibuildwheel]\nbefore-all = "yum install -y bzip2-devel"\n'
+                'test-skip = "*-musllinux*"\nrepair-wheel-command = ""\n'
+                'test-command = "python {project}/tests/check.py"\n')
+    proc = run_hwb("build", "--wheel", "--isolation", "uv", "--json", cwd=project,
+                   cache=tmp_path / "cache")
+    assert proc.returncode == 0, proc.stderr
+    warning = next(line for line in proc.stderr.splitlines()
+                   if "does not apply these cibuildwheel options" in line)
+    for name in ("before-all", "test-skip", "repair-wheel-command"):
+        assert f"[tool.cibuildwheel] {name}" in warning
+    assert "test-command" not in warning  # the host build runs it
+    (wheel,) = json.loads(proc.stdout)["wheels"]
+    assert wheel["tested"]
+
+
+@pytest.mark.slow
+def test_config_settings_reach_the_backend_on_the_host(tmp_path: Path) -> None:
+    project = tmp_path / "cext_config_record"
+    shutil.copytree(PACKAGES / "cext_config_record", project)
+    proc = run_hwb("build", "--isolation", "uv", "-C", "record-a=1", "--json", cwd=project,
+                   cache=tmp_path / "cache")
+    assert proc.returncode == 0, proc.stderr
+    data = json.loads(proc.stdout)
+    (wheel,) = [a for a in data["artifacts"] if a["kind"] == "wheel"]
+    assert data["wheels"][0]["identifiers"] == []  # hwb's own build, no plan cell
+    with zipfile.ZipFile(wheel["path"]) as zf:
+        recorded = json.loads(zf.read("cext_config_record/config_settings.json"))
+    assert recorded == {"record-a": "1"}

@@ -183,7 +183,7 @@ def test_auto_falls_back_to_the_host_when_the_engine_is_broken(tmp_path: Path) -
     wheel = _wheel_from_json(done)
     assert "no working container engine" in done.stderr
     assert "host's glibc" in done.stderr
-    assert "in containers with cibuildwheel" not in done.stderr
+    assert "with cibuildwheel" not in done.stderr
     assert str(wheel["filename"]).startswith("cext_simple-0.1.0-cp311-cp311-")
 
 
@@ -253,3 +253,45 @@ def test_without_a_target_sdist_on_the_host_and_wheel_from_it_in_the_container(
         names = zf.namelist()
     assert "cext_simple/__init__.py" in names
     assert "cext_simple/not_in_sdist.py" not in names
+
+
+def _recorded_settings(wheel_path: str) -> dict[str, str]:
+    with zipfile.ZipFile(wheel_path) as zf:
+        recorded: dict[str, str] = json.loads(zf.read("cext_config_record/config_settings.json"))
+    return recorded
+
+
+@pytest.mark.parametrize("matrix", ["runner", "target"])
+def test_a_plan_cell_builds_through_cibuildwheel_with_config_settings(
+        image: str, tmp_path: Path, matrix: str) -> None:
+    """What a matrix job does: `hwb plan` gives the cells, the job passes its cell's
+    ``target`` to `hwb build`; cibuildwheel builds the cell's identifiers in one run, from
+    the sdist hwb built first, and the config settings reach the in-tree backend inside
+    the container (it writes them into the wheel)."""
+    project = _project(tmp_path, "cext_config_record")
+    env = _env()
+    # The image holds CPython 3.11 only: a plan narrowed to what it can build.
+    narrow = ("--platforms", "linux", "--archs", "x86_64", "--python-versions", "3.11",
+              "--musllinux", "none")
+    plan = run_hwb("plan", str(project), *narrow, "--matrix", matrix, "--json", cwd=ROOT,
+                   env=env)
+    assert plan.returncode == 0, plan.stderr
+    (cell,) = json.loads(plan.stdout)["include"]
+    assert cell["identifiers"] == [TARGET]
+    out = tmp_path / "dist"
+    done = run_hwb("build", str(project), *narrow, "--target", cell["target"],
+                   "--container-engine", "podman", "--manylinux", image,
+                   "-C", "record-a=1", "-C", "record-b=two words", "-o", str(out), "--json",
+                   cwd=ROOT, env=env)
+    wheel = _wheel_from_json(done)
+    assert "with cibuildwheel in containers (podman)" in done.stderr
+    assert "Building sdist of cext-config-record" in done.stderr  # the wheel's source
+    data = json.loads(done.stdout)
+    assert [a["kind"] for a in data["artifacts"]] == ["wheel"]  # the sdist ships elsewhere
+    (info,) = data["wheels"]
+    assert info["identifiers"] == [TARGET]
+    assert info["python"] == "3.11"
+    assert _recorded_settings(str(wheel["path"])) == {"record-a": "1",
+                                                       "record-b": "two words"}
+    assert sorted(p.name for p in out.iterdir()) == sorted(["SHA256SUMS",
+                                                            str(wheel["filename"])])

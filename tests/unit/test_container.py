@@ -52,11 +52,12 @@ def test_one_target_uses_only_and_several_use_build_and_archs() -> None:
     cmd = cibuildwheel_command(targets=several, package=Path("."), output_dir=Path("/o"),
                                python="py")
     assert "--only" not in cmd
-    assert cmd[3:5] == ["--platform", "linux"]
-    env = env_for(several)
+    # the archs on the command line, where a user's CIBW_ARCHS_LINUX cannot narrow them
+    assert cmd[3:7] == ["--platform", "linux", "--archs", "x86_64,aarch64"]
+    env = env_for(several, {"CIBW_ARCHS_LINUX": "x86_64", "CIBW_SKIP": "*-musllinux*"})
     assert env["CIBW_BUILD"] == "cp312-manylinux_x86_64 cp313-musllinux_aarch64"
-    assert env["CIBW_ARCHS"] == "x86_64 aarch64"
     assert env["CIBW_SKIP"] == ""
+    assert env["CIBW_ENABLE"] == "all"
 
 
 def test_settings_become_cibw_variables() -> None:
@@ -173,7 +174,7 @@ def test_default_targets_are_the_host_arch(packages: Path) -> None:
 
 
 def test_failed_build_error_carries_the_compiler_message_not_the_log() -> None:
-    from hwb_action.builder.container import _failure
+    from hwb_action.builder.cibw import _failure
 
     log = "\n".join([
         *(f"noise line {i}" for i in range(200)),
@@ -184,7 +185,8 @@ def test_failed_build_error_carries_the_compiler_message_not_the_log() -> None:
         "                                   ✕ 1.99s",
         "cibuildwheel: error: Command ['python', '-m', 'build'] failed with code 1.",
     ])
-    err = _failure(1, log, PODMAN, "cp311-manylinux_x86_64", lambda s: s.replace("m.c", "***"))
+    err = _failure(1, log, f"with {PODMAN.describe()}", "cp311-manylinux_x86_64",
+                   lambda s: s.replace("m.c", "***"))
     assert err.returncode == 1
     assert err.message == ("cibuildwheel failed with exit code 1 building "
                            "cp311-manylinux_x86_64 with podman")
@@ -195,10 +197,15 @@ def test_failed_build_error_carries_the_compiler_message_not_the_log() -> None:
         "ERROR Backend subprocess exited when trying to invoke build_wheel",
         "cibuildwheel: error: Command ['python', '-m', 'build'] failed with code 1.",
     ]
-    quiet = _failure(3, "\n".join(f"line {i}" for i in range(100)), PODMAN, "x", str)
+    quiet = _failure(3, "\n".join(f"line {i}" for i in range(100)), "with podman", "x", str)
     assert quiet.details == [f"line {i}" for i in range(85, 100)]
     assert quiet.hint
     assert "no build identifier matched" in quiet.hint
+    native = _failure(1, "boom", "on this macos runner", "cp312-macosx_arm64", str,
+                      container=False)
+    assert native.message.endswith("building cp312-macosx_arm64 on this macos runner")
+    assert native.hint
+    assert "CIBW_DEBUG_KEEP_CONTAINER" not in native.hint
 
 
 def test_cibuildwheel_never_sees_publishing_secrets() -> None:
