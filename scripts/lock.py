@@ -82,13 +82,24 @@ def dependencies() -> dict[str, str]:
     return {canonicalize_name(Requirement(r).name): r for r in project["dependencies"]}
 
 
+# Where the newest release of a dependency has no wheel for a platform the action runs on,
+# the universal resolution keeps an older one there (uv forks the resolution on the marker):
+# cryptography (Sigstore's) publishes no Intel macOS wheels from 49 on; everywhere else the
+# current release (security fixes), so the second line makes uv fork instead of settling on
+# the older release for all.
+PLATFORM_LIMITS = (
+    'cryptography<49; sys_platform == "darwin" and platform_machine == "x86_64"',
+    'cryptography>=49; sys_platform != "darwin" or platform_machine != "x86_64"',
+)
+
+
 def inputs() -> dict[str, list[str]]:
     """Each lock's direct requirements, as pyproject.toml spells them."""
     deps = dependencies()
     build_system = pyproject()["build-system"]
     assert isinstance(build_system, dict)
     uv = [deps["uv"]] if "uv" in deps else []
-    out = {"all": list(deps.values()), "uv": uv,
+    out = {"all": [*deps.values(), *PLATFORM_LIMITS], "uv": uv,
            "build-system": list(build_system["requires"])}
     for name, dists in LOCKS.items():
         wanted = dict.fromkeys(map(canonicalize_name, dists))  # ordered, no duplicates
