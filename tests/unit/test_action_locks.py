@@ -58,7 +58,10 @@ class Pin:
 
 @cache
 def parse(path: Path) -> dict[str, Pin]:
-    """A requirements file with hashes, as pip reads it: ``name==version ; marker \\`` blocks."""
+    """A requirements file with hashes, as pip reads it: ``name==version ; marker \\`` blocks.
+
+    A name pinned twice (a platform kept at an older release) must carry exclusive markers;
+    the second pin is keyed ``name ; marker``."""
     pins: dict[str, Pin] = {}
     text = path.read_text(encoding="utf-8").replace("\\\n", " ")
     for line in text.splitlines():
@@ -70,8 +73,13 @@ def parse(path: Path) -> dict[str, Pin]:
         assert specifier.operator == "==", f"{path.name}: {req.name} is not pinned with =="
         hashes = tuple(h.strip() for h in f"--hash={options}".split("--hash=") if h.strip())
         name = canonicalize_name(req.name)
-        assert name not in pins, f"{path.name}: {name} twice"
-        pins[name] = Pin(specifier.version, str(req.marker or ""), hashes)
+        pin = Pin(specifier.version, str(req.marker or ""), hashes)
+        if name in pins:
+            first = pins[name]
+            assert first.marker and pin.marker and first.marker != pin.marker, (
+                f"{path.name}: {name} twice")
+            name = f"{name} ; {pin.marker}"
+        pins[name] = pin
     return pins
 
 
@@ -142,7 +150,7 @@ def test_every_command_has_a_lock() -> None:
         assert action_install.lock_file(command) == lock.lock_path(name)
         # action_install.pins reads what pip and uv read.
         assert action_install.pins(lock.lock_path(name)) == {
-            (d, p.version) for d, p in _lock(name).items()}
+            (d.split(" ;")[0], p.version) for d, p in _lock(name).items()}
 
 
 def test_commands_get_only_what_they_need() -> None:
