@@ -168,9 +168,13 @@ OPTIONS: tuple[Option, ...] = (
            help="matrix cells: runner (one job per runner label, cibuildwheel building all "
                 "its identifiers) or target (one job per identifier)"),
     Option(name="format", kind="str", default="", in_config=False, commands=("plan",),
-           choices=("", "github", "gitlab", "table", "json"),
+           choices=("", "github", "gitlab", "gitlab-pipeline", "table", "json"),
            help="output format: github (one-line matrix JSON), gitlab (parallel:matrix "
-                "YAML), table, json (default: table; --json prints the matrix)"),
+                "YAML), gitlab-pipeline (a GitLab child pipeline: one job per cell), table, "
+                "json (default: table; --json prints the matrix)"),
+    Option(name="gitlab-publish", kind="bool", default=False, commands=("plan",),
+           help="with --format gitlab-pipeline: add a publish job that fans in (trusted "
+                "publishing through id_tokens)"),
     # -- check options --
     Option(name="verify-attestations", kind="bool", default=False, commands=("check",),
            help="also verify each file's DIST.publish.attestation (PEP 740, Sigstore) against "
