@@ -149,3 +149,20 @@ def test_error_output_cannot_close_its_code_block() -> None:
 
     block = code_block(["error: ```` injected", "# heading?"])
     assert block.startswith("`````text\n") and block.endswith("\n`````")
+
+
+def test_help_placeholders_say_what_they_take() -> None:
+    import argparse
+
+    from hwb_action.cli import COMMANDS, build_parser
+
+    parser = build_parser()
+    sub = next(a for a in parser._actions if isinstance(a, argparse._SubParsersAction))
+    for command in COMMANDS:
+        text = sub.choices[command].format_help()
+        assert " VALUE" not in text.replace("KEY=VALUE", ""), command
+        assert "-q, --quiet" in text
+    build_help = sub.choices["build"].format_help()
+    assert "-o DIR, --out-dir DIR" in build_help
+    assert "--isolation {auto,uv,pip,none,container}" in build_help
+    assert "--timeout SECONDS" in sub.choices["publish"].format_help()
