@@ -166,3 +166,18 @@ def test_help_placeholders_say_what_they_take() -> None:
     assert "-o DIR, --out-dir DIR" in build_help
     assert "--isolation {auto,uv,pip,none,container}" in build_help
     assert "--timeout SECONDS" in sub.choices["publish"].format_help()
+
+
+def test_cibuildwheel_cannot_overwrite_the_summary() -> None:
+    # cibuildwheel writes $GITHUB_STEP_SUMMARY whole (Path.write_text) when it knows it.
+    from hwb_action.builder.container import cibuildwheel_environment
+    from hwb_action.options import BuildOptions, from_settings
+    from hwb_action.settings import resolve
+
+    options = from_settings(BuildOptions, resolve("build", cli={}, environ={}))
+    env = cibuildwheel_environment(
+        targets=["cp312-manylinux_x86_64"], options=options, engine=None,
+        environ={"GITHUB_ACTIONS": "true", "GITHUB_STEP_SUMMARY": "/runner/summary.md",
+                 "GITHUB_ENV": "/runner/env", "PATH": "/bin"})
+    assert "GITHUB_STEP_SUMMARY" not in env and "GITHUB_ENV" not in env
+    assert env["GITHUB_ACTIONS"] == "true"  # its log still folds in groups
