@@ -4,6 +4,7 @@ build's summary showing the compiler's error where it happened."""
 
 from __future__ import annotations
 
+import contextlib
 import os
 import subprocess
 import sys
@@ -12,6 +13,7 @@ from pathlib import Path
 from markdown_it import MarkdownIt
 
 from tests.conftest import PACKAGES
+from tests.publish_support import PypiServer, build_dists, running
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -100,3 +102,27 @@ def test_a_failed_build_shows_the_compiler_error_where_it_happened(tmp_path: Pat
     block = markdown.split("```text\n", 1)[1].split("\n```", 1)[0].splitlines()
     assert block[0].startswith("src/cext_broken/_broken.c:4:2: error:")
     assert all("error" in line for line in block)  # the error lines, not the whole log
+
+
+def test_a_publish_conflict_is_said_once(tmp_path: Path) -> None:
+    password = "pypiserver-pw-voice"
+    env = {**github_env(tmp_path, tmp_path), "TWINE_USERNAME": "uploader",
+           "TWINE_PASSWORD": password}
+    # the server stops (by PID) when the block ends, failed or not
+    with contextlib.contextmanager(running)(
+            PypiServer(tmp_path / "pypiserver", {"uploader": password})) as server:
+        first = build_dists(tmp_path / "first")
+        assert hwb("publish", "-r", server.url, *map(str, first), cwd=tmp_path,
+                   env=env).returncode == 0
+        (tmp_path / "summary.md").write_text("")
+        other = build_dists(tmp_path / "other", value="changed")
+        result = hwb("publish", "-r", server.url, *map(str, other), cwd=tmp_path, env=env)
+        assert result.returncode == 1
+        log = result.stdout + result.stderr
+        for path in other:
+            # the file's conflict: once in the log (an annotation on the file), once in
+            # the summary (the errors table; the publish table says where to look)
+            assert log.count(f"the index already holds {path.name}") == 1, log
+            assert f"::error file={path.name},title=hwb publish::" in result.stderr
+            markdown = (tmp_path / "summary.md").read_text()
+            assert markdown.count(f"the index already holds {path.name}") == 1, markdown
