@@ -117,7 +117,7 @@ def _cli_values(command: str, ns: argparse.Namespace) -> dict[str, Any]:
 def report_error(reporter: BaseReporter, err: HwbError, *, verbose: bool) -> None:
     """Show an HwbError: the message at its place, its details, and a TIP."""
     reporter.annotate(error_annotation(err))
-    for line in err.details:
+    for line in reporter.error_details(err.details):
         reporter.log("  " + line)
     if err.hint:
         reporter.info(f"TIP: {err.hint}")

@@ -9,6 +9,7 @@ the summary lists them all), and knows how to publish step outputs.
 from __future__ import annotations
 
 import codecs
+import collections
 import contextlib
 import io
 import os
@@ -50,6 +51,7 @@ _COMPILER_ERROR = re.compile(
 _ERROR_WORD = re.compile(r"\berror\b\s*(?:[A-Z]+\d+\s*)?:", re.IGNORECASE)
 ERROR_LINES = 30
 TAIL_LINES = 20
+SHOWN_LOG_LINES = 400
 
 
 def error_lines(details: Sequence[str]) -> list[str]:
@@ -133,6 +135,9 @@ class BaseReporter:
         # --quiet: errors and the final result only (--verbose wins over it).
         self.quiet = quiet and not verbose
         self._error_shown = False
+        # The last lines of build logs shown, so that an error's details that repeat them
+        # are cut to their error lines.
+        self._shown_log: collections.deque[str] = collections.deque(maxlen=SHOWN_LOG_LINES)
         self.annotations: list[Annotation] = []
         self.outputs: dict[str, str] = {}
         self.summary_parts: list[str] = []
@@ -177,7 +182,16 @@ class BaseReporter:
 
     def log(self, line: str) -> None:
         if not self.silent:
+            self._shown_log.append(line)
             self._emit(line)
+
+    def error_details(self, details: Sequence[str]) -> list[str]:
+        """What to show of an error's ``details``: all of them, unless they are the tail of
+        a build log this reporter has just shown; then only their error lines."""
+        shown = self._shown_log
+        if details and shown and all(any(s.endswith(d) for s in shown) for d in details if d):
+            return error_lines(details)
+        return list(details)
 
     def annotate(self, annotation: Annotation) -> None:
         self.annotations.append(annotation)

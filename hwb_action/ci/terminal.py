@@ -131,6 +131,7 @@ class TerminalReporter(BaseReporter):
                 step.last = self.redact(line)
                 step.tail.append(line)
             return
+        self._shown_log.append(line)
         self._emit(line)
 
     # -- steps ---------------------------------------------------------------------------

@@ -97,6 +97,10 @@ def test_a_failed_build_shows_the_compiler_error_where_it_happened(tmp_path: Pat
     errors = [ln for ln in result.stderr.splitlines() if ln.startswith("::error ")]
     assert len(errors) == 1
     assert errors[0].startswith("::error file=src/cext_broken/_broken.c,line=4,col=2::")
+    # The log was shown in the build's group: after the error, its error lines only.
+    after = result.stderr.split(errors[0], 1)[1]
+    assert "running build_ext" in result.stderr and "running build_ext" not in after
+    assert "  src/cext_broken/_broken.c:4:2: error: #error" in after
     markdown = (tmp_path / "summary.md").read_text()
     assert "`src/cext_broken/_broken.c:4:2`" in markdown
     block = markdown.split("```text\n", 1)[1].split("\n```", 1)[0].splitlines()
