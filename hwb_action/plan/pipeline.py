@@ -23,8 +23,9 @@ How the jobs install hwb is the parent's to say, through variables that a trigge
 down (they take precedence over the defaults written here):
 
 ``HWB_INSTALL``
-    the shell command that installs hwb (default ``python -m pip install "$HWB_ACTION_SPEC"``);
-    it runs through ``eval`` (``Invoke-Expression`` on Windows runners);
+    the shell command that installs hwb (default ``python -m pip install "$HWB_ACTION_SPEC"``,
+    which GitLab expands); it runs through ``eval`` (``Invoke-Expression`` on Windows
+    runners), so it must be a command both understand where Windows cells exist;
 ``HWB_ACTION_SPEC``
     the requirement that command installs (default ``hwb-action``: pin it);
 ``HWB_CI_IMAGE``
@@ -90,9 +91,9 @@ def child_pipeline(plan: Plan, *, publish: bool = False) -> dict[str, Any]:
         "stages": ["build", "deploy"] if publish else ["build"],
         "variables": {
             "HWB_ACTION_SPEC": DEFAULT_SPEC,
-            # GitLab would expand $HWB_ACTION_SPEC when it reads the variable; `eval` reads
-            # the command as written so that a spec the parent sets later still counts.
-            "HWB_INSTALL": {"value": DEFAULT_INSTALL, "expand": False},
+            # GitLab expands $HWB_ACTION_SPEC in it (with the value the parent passed down)
+            # before the job starts: the command holds no variable, for bash and PowerShell.
+            "HWB_INSTALL": DEFAULT_INSTALL,
             "HWB_CI_IMAGE": DEFAULT_IMAGE,
             "PIP_DISABLE_PIP_VERSION_CHECK": "1",
         },

@@ -123,7 +123,7 @@ def test_gitlab_child_pipeline_one_job_per_cell(tmp_path: Path,
     assert jobs["hwb-sdist"]["script"][-1] == "hwb build --sdist"
     # the install is the parent's: a variable it may set, with a default
     assert jobs["hwb-sdist"]["script"][0] == 'eval "$HWB_INSTALL"'
-    assert data["variables"]["HWB_INSTALL"]["value"] == 'python -m pip install "$HWB_ACTION_SPEC"'
+    assert data["variables"]["HWB_INSTALL"] == 'python -m pip install "$HWB_ACTION_SPEC"'
     publish = jobs["hwb-publish"]
     assert publish["stage"] == "deploy"
     assert [n["job"] for n in publish["needs"]] == ["hwb-sdist", *builds]
