@@ -11,7 +11,8 @@ import html
 import re
 from collections.abc import Mapping, Sequence
 
-from hwb_action.artifacts import Inspection, artifacts_table, human_size
+from hwb_action._text import human_size
+from hwb_action.artifacts import Inspection, artifacts_table
 from hwb_action.ci.summary import md_cell
 
 MAX_TREE_LINES = 400

@@ -21,6 +21,17 @@ def shorten(text: str, limit: int = 300, *, one_line: bool = False) -> str:
     return text[: max(0, limit - len(ELLIPSIS))] + ELLIPSIS
 
 
+def human_size(size: int) -> str:
+    """A size for people in IEC units (``597 B``, ``8.6 KiB``, ``1.2 MiB``): the one unit
+    hwb uses everywhere, in the terminal and in summaries."""
+    value = float(size)
+    for unit in ("B", "KiB", "MiB", "GiB"):
+        if value < 1024 or unit == "GiB":
+            return f"{size} B" if unit == "B" else f"{value:.1f} {unit}"
+        value /= 1024
+    return f"{size} B"
+
+
 def location(file: str | None, line: int | None = None, col: int | None = None) -> str:
     """``file:line:col`` as far as it is known; an empty string without a file.
 

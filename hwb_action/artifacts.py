@@ -39,6 +39,7 @@ from typing import Literal
 
 from hwb_action._distcheck import Finding, Findings, Parsed, Source, readme_problem
 from hwb_action._sdistcheck import check_sdist
+from hwb_action._text import human_size
 from hwb_action._wheelcheck import check_wheel
 from hwb_action.errors import CheckError, UsageError
 
@@ -356,16 +357,6 @@ def _write_atomic(target: Path, text: str) -> Path:
         Path(tmp).unlink(missing_ok=True)
         raise
     return target
-
-
-def human_size(size: int) -> str:
-    """``1.2 KiB``-style size for people."""
-    value = float(size)
-    for unit in ("B", "KiB", "MiB", "GiB"):
-        if value < 1024 or unit == "GiB":
-            return f"{size} B" if unit == "B" else f"{value:.1f} {unit}"
-        value /= 1024
-    return f"{size} B"
 
 
 def _hint(problems: Sequence[str]) -> str:

@@ -19,7 +19,7 @@ from typing import Any
 from hwb_action import __version__
 from hwb_action._command import CommandResult, Invocation
 from hwb_action._signals import EXIT_INTERRUPTED, EXIT_TERMINATED, Terminated, interrupts_unwind
-from hwb_action.ci import Annotation, BaseReporter, detect_reporter
+from hwb_action.ci import BaseReporter, detect_reporter, error_annotation
 from hwb_action.errors import EXIT_FAILED, EXIT_USAGE, HwbError
 from hwb_action.settings import Option, convert_text, options_for, parse_pairs
 from hwb_action.trust import register_secrets
@@ -79,6 +79,8 @@ def build_parser() -> argparse.ArgumentParser:
                         help="print one JSON document on stdout; human text goes to stderr")
     common.add_argument("-v", "--verbose", action="store_true", default=False,
                         help="show commands, full logs and tracebacks")
+    common.add_argument("-q", "--quiet", action="store_true", default=False,
+                        help="show errors and the final result only")
     parser = _Parser(prog="hwb", description="Headless Wheel Builder", epilog=EPILOG,
                      formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--version", action="version", version=f"hwb {__version__}")
@@ -114,9 +116,8 @@ def _cli_values(command: str, ns: argparse.Namespace) -> dict[str, Any]:
 
 def report_error(reporter: BaseReporter, err: HwbError, *, verbose: bool) -> None:
     """Show an HwbError: the message at its place, its details, and a TIP."""
-    reporter.annotate(Annotation(level="error", message=err.message, file=err.file,
-                                 line=err.line, col=err.col))
-    for line in err.details:
+    reporter.annotate(error_annotation(err))
+    for line in reporter.error_details(err.details):
         reporter.log("  " + line)
     if err.hint:
         reporter.info(f"TIP: {err.hint}")
@@ -133,7 +134,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     ns = parser.parse_args(argv)
     environ = dict(os.environ)
-    reporter = detect_reporter(environ, verbose=ns.verbose)
+    reporter = detect_reporter(environ, verbose=ns.verbose, quiet=ns.quiet)
     # Before anything runs: a backend, an index or a remote that prints a secret of this
     # environment (in any of its encodings) shows *** instead.
     register_secrets(environ, reporter)
@@ -167,10 +168,10 @@ def _run_command(ns: argparse.Namespace, environ: dict[str, str],
             report_error(reporter, err, verbose=ns.verbose)
             return err.exit_code
         except KeyboardInterrupt:
-            reporter.info("interrupted")
+            reporter.result("interrupted")
             return EXIT_INTERRUPTED
         except Terminated:
-            reporter.info("terminated")
+            reporter.result("terminated")
             return EXIT_TERMINATED
         if ns.json:
             document = reporter.document(json.dumps(result.data, indent=2), is_json=True)
@@ -181,8 +182,8 @@ def _run_command(ns: argparse.Namespace, environ: dict[str, str],
         sys.stdout.flush()
         return result.exit_code
     except Exception as err:  # a bug in hwb, not a user mistake: show everything
-        reporter.log("".join(traceback.format_exception(err)))
-        reporter.info("ERROR: internal error in hwb; please report it with the output above")
+        reporter.result("".join(traceback.format_exception(err)).rstrip("\n"))
+        reporter.result("ERROR: internal error in hwb; please report it with the output above")
         return EXIT_FAILED
 
 

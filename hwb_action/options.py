@@ -27,7 +27,7 @@ from hwb_action.settings import BY_NAME, Command, Option, Settings, convert_text
 
 Isolation = Literal["auto", "uv", "pip", "none", "container"]
 TrustedMode = Literal["auto", "always", "never"]
-PlanFormatChoice = Literal["", "github", "gitlab", "table", "json"]
+PlanFormatChoice = Literal["", "github", "gitlab", "gitlab-pipeline", "table", "json"]
 ContainerEngineChoice = Literal["", "docker", "podman"]
 
 _EMPTY: Mapping[str, str] = types.MappingProxyType({})
@@ -84,6 +84,7 @@ class PlanOptions(_Options):
     gitlab_runners: Mapping[str, str] = field(default_factory=lambda: _EMPTY)
     matrix: Literal["runner", "target"] = "runner"
     format: PlanFormatChoice = ""
+    gitlab_publish: bool = False
 
     @classmethod
     def command(cls) -> Command:
@@ -130,7 +131,8 @@ class BuildOptions(_Options):
 
     def plan_options(self) -> PlanOptions:
         """The plan a ``--target`` must come from: the plan options of this build."""
-        names = {f.name for f in dataclasses.fields(PlanOptions)} - {"format", "matrix"}
+        names = {f.name for f in dataclasses.fields(PlanOptions)} - {"format", "matrix",
+                                                                      "gitlab_publish"}
         return PlanOptions(**{n: getattr(self, n) for n in names})
 
 

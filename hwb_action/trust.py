@@ -62,6 +62,14 @@ _INSTALLER_PREFIXES: tuple[str, ...] = ("PIP_", "UV_INDEX_", "UV_EXTRA_INDEX_", 
                                         "SSH_AUTH_SOCK")
 
 
+# The runner's command files.  A process that appends to them sets the environment, PATH or
+# outputs of later steps, or this step's summary (cibuildwheel rewrites the summary file
+# whole, which erased hwb's section): untrusted processes do not learn where they are.
+CI_COMMAND_FILES: frozenset[str] = frozenset({
+    "GITHUB_ENV", "GITHUB_PATH", "GITHUB_OUTPUT", "GITHUB_STATE", "GITHUB_STEP_SUMMARY",
+})
+
+
 def is_secret_name(name: str) -> bool:
     """Whether the variable ``name`` may carry a publishing secret or CI identity."""
     upper = name.upper()
@@ -69,15 +77,18 @@ def is_secret_name(name: str) -> bool:
 
 
 def untrusted_environ(environ: Mapping[str, str]) -> dict[str, str]:
-    """The environment for code hwb does not trust: ``environ`` without secret variables."""
-    return {k: v for k, v in environ.items() if not is_secret_name(k)}
+    """The environment for code hwb does not trust: ``environ`` without secret variables
+    and without the runner's command files."""
+    return {k: v for k, v in environ.items()
+            if not is_secret_name(k) and k.upper() not in CI_COMMAND_FILES}
 
 
 def installer_environ(environ: Mapping[str, str]) -> dict[str, str]:
     """The environment for pip/uv creating build environments: no publishing secret, but
     the installers' own index credentials."""
     return {k: v for k, v in environ.items()
-            if not is_secret_name(k) or k.upper().startswith(_INSTALLER_PREFIXES)}
+            if (not is_secret_name(k) or k.upper().startswith(_INSTALLER_PREFIXES))
+            and k.upper() not in CI_COMMAND_FILES}
 
 
 def secret_values(environ: Mapping[str, str]) -> list[str]:

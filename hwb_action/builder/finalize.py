@@ -39,7 +39,7 @@ def check_all(paths: Sequence[Path], reporter: Reporter) -> list[Artifact]:
         else:
             artifacts.append(artifact)
             for warning in artifact.warnings:
-                reporter.warning(warning)
+                reporter.warning(warning.removeprefix(f"{path.name}: "), file=path.name)
     if problems:
         msg = "built distributions failed their checks"
         raise CheckError(msg, details=problems,

@@ -4,8 +4,9 @@ Every hook call runs pyproject-hooks' own in-process script in a separate proces
 default runner does.  Where ``os.fork`` exists the process is forked from a small server
 (:mod:`hwb_action.builder._hookserver_main`) that has the backend already imported, which saves
 an interpreter start and the backend's imports on each of the four hook calls of a build.
-Output is captured per call: streamed to the reporter with ``--verbose`` (prefixed for
-parallel builds) and kept so that a failing hook shows its last lines.
+Output is captured per call: passed to the reporter when it shows build logs (``--verbose``,
+or in CI, folded in the step's group; prefixed for parallel builds) and kept so that a
+failing hook shows its last lines.
 """
 
 from __future__ import annotations
@@ -186,7 +187,7 @@ class HookRunner:
             for raw in fh:
                 line = raw.rstrip("\n")
                 tail.append(line)
-                if self.reporter.verbose:
+                if self.reporter.shows_build_logs:
                     self.reporter.log(self.prefix + line)
         self.last_output = list(tail)
 

@@ -309,7 +309,7 @@ class EnvProvider:
         tool = self._tool
         assert tool is not None
         shown = ", ".join(reqs) or "nothing"
-        self.reporter.info(f"Creating build environment ({tool.name}): {shown}")
+        self.reporter.info(f"Creating build environment ({tool.name}, {self.base_python}): {shown}")
         env = self._installer_environ
         try:
             tool.create(path, self.base_python, env=env, reporter=self.reporter)

@@ -75,14 +75,33 @@ class BuildResult:
         }
 
 
+LINE_WIDTH = 100
+
+
+def artifact_line(artifact: Artifact, width: int = LINE_WIDTH) -> str:
+    """One built file for people, in ``width`` columns when the file name allows: the tags
+    are abbreviated first (the first and a count), then left out (the file name carries
+    them), then the sha256 prefix shortens and goes (``--json`` and ``SHA256SUMS`` have
+    everything)."""
+    from hwb_action._text import human_size
+
+    tags = list(artifact.tags)
+    tag_forms = [f"  [{', '.join(tags) if tags else '-'}]"]
+    if len(tags) > 1:
+        tag_forms.append(f"  [{tags[0]} +{len(tags) - 1}]")
+    tag_forms.append("")
+    size = f"  {human_size(artifact.size)}"
+    head = f"  {artifact.filename}"
+    choices = [head + t + size + f"  sha256:{artifact.sha256[:16]}" for t in tag_forms]
+    choices += [head + size + f"  sha256:{artifact.sha256[:8]}", head + size]
+    return next((line for line in choices if len(line) <= width), choices[-1])
+
+
 def report_result(result: BuildResult, reporter: Reporter) -> None:
     """Tell people what was built (the command layer sets the CI outputs and summary)."""
-    from hwb_action.artifacts import human_size
-
     for a in result.artifacts:
-        tags = ", ".join(a.tags) if a.tags else "-"
-        reporter.info(f"  {a.filename}  [{tags}]  {human_size(a.size)}  sha256:{a.sha256[:16]}")
-    reporter.info(f"{len(result.artifacts)} artifact(s) in {result.out_dir}, checked, "
+        reporter.info(artifact_line(a))
+    reporter.result(f"{len(result.artifacts)} artifact(s) in {result.out_dir}, checked, "
                   f"in {result.seconds:.2f}s")
 
 

@@ -9,16 +9,21 @@ the summary lists them all), and knows how to publish step outputs.
 from __future__ import annotations
 
 import codecs
+import collections
 import contextlib
 import io
 import os
+import re
 import sys
 import threading
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any, Literal, Protocol, TextIO
+from typing import TYPE_CHECKING, Any, Literal, Protocol, TextIO
 
 from hwb_action._text import location
+
+if TYPE_CHECKING:
+    from hwb_action.errors import HwbError
 
 Level = Literal["warning", "error", "notice"]
 
@@ -33,6 +38,44 @@ class Annotation:
     line: int | None = None
     col: int | None = None
     title: str | None = None
+    # The output that explains an error (a compiler's error lines): shown in the summary.
+    details: tuple[str, ...] = ()
+
+
+# A compiler's diagnostic: `file:line[:col]: [fatal ]error: ...` (gcc, clang, rustc's
+# `-->` aside) or MSVC's `file(line[,col]): error C1234: ...`.
+_COMPILER_ERROR = re.compile(
+    r"^\s*(?P<file>[^\s:()][^:()]*?\.[A-Za-z0-9+]+)"
+    r"(?::(?P<line>\d+)(?::(?P<col>\d+))?:|\((?P<mline>\d+)(?:,(?P<mcol>\d+))?\)\s*:)"
+    r"\s*(?:fatal )?error\b")
+_ERROR_WORD = re.compile(r"\berror\b\s*(?:[A-Z]+\d+\s*)?:", re.IGNORECASE)
+ERROR_LINES = 30
+TAIL_LINES = 20
+SHOWN_LOG_LINES = 400
+
+
+def error_lines(details: Sequence[str]) -> list[str]:
+    """The lines of a failure's output worth reading first: those that say ``error:``
+    (a compiler's), else the tail."""
+    found = [line for line in details if _ERROR_WORD.search(line)]
+    return found[:ERROR_LINES] if found else list(details[-TAIL_LINES:])
+
+
+def error_annotation(err: HwbError) -> Annotation:
+    """The annotation of an :class:`HwbError`, with its details; an error with no place of
+    its own takes the first compiler error's file and line from them."""
+    file, line, col = err.file, err.line, err.col
+    if file is None:
+        for text in err.details:
+            match = _COMPILER_ERROR.match(text)
+            if match:
+                file = match["file"]
+                number, column = match["line"] or match["mline"], match["col"] or match["mcol"]
+                line = int(number)
+                col = int(column) if column else None
+                break
+    return Annotation(level="error", message=err.message, file=file, line=line, col=col,
+                      details=tuple(err.details))
 
 
 class Reporter(Protocol):
@@ -40,8 +83,16 @@ class Reporter(Protocol):
 
     verbose: bool
 
+    @property
+    def shows_build_logs(self) -> bool:
+        """Whether a build backend's whole log goes to :meth:`log` (else only a failure's
+        tail is shown)."""
+
     def info(self, message: str) -> None:
         """A line of progress for people."""
+
+    def result(self, message: str) -> None:
+        """The line that says how the command ended: shown even with ``--quiet``."""
 
     def debug(self, message: str) -> None:
         """A line shown only with --verbose."""
@@ -77,9 +128,16 @@ class Reporter(Protocol):
 class BaseReporter:
     """Shared behaviour: secret redaction, the list of annotations, the summary buffer."""
 
-    def __init__(self, *, stream: TextIO | None = None, verbose: bool = False) -> None:
+    def __init__(self, *, stream: TextIO | None = None, verbose: bool = False,
+                 quiet: bool = False) -> None:
         self.stream: TextIO = stream if stream is not None else sys.stderr
         self.verbose = verbose
+        # --quiet: errors and the final result only (--verbose wins over it).
+        self.quiet = quiet and not verbose
+        self._error_shown = False
+        # The last lines of build logs shown, so that an error's details that repeat them
+        # are cut to their error lines.
+        self._shown_log: collections.deque[str] = collections.deque(maxlen=SHOWN_LOG_LINES)
         self.annotations: list[Annotation] = []
         self.outputs: dict[str, str] = {}
         self.summary_parts: list[str] = []
@@ -100,7 +158,22 @@ class BaseReporter:
         self.stream.flush()
 
     # -- lines -------------------------------------------------------------------
+    @property
+    def shows_build_logs(self) -> bool:
+        """With ``--verbose``; CI reporters keep every log, in the step's collapsed group."""
+        return self.verbose
+
+    @property
+    def silent(self) -> bool:
+        """Whether progress lines are held back: under ``--quiet`` until an error is shown;
+        the lines after it (its details, the TIP) belong to the error."""
+        return self.quiet and not self._error_shown
+
     def info(self, message: str) -> None:
+        if not self.silent:
+            self._emit(message)
+
+    def result(self, message: str) -> None:
         self._emit(message)
 
     def debug(self, message: str) -> None:
@@ -108,10 +181,24 @@ class BaseReporter:
             self._emit(message)
 
     def log(self, line: str) -> None:
-        self._emit(line)
+        if not self.silent:
+            self._shown_log.append(line)
+            self._emit(line)
+
+    def error_details(self, details: Sequence[str]) -> list[str]:
+        """What to show of an error's ``details``: all of them, unless they are the tail of
+        a build log this reporter has just shown; then only their error lines."""
+        shown = self._shown_log
+        if details and shown and all(any(s.endswith(d) for s in shown) for d in details if d):
+            return error_lines(details)
+        return list(details)
 
     def annotate(self, annotation: Annotation) -> None:
         self.annotations.append(annotation)
+        if annotation.level == "error":
+            self._error_shown = True
+        elif self.quiet:
+            return  # kept for the summary, not shown
         self._emit(self.format_annotation(annotation))
 
     def format_annotation(self, annotation: Annotation) -> str:
@@ -123,7 +210,8 @@ class BaseReporter:
 
     @contextlib.contextmanager
     def group(self, name: str) -> Iterator[None]:
-        self._emit(f"* {name}")
+        if not self.silent:
+            self._emit(f"* {name}")
         yield
 
     def set_output(self, name: str, value: str) -> None:
@@ -243,17 +331,22 @@ class NullReporter(BaseReporter):
 
 
 def detect_reporter(
-    environ: Mapping[str, str], *, verbose: bool = False, stream: TextIO | None = None
+    environ: Mapping[str, str], *, verbose: bool = False, stream: TextIO | None = None,
+    quiet: bool = False,
 ) -> BaseReporter:
     """Pick the reporter for where we run: GitHub Actions, GitLab CI, or a terminal/log."""
+    reporter: BaseReporter
     if environ.get("GITHUB_ACTIONS") == "true":
         from hwb_action.ci.github import GitHubReporter
 
-        return GitHubReporter(environ, verbose=verbose, stream=stream)
-    if environ.get("GITLAB_CI") == "true":
+        reporter = GitHubReporter(environ, verbose=verbose, stream=stream)
+    elif environ.get("GITLAB_CI") == "true":
         from hwb_action.ci.gitlab import GitLabReporter
 
-        return GitLabReporter(environ, verbose=verbose, stream=stream)
-    from hwb_action.ci.terminal import TerminalReporter
+        reporter = GitLabReporter(environ, verbose=verbose, stream=stream)
+    else:
+        from hwb_action.ci.terminal import TerminalReporter
 
-    return TerminalReporter(environ, verbose=verbose, stream=stream)
+        reporter = TerminalReporter(environ, verbose=verbose, stream=stream)
+    reporter.quiet = quiet and not verbose
+    return reporter

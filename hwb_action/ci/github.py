@@ -231,6 +231,12 @@ class GitHubReporter(BaseReporter):
                 path = path.relative_to(self.workspace)
         return path.as_posix()
 
+    @property
+    def shows_build_logs(self) -> bool:
+        # A green build keeps its backend log too: folded in the step's group (section),
+        # read when a wheel turns out wrong.
+        return not self.quiet
+
     def format_annotation(self, annotation: Annotation) -> str:
         props = []
         if annotation.file:

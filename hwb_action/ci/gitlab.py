@@ -80,6 +80,12 @@ class GitLabReporter(BaseReporter):
             self.stream.write(self.redact(text) + "\n")
             self.stream.flush()
 
+    @property
+    def shows_build_logs(self) -> bool:
+        # A green build keeps its backend log too: folded in the step's group (section),
+        # read when a wheel turns out wrong.
+        return not self.quiet
+
     def format_annotation(self, annotation: Annotation) -> str:
         # GitLab's job log renders ANSI colours; it has no annotations of its own.
         colour = {"error": "31;1", "warning": "33;1", "notice": "36"}[annotation.level]

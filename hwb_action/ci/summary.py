@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Sequence
 
-from hwb_action._text import location
-from hwb_action.ci import Annotation
+from hwb_action._text import location, shorten
+from hwb_action.ci import Annotation, error_lines
 
+_BACKTICKS = re.compile("`+")
 _ICON = {
     "error": "\u274c error",
     "warning": "\u26a0\ufe0f warning",
@@ -42,4 +44,22 @@ def annotations_markdown(
         if a.title:
             message = f"**{md_cell(a.title)}**: {message}"
         rows.append(f"| {_ICON[a.level]} | {where} | {message} |")
+    for a in annotations:
+        if a.level == "error" and a.details:
+            rows += ["", f"#### Output of: {md_text(shorten(a.message, 120))}", "",
+                     code_block(error_lines(a.details))]
     return "\n".join(rows)
+
+
+def md_text(text: str) -> str:
+    """``text`` as one line of Markdown that renders as written."""
+    return " ".join(text.split()).replace("\\", "\\\\").replace("`", "\\`").replace(
+        "*", "\\*").replace("_", "\\_").replace("<", "&lt;")
+
+
+def code_block(lines: Sequence[str]) -> str:
+    """``lines`` in a fenced code block whose fence none of them can close."""
+    longest = max((len(run) for line in lines for run in _BACKTICKS.findall(line)), default=0)
+    fence = "`" * max(3, longest + 1)
+    return "\n".join([fence + "text", *lines, fence])
+

@@ -123,17 +123,24 @@ class TerminalReporter(BaseReporter):
 
     def log(self, line: str) -> None:
         step = self._current()
+        if step is not None and self.silent:
+            step.tail.append(line)  # shown if the step fails
+            return
         if self.live and not self.verbose and step is not None:
             with self._lock:
                 step.last = self.redact(line)
                 step.tail.append(line)
             return
+        self._shown_log.append(line)
         self._emit(line)
 
     # -- steps ---------------------------------------------------------------------------
     @contextlib.contextmanager
     def group(self, name: str) -> Iterator[None]:
         self._groups_run += 1
+        if self.silent:
+            yield from self._quiet_group(name)
+            return
         if not self.live:
             start = time.monotonic()
             self._emit(self._paint("1", f"* {name}"))
@@ -172,6 +179,25 @@ class TerminalReporter(BaseReporter):
         self._emit(self._paint("32", f"{ok} {name}") +
                    self._paint("2", f" ({time.monotonic() - step.start:.1f}s)"))
 
+    def _quiet_group(self, name: str) -> Iterator[None]:
+        """A step under ``--quiet``: nothing while it runs; if it fails, the failure and
+        the tail of its log (unless the error explains itself)."""
+        step = _Step(name=name, start=time.monotonic())
+        stack: list[_Step] = self._local.__dict__.setdefault("stack", [])
+        stack.append(step)
+        try:
+            yield
+        except BaseException as err:
+            stack.remove(step)
+            self._error_shown = True
+            bad = "\u2717" if self.unicode else "FAILED"
+            self._emit(self._paint("31", f"{bad} {name} ({time.monotonic() - step.start:.1f}s)"))
+            if not (isinstance(err, HwbError) and err.details):
+                for line in step.tail:
+                    self._emit("  " + line)
+            raise
+        stack.remove(step)
+
     def _finish(self, step: _Step, stack: list[_Step]) -> None:
         stack.remove(step)
         with self._lock:
@@ -181,7 +207,7 @@ class TerminalReporter(BaseReporter):
 
     # -- the end ---------------------------------------------------------------------------
     def summary_text(self) -> str:
-        """A coloured tally of warnings and errors, repeated after long output."""
+        """A coloured count of the warnings and errors, after long output."""
         errors = [a for a in self.annotations if a.level == "error"]
         warnings = [a for a in self.annotations if a.level == "warning"]
         if not errors and not warnings:
@@ -192,11 +218,8 @@ class TerminalReporter(BaseReporter):
         if warnings:
             counts.append(
                 self._paint("33;1", f"{len(warnings)} warning{'s' * (len(warnings) != 1)}"))
-        lines = ["hwb: " + ", ".join(counts)]
-        # Repeat them only when they may have scrolled away.
-        if self._groups_run or len(errors) + len(warnings) > 1:
-            lines.extend("  " + self.format_annotation(a) for a in [*errors, *warnings])
-        return "\n".join(lines)
+        # Counts only: each problem was shown once already, where it happened.
+        return "hwb: " + ", ".join(counts)
 
     def close(self) -> None:
         ticker = self._ticker
@@ -207,6 +230,6 @@ class TerminalReporter(BaseReporter):
         with self._lock:
             self._active.clear()
             self._clear_status()
-        text = self.summary_text()
+        text = "" if self.quiet else self.summary_text()
         if text and (self._groups_run or len(self.annotations) > 1):
             self._emit(text)

@@ -20,6 +20,6 @@ def run(inv: Invocation) -> CommandResult:
     inv.reporter.add_summary(summary(ctx.project, plan))
     fmt = options.format or ("github" if inv.json else "table")
     return CommandResult(
-        data=plan.matrix(), text=format_plan(plan, fmt),
+        data=plan.matrix(), text=format_plan(plan, fmt, gitlab_publish=options.gitlab_publish),
         extra={"notes": list(plan.notes), "targets": [target_data(t) for t in plan.targets]},
     )

@@ -28,7 +28,9 @@ def run(inv: Invocation) -> CommandResult:
                                        check_only=report.check_only))
     failed = [r for r in report.results if r.status == "failed"]
     for r in failed:
-        reporter.annotate(Annotation(level="error", message=f"{r.filename}: {r.error}",
-                                     title="hwb publish"))
-    text = "\n".join(f"{r.status:9} {r.filename}  {r.error or r.url}" for r in report.results)
+        reporter.annotate(Annotation(level="error", message=r.error or "failed",
+                                     file=r.filename, title="hwb publish"))
+    # A failure's message went to the log once, with its file; this line only names it.
+    text = "\n".join(f"{r.status:9} {r.filename}  {r.url if r.status != 'failed' else ''}"
+                     .rstrip() for r in report.results)
     return CommandResult(data=data, text=text, exit_code=EXIT_FAILED if failed else EXIT_OK)

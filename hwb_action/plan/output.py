@@ -12,13 +12,18 @@ from hwb_action.errors import UsageError
 from hwb_action.plan.model import BuildTarget, Plan
 from hwb_action.project import Project
 
-PlanFormat = Literal["github", "gitlab", "table", "json"]
+PlanFormat = Literal["github", "gitlab", "gitlab-pipeline", "table", "json"]
 FORMATS: tuple[PlanFormat, ...] = get_args(PlanFormat)
 
 
-def format_plan(plan: Plan, fmt: str) -> str:
+def format_plan(plan: Plan, fmt: str, *, gitlab_publish: bool = False) -> str:
     """The plan as ``github`` (one-line matrix JSON), ``json`` (indented), ``gitlab``
-    (a ``parallel: matrix:`` YAML block with GitLab's runner tags) or ``table``."""
+    (a ``parallel: matrix:`` YAML block with GitLab's runner tags), ``gitlab-pipeline``
+    (a child pipeline, with a publish job when ``gitlab_publish``) or ``table``."""
+    if fmt == "gitlab-pipeline":
+        from hwb_action.plan.pipeline import format_pipeline
+
+        return format_pipeline(plan, publish=gitlab_publish)
     if fmt == "github":
         return json.dumps(plan.matrix(), separators=(",", ":"))
     if fmt == "json":

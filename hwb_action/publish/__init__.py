@@ -87,7 +87,7 @@ def check_dists(paths: Sequence[Path], reporter: Reporter) -> list[Artifact]:
         raise CheckError(msg, details=details, hint="fix the problems and rebuild")
     for name, warnings in report.warnings.items():
         for warning in warnings:
-            reporter.warning(f"{name}: {warning}")
+            reporter.warning(warning.removeprefix(f"{name}: "), file=name)
     return sorted(report.artifacts, key=lambda a: a.kind != "sdist")
 
 

@@ -61,7 +61,8 @@ def summary_table(repository: str, results: Sequence[FileResult], *, check_only:
     icons = {"uploaded": "uploaded", "skipped": "skipped (already there)", "failed": "**failed**",
              "ready": "ready (dry run)"}
     for r in results:
-        detail = (r.error or "").replace("|", "\\|").replace("\n", " ") if r.error else r.url
+        # A failure's message is in the table of warnings and errors: said once.
+        detail = "see *Warnings and errors*" if r.error else r.url
         lines.append(f"| `{r.filename}` | {icons[r.status]} | `{r.sha256[:12]}` | {detail} |")
     counts = {s: sum(1 for r in results if r.status == s) for s in icons}
     lines += ["", ", ".join(f"{n} {s}" for s, n in counts.items() if n) or "nothing to publish"]

@@ -36,6 +36,7 @@ from pathlib import Path
 from typing import Any
 
 from hwb_action import git as _git
+from hwb_action._text import human_size
 from hwb_action._urls import http_allowed, is_loopback, redact_url
 from hwb_action.ci import Reporter
 from hwb_action.errors import SourceError, UsageError
@@ -209,7 +210,7 @@ def open_source(
             reporter.info(f"source: downloading {parsed.shown}")
             archive = download(parsed.location, temp, environ=environ, allow_http=allow_http,
                                max_bytes=max_download, sha256=parsed.sha256)
-            reporter.info(f"source: {archive.name}, {archive.stat().st_size} bytes, "
+            reporter.info(f"source: {archive.name}, {human_size(archive.stat().st_size)}, "
                           f"sha256 {_sha256(archive)}")
             yield ResolvedSource(path=archive, kind="sdist", spec=parsed.shown)
     finally:

@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import json
+import subprocess
+import sys
 import tarfile
 from pathlib import Path
+from typing import Any
 
 import pytest
 import yaml
@@ -85,3 +88,62 @@ def test_plan_reads_cibw_variables_and_reports_cibuildwheel_errors(
     err = capsys.readouterr().err
     assert f"{project / 'pyproject.toml'}" in err
     assert "Unknown enable group: pipy" in err
+
+
+def _pipeline(capsys: pytest.CaptureFixture[str], tmp_path: Path, *args: str) -> dict[str, Any]:
+    """Run `hwb plan --format gitlab-pipeline ARGS`, check the YAML against GitLab's schema,
+    return it as data."""
+    assert main(["plan", *args, "--format", "gitlab-pipeline"]) == 0
+    text = capsys.readouterr().out
+    path = tmp_path / "hwb-pipeline.yml"
+    path.write_text(text, encoding="utf-8")
+    check = subprocess.run(
+        [sys.executable, "-m", "check_jsonschema", "--builtin-schema", "vendor.gitlab-ci",
+         str(path)], capture_output=True, text=True, check=False)
+    assert check.returncode == 0, check.stdout + check.stderr
+    data: dict[str, Any] = yaml.safe_load(text)
+    return data
+
+
+def test_gitlab_child_pipeline_one_job_per_cell(tmp_path: Path,
+                                                capsys: pytest.CaptureFixture[str]) -> None:
+    data = _pipeline(capsys, tmp_path, str(PACKAGES / "cext_bz2"), "--python-versions",
+                     "3.13", "--gitlab-publish", "--gitlab-runners", "windows-arm64=my-arm")
+    jobs = {k: v for k, v in data.items() if k.startswith("hwb-")}
+    builds = {k: v for k, v in jobs.items() if k.startswith("hwb-build")}
+    # one job per cell, tagged with the plan's GitLab runner tag, building the cell's target
+    assert [j["tags"] for j in builds.values()] == [
+        ["saas-linux-medium-amd64"], ["saas-linux-medium-arm64"], ["saas-macos-medium-m1"],
+        ["saas-windows-medium-amd64"], ["my-arm"]]
+    macos = builds["hwb-build-macos-x86_64-arm64"]
+    assert macos["script"][-1] == "hwb build --target cp313-macosx_x86_64,cp313-macosx_arm64"
+    assert "image" not in macos  # a shell runner: no image
+    assert builds["hwb-build-windows-arm64"]["script"][0] == "Invoke-Expression $env:HWB_INSTALL"
+    assert all("dist/" in j["artifacts"]["paths"] for j in builds.values())
+    assert jobs["hwb-sdist"]["script"][-1] == "hwb build --sdist"
+    # the install is the parent's: a variable it may set, with a default
+    assert jobs["hwb-sdist"]["script"][0] == 'eval "$HWB_INSTALL"'
+    assert data["variables"]["HWB_INSTALL"] == 'python -m pip install "$HWB_ACTION_SPEC"'
+    publish = jobs["hwb-publish"]
+    assert publish["stage"] == "deploy"
+    assert [n["job"] for n in publish["needs"]] == ["hwb-sdist", *builds]
+    assert publish["id_tokens"]["PYPI_ID_TOKEN"] == {"aud": "pypi"}
+    assert publish["script"][-1] == "hwb publish"
+
+
+def test_gitlab_child_pipeline_matrix_and_no_publish(tmp_path: Path,
+                                                     capsys: pytest.CaptureFixture[str]) -> None:
+    # --matrix target: cells that share a runner tag become one parallel:matrix job
+    data = _pipeline(capsys, tmp_path, str(PACKAGES / "cext_bz2"), "--platforms", "linux",
+                     "--archs", "x86_64", "--python-versions", "3.12,3.13", "--matrix", "target")
+    assert "hwb-publish" not in data and data["stages"] == ["build"]
+    job = data["hwb-build-linux-saas-linux-medium-amd64"]
+    assert job["tags"] == ["saas-linux-medium-amd64"]
+    assert job["script"][-1] == "hwb build"
+    assert job["parallel"]["matrix"] == [{"HWB_TARGET": [
+        "cp312-manylinux_x86_64", "cp313-manylinux_x86_64", "cp312-musllinux_x86_64",
+        "cp313-musllinux_x86_64"]}]
+    # a pure project: the sdist job and one wheel job
+    data = _pipeline(capsys, tmp_path, str(PACKAGES / "hatch_pkg"))
+    assert [k for k in data if k.startswith("hwb-")] == ["hwb-sdist", "hwb-build-pure"]
+    assert data["hwb-build-pure"]["script"][-1] == "hwb build --wheel --target pure"

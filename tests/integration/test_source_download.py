@@ -16,6 +16,7 @@ from pathlib import Path
 
 import pytest
 
+from hwb_action._text import human_size
 from hwb_action.ci import NullReporter
 from hwb_action.errors import EXIT_FAILED, SourceError, UsageError
 from hwb_action.source import DEFAULT_MAX_DOWNLOAD, ResolvedSource, open_source, safe_extract
@@ -145,7 +146,7 @@ def test_download_and_extract(server: Served, tmp_path: Path) -> None:
         top = safe_extract(src.path, src.path.parent / "x")
         assert (top / "pyproject.toml").read_text().startswith("[project]")
     assert list(work.iterdir()) == []
-    assert f"source: demo-1.0.tar.gz, {len(SDIST)} bytes, sha256 {digest}" in reporter.lines
+    assert f"source: demo-1.0.tar.gz, {human_size(len(SDIST))}, sha256 {digest}" in reporter.lines
     with pytest.raises(SourceError, match="has sha256"), _open(
         f"{server.base}/files/demo-1.0.tar.gz#sha256={'0' * 64}", work
     ):

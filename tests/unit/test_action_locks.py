@@ -72,7 +72,7 @@ def parse(path: Path) -> dict[str, Pin]:
         (specifier,) = req.specifier
         assert specifier.operator == "==", f"{path.name}: {req.name} is not pinned with =="
         hashes = tuple(h.strip() for h in f"--hash={options}".split("--hash=") if h.strip())
-        name = canonicalize_name(req.name)
+        name: str = canonicalize_name(req.name)
         pin = Pin(specifier.version, str(req.marker or ""), hashes)
         if name in pins:
             first = pins[name]

@@ -31,9 +31,8 @@ def test_plain_output_has_no_escape_codes() -> None:
     lines = text.splitlines()
     assert lines[:4] == ["* Build wheel", "backend says hi",
                          "WARNING: pyproject.toml:3: careful", "ERROR: broken"]
-    # The tally at the end repeats both, since a long step ran.
-    assert lines[4] == "hwb: 1 error, 1 warning"
-    assert lines[5:] == ["  ERROR: broken", "  WARNING: pyproject.toml:3: careful"]
+    # The tally at the end counts them (a long step ran); each was said once, above.
+    assert lines[4:] == ["hwb: 1 error, 1 warning"]
 
 
 def test_force_color_paints_even_on_a_pipe() -> None:

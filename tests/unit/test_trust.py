@@ -94,3 +94,13 @@ def test_register_secrets_hides_every_form() -> None:
     assert "s3cret" not in shown
     assert basic not in shown
     assert reporter.redact("gcc") == "gcc"
+
+
+def test_untrusted_processes_cannot_write_the_runners_command_files() -> None:
+    # A backend that appends to $GITHUB_ENV sets later steps' environment; cibuildwheel
+    # rewrites $GITHUB_STEP_SUMMARY whole.  Neither learns where those files are.
+    files = {"GITHUB_ENV": "/r/env", "GITHUB_PATH": "/r/path", "GITHUB_OUTPUT": "/r/out",
+             "GITHUB_STATE": "/r/state", "GITHUB_STEP_SUMMARY": "/r/summary"}
+    environ = {"PATH": "/bin", "GITHUB_ACTIONS": "true", **files}
+    assert untrusted_environ(environ) == {"PATH": "/bin", "GITHUB_ACTIONS": "true"}
+    assert installer_environ(environ) == {"PATH": "/bin", "GITHUB_ACTIONS": "true"}
