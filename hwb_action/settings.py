@@ -124,8 +124,8 @@ OPTIONS: tuple[Option, ...] = (
            help="manylinux policy to demand (e.g. 2_28) or a container image; "
                 "'none' plans no manylinux wheels"),
     Option(name="musllinux", metavar="POLICY|IMAGE", kind="str", default="", commands=_PLAN_BUILD,
-           help="musllinux policy (e.g. 1_2) or a container image; musllinux wheels are "
-                "planned only when this is set or a build selector names musllinux"),
+           help="musllinux policy (e.g. 1_2) or a container image; 'none' plans no "
+                "musllinux wheels"),
     Option(name="test-command", metavar="COMMAND", kind="str", default="", commands=_PLAN_BUILD,
            single_line=False,
            help="command run against each built wheel ({project} and {package} placeholders)"),
