@@ -177,7 +177,25 @@ class TomlScan:
 _OPENERS = {"[": ("array", "]"), "{": ("inline table", "}")}
 _STRINGS = {'"': "string", "'": "literal string", '"""': "multi-line string",
             "'''": "multi-line literal string"}
-_INTERESTING = re.compile(r"""\n|#|\"\"\"|'''|["'\[\]{}]""")
+_INTERESTING = re.compile(r"""#|\"\"\"|'''|["'\[\]{}]""")
+
+
+class _Lines:
+    """Line and column of offsets met in increasing order, counting newlines as it goes."""
+
+    def __init__(self, text: str) -> None:
+        self.text = text
+        self.offset = 0
+        self.line = 1
+        self.line_start = 0
+
+    def at(self, offset: int) -> tuple[int, int]:
+        newlines = self.text.count("\n", self.offset, offset)
+        if newlines:
+            self.line += newlines
+            self.line_start = self.text.rfind("\n", self.offset, offset) + 1
+        self.offset = offset
+        return self.line, offset - self.line_start + 1
 
 
 def scan_toml(text: str) -> TomlScan:
@@ -185,33 +203,28 @@ def scan_toml(text: str) -> TomlScan:
     is valid; this only finds positions tomllib does not report)."""
     stack: list[tuple[str, str, int, int]] = []
     too_deep: tuple[int, int] | None = None
-    line, line_start, pos = 1, 0, 0
+    lines = _Lines(text)
+    pos = 0
     while (found := _INTERESTING.search(text, pos)) is not None:
-        lexeme, col = found.group(), found.start() - line_start + 1
-        pos = found.end()
-        if lexeme == "\n":
-            line, line_start = line + 1, pos
-        elif lexeme == "#":
+        lexeme, start, pos = found.group(), found.start(), found.end()
+        if lexeme == "#":
             end = text.find("\n", pos)
             pos = len(text) if end < 0 else end
         elif lexeme in _OPENERS:
             what, closer = _OPENERS[lexeme]
-            if not stack and not text[line_start:found.start()].strip():
+            line, col = lines.at(start)
+            if not stack and not text[start - col + 1:start].strip():
                 what = "table header"
             stack.append((what, closer, line, col))
             if len(stack) > MAX_TOML_DEPTH and too_deep is None:
                 too_deep = (line, col)
         elif lexeme in "]}":
-            if stack:
+            if stack:  # a stray closer is tomllib's to report
                 stack.pop()
         else:
-            end = _end_of_string(text, pos, lexeme)
-            if end < 0:
-                return TomlScan((_STRINGS[lexeme], lexeme, line, col), too_deep)
-            newlines = text.count("\n", pos, end)
-            if newlines:
-                line, line_start = line + newlines, text.rfind("\n", pos, end) + 1
-            pos = end
+            pos = _end_of_string(text, pos, lexeme)
+            if pos < 0:
+                return TomlScan((_STRINGS[lexeme], lexeme, *lines.at(start)), too_deep)
     return TomlScan(stack[-1] if stack else None, too_deep)
 
 
@@ -237,6 +250,9 @@ def _end_of_string(text: str, i: int, quote: str) -> int:
     return -1
 
 
+_ANY_HEADER = re.compile(r"^\s*\[")
+
+
 def locate_key(text: str, table: str, key: str | None = None) -> int | None:
     """1-based line of ``key`` in TOML ``[table]`` (or of the table header), if found.
 
@@ -244,25 +260,19 @@ def locate_key(text: str, table: str, key: str | None = None) -> int | None:
     """
     lines = text.splitlines()
     header = re.compile(r"^\s*\[\s*" + re.escape(table).replace(r"\.", r"\s*\.\s*") + r"\s*\]")
-    any_header = re.compile(r"^\s*\[")
-    start = None
-    for i, line in enumerate(lines):
-        if header.match(line):
-            start = i
-            break
+    start = next((i for i, line in enumerate(lines) if header.match(line)), None)
     if start is None:
-        if key is not None:
-            dotted = re.compile(r"^\s*" + re.escape(f"{table}.{key}") + r"\s*=")
-            for i, line in enumerate(lines):
-                if dotted.match(line):
-                    return i + 1
-        return None
+        # No [table] header: maybe a dotted key at the top level, table.key = ...
+        dotted = re.compile(r"^\s*" + re.escape(f"{table}.{key}") + r"\s*=")
+        return None if key is None else _first_line(lines, dotted, 0, len(lines))
     if key is None:
         return start + 1
+    end = next((i for i in range(start + 1, len(lines)) if _ANY_HEADER.match(lines[i])),
+               len(lines))
     pattern = re.compile(r"""^\s*["']?""" + re.escape(key) + r"""["']?\s*[=.]""")
-    for i in range(start + 1, len(lines)):
-        if any_header.match(lines[i]):
-            break
-        if pattern.match(lines[i]):
-            return i + 1
-    return start + 1
+    return _first_line(lines, pattern, start + 1, end) or start + 1
+
+
+def _first_line(lines: list[str], pattern: re.Pattern[str], start: int, end: int) -> int | None:
+    """The 1-based number of the first of ``lines[start:end]`` that ``pattern`` matches."""
+    return next((i + 1 for i in range(start, end) if pattern.match(lines[i])), None)

@@ -22,6 +22,12 @@ class SetupInfo:
     limited_api: bool = False
 
 
+# Calls and setup() keywords that mean the project compiles extension modules.
+_EXTENSION_CALLS = frozenset({"Extension", "Pybind11Extension", "cythonize", "RustExtension",
+                              "CTypes", "CMakeExtension"})
+_EXTENSION_KEYWORDS = frozenset({"ext_modules", "rust_extensions", "cffi_modules"})
+
+
 def read_setup_py(path: Path) -> SetupInfo:
     """What ``setup()`` in ``path`` is given as literals; invalid Python is a ConfigError."""
     info = SetupInfo()
@@ -37,32 +43,43 @@ def read_setup_py(path: Path) -> SetupInfo:
     source = data.decode("utf-8", errors="replace")
     for node in ast.walk(tree):
         if isinstance(node, ast.Call):
-            func = node.func
-            fname = func.id if isinstance(func, ast.Name) else (
-                func.attr if isinstance(func, ast.Attribute) else "")
-            if fname in {"Extension", "Pybind11Extension", "cythonize", "RustExtension",
-                         "CTypes", "CMakeExtension"}:
-                info.has_extensions = True
-            for kw in node.keywords:
-                if kw.arg == "py_limited_api" and isinstance(kw.value, ast.Constant) and (
-                    kw.value.value is True
-                ):
-                    info.limited_api = True
-                if kw.arg in {"ext_modules", "rust_extensions", "cffi_modules"}:
-                    info.has_extensions = True
-                if fname == "setup" and kw.arg:
-                    if isinstance(kw.value, ast.Constant) and isinstance(kw.value.value, str):
-                        info.kwargs[kw.arg] = kw.value.value
-                    elif kw.arg == "classifiers" and isinstance(kw.value, ast.List):
-                        info.classifiers = [
-                            e.value for e in kw.value.elts
-                            if isinstance(e, ast.Constant) and isinstance(e.value, str)
-                        ]
+            _read_call(node, info)
         elif isinstance(node, ast.Name) and node.id == "ext_modules":
             info.has_extensions = True
     if "py_limited_api" in source and re.search(r"py_limited_api\s*[=:]\s*['\"]?cp3", source):
         info.limited_api = True
     return info
+
+
+def _call_name(func: ast.expr) -> str:
+    if isinstance(func, ast.Name):
+        return func.id
+    if isinstance(func, ast.Attribute):
+        return func.attr
+    return ""
+
+
+def _read_call(node: ast.Call, info: SetupInfo) -> None:
+    """What one call says: an extension, py_limited_api=True, or setup()'s literals."""
+    name = _call_name(node.func)
+    if name in _EXTENSION_CALLS:
+        info.has_extensions = True
+    for kw in node.keywords:
+        if (kw.arg == "py_limited_api" and isinstance(kw.value, ast.Constant)
+                and kw.value.value is True):
+            info.limited_api = True
+        if kw.arg in _EXTENSION_KEYWORDS:
+            info.has_extensions = True
+        if name == "setup" and kw.arg:
+            _read_setup_keyword(kw.arg, kw.value, info)
+
+
+def _read_setup_keyword(name: str, value: ast.expr, info: SetupInfo) -> None:
+    if isinstance(value, ast.Constant) and isinstance(value.value, str):
+        info.kwargs[name] = value.value
+    elif name == "classifiers" and isinstance(value, ast.List):
+        info.classifiers = [e.value for e in value.elts
+                            if isinstance(e, ast.Constant) and isinstance(e.value, str)]
 
 
 def _setup_py_error(path: Path, data: bytes, err: SyntaxError | ValueError) -> ConfigError:

@@ -5,7 +5,8 @@ from __future__ import annotations
 
 import re
 import shlex
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from hwb_action._text import parse_pair
@@ -67,56 +68,94 @@ _TOML_EXAMPLES = {"bool": "true", "int": "4", "list": '["a", "b"]',
 _COMMAND_ARRAYS = {"test-command": " && ", "before-build": " && "}
 
 
+@dataclass(frozen=True)
+class _TomlValue:
+    """A value read from TOML for ``option``, and where it was read."""
+
+    option: Option
+    value: Any
+    where: str
+    line: int | None
+    file: str
+    cibuildwheel: bool
+
+    @property
+    def joiner(self) -> str | None:
+        return _COMMAND_ARRAYS.get(self.option.name)
+
+    def bad(self, expected: str) -> ConfigError:
+        """The value is not of the option's type: say what it must be, with an example."""
+        name, value = self.option.name, self.value
+        example = _TOML_EXAMPLES.get(self.option.kind, '"value"')
+        return ConfigError(
+            f"{self.where} must be {expected}, not {type(value).__name__} {value!r}",
+            file=self.file, line=self.line, hint=f"write it as {name} = {example}"
+            + (f' or as an array of commands, {name} = ["cmd1", "cmd2"]'
+               if self.joiner else ""),
+        )
+
+
+def _is_strings(value: Any) -> bool:
+    return isinstance(value, list) and all(isinstance(v, str) for v in value)
+
+
+def _toml_bool(v: _TomlValue) -> Any:
+    if not isinstance(v.value, bool):
+        raise v.bad("true or false")
+    return v.value
+
+
+def _toml_int(v: _TomlValue) -> Any:
+    if isinstance(v.value, bool) or not isinstance(v.value, int):
+        raise v.bad("an integer")
+    return v.value
+
+
+def _toml_list(v: _TomlValue) -> Any:
+    if isinstance(v.value, str):
+        # cibuildwheel separates test-requires with spaces: "numpy>=1,<3" is one item.
+        split = v.cibuildwheel and v.option.name == "test-requires"
+        return v.value.split() if split else _split_list(v.value)
+    if _is_strings(v.value):
+        return list(v.value)
+    raise v.bad("a string or an array of strings")
+
+
+def _toml_dict(v: _TomlValue) -> Any:
+    environment = v.option.name == "environment"
+    if isinstance(v.value, str) and environment:
+        return _parse_environment(v.value, v.where, v.line, v.file)
+    if not isinstance(v.value, dict):
+        raise v.bad("a table of strings"
+                    + (' or a string like "A=1 B=2"' if environment else ""))
+    out: dict[str, str] = {}
+    for key, item in v.value.items():
+        if not isinstance(item, str | int | float):
+            msg = f"{v.where}: {key} must be a string, not {type(item).__name__} {item!r}"
+            raise ConfigError(msg, file=v.file, line=v.line, hint=f'write it as {key} = "value"')
+        out[str(key)] = str(item).lower() if isinstance(item, bool) else str(item)
+    return out
+
+
+def _toml_str(v: _TomlValue) -> Any:
+    if v.joiner and _is_strings(v.value):
+        return v.joiner.join(v.value)
+    if not isinstance(v.value, str):
+        raise v.bad("a string" + (" or an array of strings" if v.joiner else ""))
+    return v.value
+
+
+_TOML_CONVERTERS: dict[str, Callable[[_TomlValue], Any]] = {
+    "bool": _toml_bool, "int": _toml_int, "list": _toml_list, "dict": _toml_dict,
+}
+
+
 def convert_toml(option: Option, value: Any, where: str, line: int | None, file: str,
                  *, cibuildwheel: bool = False) -> Any:
     """A value from ``[tool.hwb]`` (or ``[tool.cibuildwheel]``) as the option's type; a
     wrong type is a :class:`ConfigError` at ``file:line`` with an example."""
-    joiner = _COMMAND_ARRAYS.get(option.name)
-
-    def bad(expected: str) -> ConfigError:
-        example = _TOML_EXAMPLES.get(option.kind, '"value"')
-        return ConfigError(
-            f"{where} must be {expected}, not {type(value).__name__} {value!r}",
-            file=file, line=line, hint=f"write it as {option.name} = {example}"
-            + (f' or as an array of commands, {option.name} = ["cmd1", "cmd2"]'
-               if joiner else ""),
-        )
-
-    if option.kind == "bool":
-        if not isinstance(value, bool):
-            raise bad("true or false")
-        return value
-    if option.kind == "int":
-        if isinstance(value, bool) or not isinstance(value, int):
-            raise bad("an integer")
-        return value
-    if option.kind == "list":
-        if isinstance(value, str):
-            # cibuildwheel separates test-requires with spaces: "numpy>=1,<3" is one item.
-            split = cibuildwheel and option.name == "test-requires"
-            return value.split() if split else _split_list(value)
-        if isinstance(value, list) and all(isinstance(v, str) for v in value):
-            return list(value)
-        raise bad("a string or an array of strings")
-    if option.kind == "dict":
-        if isinstance(value, str) and option.name == "environment":
-            return _parse_environment(value, where, line, file)
-        if not isinstance(value, dict):
-            raise bad("a table of strings" + (
-                ' or a string like "A=1 B=2"' if option.name == "environment" else ""))
-        out: dict[str, str] = {}
-        for key, item in value.items():
-            if not isinstance(item, str | int | float):
-                msg = f"{where}: {key} must be a string, not {type(item).__name__} {item!r}"
-                raise ConfigError(msg, file=file, line=line,
-                                  hint=f'write it as {key} = "value"')
-            out[str(key)] = str(item).lower() if isinstance(item, bool) else str(item)
-        return out
-    if joiner and isinstance(value, list) and all(isinstance(v, str) for v in value):
-        return joiner.join(value)
-    if not isinstance(value, str):
-        raise bad("a string" + (" or an array of strings" if joiner else ""))
-    return value
+    convert = _TOML_CONVERTERS.get(option.kind, _toml_str)
+    return convert(_TomlValue(option, value, where, line, file, cibuildwheel))
 
 
 def _parse_environment(text: str, where: str, line: int | None, file: str) -> dict[str, str]:
@@ -150,28 +189,41 @@ def value_problem(option: Option, value: Any) -> str | None:
         if option.minimum is not None and isinstance(value, int) and value < option.minimum:
             return f"must be {option.minimum} or more, not {value}"
         return None
-    texts: list[str] = []
+    if isinstance(value, Mapping):
+        return _mapping_problem(value)
     pattern = _CONTROL if option.single_line else _CONTROL_MULTILINE
-    if isinstance(value, str):
-        texts = [value]
-    elif isinstance(value, list | tuple):
-        texts = [v for v in value if isinstance(v, str)]
-    elif isinstance(value, Mapping):
-        for key, item in value.items():
-            if _CONTROL.search(str(key)):
-                return f"key {str(key)!r} holds a control character"
-            if "\x00" in str(item):
-                return f"the value of {str(key)!r} holds a NUL character"
-        return None
-    for text in texts:
-        found = pattern.search(text)
-        if found is None:
-            continue
-        shown = "the value" if option.secret else repr(text)
-        char = found.group()
-        if char in _LINE_BREAKS:
-            return (f"must be one line, but {shown} holds a line break "
-                    f"({char!r} at character {found.start() + 1})")
-        return (f"must not hold control characters, but {shown} holds {char!r} "
-                f"at character {found.start() + 1}")
+    for text in _texts(value):
+        problem = _text_problem(text, pattern, secret=option.secret)
+        if problem is not None:
+            return problem
     return None
+
+
+def _texts(value: Any) -> list[str]:
+    if isinstance(value, str):
+        return [value]
+    if isinstance(value, list | tuple):
+        return [v for v in value if isinstance(v, str)]
+    return []
+
+
+def _mapping_problem(value: Mapping[Any, Any]) -> str | None:
+    for key, item in value.items():
+        if _CONTROL.search(str(key)):
+            return f"key {str(key)!r} holds a control character"
+        if "\x00" in str(item):
+            return f"the value of {str(key)!r} holds a NUL character"
+    return None
+
+
+def _text_problem(text: str, pattern: re.Pattern[str], *, secret: bool) -> str | None:
+    found = pattern.search(text)
+    if found is None:
+        return None
+    shown = "the value" if secret else repr(text)
+    char = found.group()
+    if char in _LINE_BREAKS:
+        return (f"must be one line, but {shown} holds a line break "
+                f"({char!r} at character {found.start() + 1})")
+    return (f"must not hold control characters, but {shown} holds {char!r} "
+            f"at character {found.start() + 1}")

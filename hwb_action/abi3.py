@@ -156,26 +156,13 @@ def _setup_py(path: Path) -> Abi3 | None:
     macro: str | None = None  # Py_LIMITED_API = 0x030X0000
     for node in ast.walk(tree):
         if isinstance(node, ast.Dict):
-            for key, value in zip(node.keys, node.values, strict=True):
-                if isinstance(key, ast.Constant) and key.value == "py_limited_api" and (
-                        isinstance(value, ast.Constant)):
-                    tagged = tagged or _minor(value.value)
+            tagged = tagged or _tag_in_dict(node)
         elif isinstance(node, ast.keyword) and node.arg == "py_limited_api" and isinstance(
                 node.value, ast.Constant):
-            if node.value.value is True:
-                limited = True
-            elif isinstance(node.value.value, str):
-                tagged = tagged or _minor(node.value.value)
-        elif isinstance(node, ast.Tuple) and len(node.elts) == 2:
-            name, value = node.elts
-            if isinstance(name, ast.Constant) and name.value == "Py_LIMITED_API" and isinstance(
-                    value, ast.Constant) and isinstance(value.value, str | int):
-                try:
-                    number = int(value.value, 0) if isinstance(value.value, str) else (
-                        value.value)
-                except ValueError:
-                    continue
-                macro = f"3.{(number >> 16) & 0xFF}" if number >> 24 == 3 else macro
+            limited = limited or node.value.value is True
+            tagged = tagged or _minor(node.value.value)
+        elif isinstance(node, ast.Tuple):
+            macro = _macro_minimum(node) or macro
     if tagged:
         source = f"setup.py py_limited_api = 'cp{tagged.replace('.', '')}'"
         return Abi3(minimum=tagged, source=source, file=str(path))
@@ -183,3 +170,29 @@ def _setup_py(path: Path) -> Abi3 | None:
         return Abi3(minimum=macro, source="setup.py Extension(py_limited_api=True)",
                     file=str(path))
     return None
+
+
+def _tag_in_dict(node: ast.Dict) -> str | None:
+    """The minimum of a ``{"py_limited_api": "cp3X"}`` (bdist_wheel's options)."""
+    for key, value in zip(node.keys, node.values, strict=True):
+        if (isinstance(key, ast.Constant) and key.value == "py_limited_api"
+                and isinstance(value, ast.Constant)):
+            minimum = _minor(value.value)
+            if minimum:
+                return minimum
+    return None
+
+
+def _macro_minimum(node: ast.Tuple) -> str | None:
+    """The minimum of a ``("Py_LIMITED_API", "0x030X0000")`` define_macros entry."""
+    if len(node.elts) != 2:
+        return None
+    name, value = node.elts
+    if not (isinstance(name, ast.Constant) and name.value == "Py_LIMITED_API"
+            and isinstance(value, ast.Constant) and isinstance(value.value, str | int)):
+        return None
+    try:
+        number = int(value.value, 0) if isinstance(value.value, str) else value.value
+    except ValueError:
+        return None
+    return f"3.{(number >> 16) & 0xFF}" if number >> 24 == 3 else None

@@ -168,6 +168,24 @@ def _build_system(data: dict[str, Any], text: str, file: str, root: Path) -> Bui
     line = locate_key(text, "build-system")
     if not isinstance(table, dict):
         raise ConfigError("[build-system] must be a table", file=file, line=line)
+    _check_build_system_keys(table, text, file)
+    requires = _build_requires(table, text, file, line)
+    backend = table.get("build-backend")
+    if backend is None:
+        return BuildSystem(requires=requires, backend=LEGACY_BACKEND, declared=True)
+    if not isinstance(backend, str) or not re.fullmatch(
+        r"[A-Za-z_][\w.]*(:[A-Za-z_][\w.]*)?", backend
+    ):
+        raise ConfigError(
+            f"[build-system] build-backend {backend!r} is not a module path",
+            file=file, line=locate_key(text, "build-system", "build-backend"),
+            hint="write it as 'package.module' or 'module:object'",
+        )
+    return BuildSystem(requires=requires, backend=backend,
+                       backend_path=_backend_path(table, text, file, root))
+
+
+def _check_build_system_keys(table: dict[str, Any], text: str, file: str) -> None:
     for key in table:
         if key not in _BUILD_SYSTEM_KEYS:
             raise ConfigError(
@@ -175,6 +193,11 @@ def _build_system(data: dict[str, Any], text: str, file: str, root: Path) -> Bui
                 file=file, line=locate_key(text, "build-system", key),
                 hint="[build-system] takes requires, build-backend and backend-path (PEP 517/518)",
             )
+
+
+def _build_requires(table: dict[str, Any], text: str, file: str,
+                    line: int | None) -> tuple[str, ...]:
+    """``requires``: present, an array of PEP 508 requirements."""
     if "requires" not in table:
         raise ConfigError(
             "[build-system] has no 'requires' key", file=file, line=line,
@@ -193,17 +216,11 @@ def _build_system(data: dict[str, Any], text: str, file: str, root: Path) -> Bui
                 f"[build-system] requires: {req!r} is not a valid requirement: {err}",
                 file=file, line=req_line, hint="use PEP 508 syntax, e.g. 'setuptools>=70'",
             ) from None
-    backend = table.get("build-backend")
-    if backend is None:
-        return BuildSystem(requires=tuple(requires), backend=LEGACY_BACKEND, declared=True)
-    backend_line = locate_key(text, "build-system", "build-backend")
-    if not isinstance(backend, str) or not re.fullmatch(
-        r"[A-Za-z_][\w.]*(:[A-Za-z_][\w.]*)?", backend
-    ):
-        raise ConfigError(
-            f"[build-system] build-backend {backend!r} is not a module path",
-            file=file, line=backend_line, hint="write it as 'package.module' or 'module:object'",
-        )
+    return tuple(requires)
+
+
+def _backend_path(table: dict[str, Any], text: str, file: str, root: Path) -> tuple[str, ...]:
+    """``backend-path``: an array of directories inside the project."""
     backend_path = table.get("backend-path", [])
     if not isinstance(backend_path, list) or not all(isinstance(p, str) for p in backend_path):
         raise ConfigError("[build-system] backend-path must be an array of strings",
@@ -215,8 +232,7 @@ def _build_system(data: dict[str, Any], text: str, file: str, root: Path) -> Bui
                 f"[build-system] backend-path {entry!r} points outside the project",
                 file=file, line=locate_key(text, "build-system", "backend-path"),
             )
-    return BuildSystem(requires=tuple(requires), backend=backend,
-                       backend_path=tuple(backend_path))
+    return tuple(backend_path)
 
 
 def _requirement_names(requires: Iterable[str]) -> set[str]:
@@ -229,61 +245,63 @@ def _requirement_names(requires: Iterable[str]) -> set[str]:
     return names
 
 
+def _table(data: Any, *keys: str) -> dict[str, Any]:
+    """The table at ``keys`` under ``data``; ``{}`` when a level is missing or not a table."""
+    for key in keys:
+        data = data.get(key) if isinstance(data, dict) else None
+    return data if isinstance(data, dict) else {}
+
+
+def _tool_reasons(tool: dict[str, Any]) -> list[str]:
+    """Build backends' own settings that compile extensions."""
+    reasons: list[str] = []
+    if _table(tool, "setuptools").get("ext-modules"):
+        reasons.append("[tool.setuptools] ext-modules")
+    pdm_build = _table(tool, "pdm", "build")
+    if pdm_build.get("run-setuptools") or pdm_build.get("is-purelib") is False:
+        reasons.append("pdm build runs setuptools for extensions")
+    if isinstance(_table(tool, "poetry").get("build"), dict | str):
+        reasons.append("poetry build script")
+    hooks = _table(tool, "hatch", "build", "targets", "wheel", "hooks")
+    reasons += [f"hatch {hook} build hook" for hook in ("cython", "mypyc", "scikit-build")
+                if hook in hooks]
+    return reasons
+
+
+def _declares_abi3(root: Path, top: str, tool: dict[str, Any], setup: SetupInfo,
+                   cfg: dict[str, str]) -> bool:
+    """Whether the project asks for abi3 (limited API) wheels."""
+    if setup.limited_api or cfg.get("py_limited_api", "").startswith("cp3"):
+        return True
+    # scikit-build-core abi3: wheel.py-api = "cp3X"; maturin abi3: pyo3 feature in Cargo.toml.
+    if str(_table(tool, "scikit-build", "wheel").get("py-api", "")).startswith("cp3"):
+        return True
+    if str(_table(tool, "distutils", "bdist_wheel").get("py-limited-api", "")).startswith("cp3"):
+        return True
+    cargo = root / "Cargo.toml"
+    return (top == "maturin" and cargo.is_file()
+            and re.search(r"abi3", cargo.read_text(errors="replace")) is not None)
+
+
 def _binary_reasons(
     root: Path, bs: BuildSystem, *, tool: dict[str, Any], setup: SetupInfo,
     cfg: dict[str, str],
 ) -> tuple[list[str], bool]:
-    reasons: list[str] = []
-    abi3 = setup.limited_api or cfg.get("py_limited_api", "").startswith("cp3")
     top = bs.backend.split(":")[0].split(".")[0]
-    if top in _BINARY_BACKENDS:
-        reasons.append(_BINARY_BACKENDS[top])
-    for name in sorted(_requirement_names(bs.requires)):
-        if name in _BINARY_REQUIRES:
-            reasons.append(_BINARY_REQUIRES[name])
+    reasons = [_BINARY_BACKENDS[top]] if top in _BINARY_BACKENDS else []
+    reasons += [_BINARY_REQUIRES[name] for name in sorted(_requirement_names(bs.requires))
+                if name in _BINARY_REQUIRES]
     if setup.has_extensions:
         reasons.append("setup.py declares extension modules")
     if cfg.get("ext_modules"):
         reasons.append("setup.cfg declares extension modules")
-    setuptools_cfg = tool.get("setuptools")
-    if isinstance(setuptools_cfg, dict) and setuptools_cfg.get("ext-modules"):
-        reasons.append("[tool.setuptools] ext-modules")
-    pdm_build = tool.get("pdm", {}).get("build", {}) if isinstance(tool.get("pdm"), dict) else {}
-    if isinstance(pdm_build, dict) and (pdm_build.get("run-setuptools")
-                                        or pdm_build.get("is-purelib") is False):
-        reasons.append("pdm build runs setuptools for extensions")
-    poetry = tool.get("poetry", {})
-    if isinstance(poetry, dict) and isinstance(poetry.get("build"), dict | str):
-        reasons.append("poetry build script")
-    hatch_hooks = (tool.get("hatch", {}) or {}).get("build", {}) if isinstance(
-        tool.get("hatch"), dict) else {}
-    if isinstance(hatch_hooks, dict):
-        wheel = hatch_hooks.get("targets", {}).get("wheel", {}) if isinstance(
-            hatch_hooks.get("targets"), dict) else {}
-        hooks = wheel.get("hooks", {}) if isinstance(wheel, dict) else {}
-        for hook in ("cython", "mypyc", "scikit-build"):
-            if isinstance(hooks, dict) and hook in hooks:
-                reasons.append(f"hatch {hook} build hook")
-    # scikit-build-core abi3: wheel.py-api = "cp3X"; maturin abi3: pyo3 feature in Cargo.toml.
-    skbuild = tool.get("scikit-build")
-    if isinstance(skbuild, dict):
-        wheel_cfg = skbuild.get("wheel")
-        if isinstance(wheel_cfg, dict) and str(wheel_cfg.get("py-api", "")).startswith("cp3"):
-            abi3 = True
-    if top == "maturin":
-        cargo = root / "Cargo.toml"
-        if cargo.is_file() and re.search(r"abi3", cargo.read_text(errors="replace")):
-            abi3 = True
-    bdist = ((tool.get("distutils") or {}).get("bdist_wheel") or {}) if isinstance(
-        tool.get("distutils"), dict) else {}
-    if isinstance(bdist, dict) and str(bdist.get("py-limited-api", "")).startswith("cp3"):
-        abi3 = True
+    reasons += _tool_reasons(tool)
     if not reasons and top == "setuptools" and (root / "setup.py").is_file():
         # Compiled sources inside the package tree with a setup.py usually mean extensions.
         found = _find_sources(root)
         if found:
             reasons.append(f"compiled sources in the tree ({found})")
-    return reasons, abi3 and bool(reasons)
+    return reasons, bool(reasons) and _declares_abi3(root, top, tool, setup, cfg)
 
 
 def _find_sources(root: Path, limit: int = 2000) -> str | None:

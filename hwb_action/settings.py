@@ -373,6 +373,10 @@ class Settings:
         return UsageError(f"{where}: {message}", hint=hint)
 
 
+# A layer of the precedence: option name -> (converted value, where it came from).
+_Layer = dict[str, tuple[Any, Origin]]
+
+
 def resolve(
     command: str,
     *,
@@ -385,72 +389,81 @@ def resolve(
 
     ``cli`` holds values already converted by the CLI (``None`` means "not given").
     """
-    cli = cli or {}
-    environ = environ or {}
     data, text, path = pyproject if pyproject is not None else read_pyproject(project_dir)
     file = str(path) if path else "pyproject.toml"
-    values: dict[str, Any] = {}
-    origins: dict[str, Origin] = {}
     mine = options_for(command)
-    for opt in mine:
-        values[opt.name] = _copy(opt.default)
-
+    values: dict[str, Any] = {opt.name: _copy(opt.default) for opt in mine}
+    origins: dict[str, Origin] = {}
     tool = data.get("tool", {}) if isinstance(data.get("tool"), dict) else {}
-    cibw = tool.get("cibuildwheel")
-    if isinstance(cibw, dict):
-        for key in _CIBW_SHARED:
-            opt = BY_NAME[key]
-            if key in cibw and command in opt.commands:
-                line = _key_line(text, "tool.cibuildwheel", key, cibw[key])
-                where = f"[tool.cibuildwheel] {key}"
-                values[key] = convert_toml(opt, cibw[key], where, line, file,
-                                            cibuildwheel=True)
-                origins[key] = Origin(kind="cibuildwheel", file=file, line=line)
-
-    hwb = tool.get("hwb")
-    if hwb is not None:
-        if not isinstance(hwb, dict):
-            raise ConfigError("[tool.hwb] must be a table", file=file,
-                              line=locate_key(text, "tool", "hwb"))
-        for key, value in hwb.items():
-            line = _key_line(text, "tool.hwb", key, value)
-            found = BY_NAME.get(key)
-            if found is None or not found.in_config:
-                raise _unknown_key(key, value, file, line)
-            if command not in found.commands:
-                continue
-            values[key] = convert_toml(found, value, f"[tool.hwb] {key}", line, file)
-            origins[key] = Origin(kind="pyproject", file=file, line=line)
-
-    for opt in mine:
-        raw = environ.get(opt.env)
-        if raw is None or (raw == "" and opt.kind != "bool"):
-            continue
-        if raw == "" and opt.kind == "bool":
-            continue
-        values[opt.name] = convert_text(opt, raw, opt.env)
-        origins[opt.name] = Origin(kind="env", name=opt.env)
-
-    for opt in mine:
-        given = cli.get(opt.name)
-        if given is None:
-            continue
-        values[opt.name] = given
-        origins[opt.name] = Origin(kind="cli", name=opt.flag)
-
+    # Lowest first; each layer is converted (and may fail) before the next is read.
+    for layer in (_cibuildwheel_layer(command, tool.get("cibuildwheel"), text, file),
+                  _hwb_layer(command, tool.get("hwb"), text, file),
+                  _environ_layer(mine, environ or {}),
+                  _cli_layer(mine, cli or {})):
+        for name, (value, origin) in layer.items():
+            values[name] = value
+            origins[name] = origin
     settings = Settings(command, values, origins)
     for opt in mine:
-        value = values[opt.name]
-        problem = value_problem(opt, value)
-        if problem is not None:
-            raise settings.error(opt.name, problem, hint=f"{opt.name}: {opt.help}")
-        if opt.choices is not None and value not in opt.choices:
-            choices = ", ".join(c for c in opt.choices if c)
-            raise settings.error(
-                opt.name,
-                f"must be one of {choices}, not {value!r}" + did_you_mean(str(value), opt.choices),
-            )
+        _check_value(settings, opt)
     return settings
+
+
+def _cibuildwheel_layer(command: str, cibw: Any, text: str, file: str) -> _Layer:
+    """The options hwb shares with ``[tool.cibuildwheel]``."""
+    layer: _Layer = {}
+    if not isinstance(cibw, dict):
+        return layer
+    for key in _CIBW_SHARED:
+        if key in cibw and command in BY_NAME[key].commands:
+            line = _key_line(text, "tool.cibuildwheel", key, cibw[key])
+            value = convert_toml(BY_NAME[key], cibw[key], f"[tool.cibuildwheel] {key}", line,
+                                 file, cibuildwheel=True)
+            layer[key] = value, Origin(kind="cibuildwheel", file=file, line=line)
+    return layer
+
+
+def _hwb_layer(command: str, hwb: Any, text: str, file: str) -> _Layer:
+    """``[tool.hwb]``: every key must be an option; those of other commands are skipped."""
+    layer: _Layer = {}
+    if hwb is None:
+        return layer
+    if not isinstance(hwb, dict):
+        raise ConfigError("[tool.hwb] must be a table", file=file,
+                          line=locate_key(text, "tool", "hwb"))
+    for key, value in hwb.items():
+        line = _key_line(text, "tool.hwb", key, value)
+        found = BY_NAME.get(key)
+        if found is None or not found.in_config:
+            raise _unknown_key(key, value, file, line)
+        if command in found.commands:
+            layer[key] = (convert_toml(found, value, f"[tool.hwb] {key}", line, file),
+                          Origin(kind="pyproject", file=file, line=line))
+    return layer
+
+
+def _environ_layer(mine: list[Option], environ: Mapping[str, str]) -> _Layer:
+    # An empty variable counts as unset (a CI input left blank).
+    return {opt.name: (convert_text(opt, raw, opt.env), Origin(kind="env", name=opt.env))
+            for opt in mine if (raw := environ.get(opt.env))}
+
+
+def _cli_layer(mine: list[Option], cli: Mapping[str, Any]) -> _Layer:
+    return {opt.name: (cli[opt.name], Origin(kind="cli", name=opt.flag))
+            for opt in mine if cli.get(opt.name) is not None}
+
+
+def _check_value(settings: Settings, opt: Option) -> None:
+    value = settings[opt.name]
+    problem = value_problem(opt, value)
+    if problem is not None:
+        raise settings.error(opt.name, problem, hint=f"{opt.name}: {opt.help}")
+    if opt.choices is not None and value not in opt.choices:
+        choices = ", ".join(c for c in opt.choices if c)
+        raise settings.error(
+            opt.name,
+            f"must be one of {choices}, not {value!r}" + did_you_mean(str(value), opt.choices),
+        )
 
 
 def _key_line(text: str, table: str, key: str, value: Any) -> int | None:

@@ -84,6 +84,32 @@ def _failure_hint(err: HwbError) -> str:
     return "fix what git reports above, then run hwb release again"
 
 
+def _check_clean(git: Git) -> None:
+    dirty = git.dirty()
+    if dirty:
+        msg = f"the work tree has uncommitted changes ({len(dirty)} file(s))"
+        raise UsageError(msg, details=dirty[:20],
+                         hint="commit or stash them first, or pass --allow-dirty")
+
+
+def _check_versions(plan: ReleasePlan) -> None:
+    mismatches = version_mismatches(plan)
+    if mismatches:
+        expected = plan.location.current or plan.previous_version
+        msg = (f"{len(mismatches)} version file(s) do not hold the current version"
+               f"{' ' + expected if expected else ''}; nothing was written")
+        raise VersioningError(msg, details=mismatches,
+                              hint="make every file of version-files say the current version "
+                                   "(and commit that), or fix version-files")
+
+
+def _check_identity(git: Git) -> None:
+    problem = git.identity_problem()
+    if problem is not None:
+        msg = f"git has no identity to commit and tag with ({problem}); nothing was written"
+        raise VersioningError(msg, hint=_IDENTITY)
+
+
 def apply_release(
     plan: ReleasePlan,
     actions: ReleaseActions,
@@ -96,34 +122,33 @@ def apply_release(
         return ReleaseResult(plan=plan)
     git = Git(plan.project_dir, environ=environ, reporter=reporter)
     if not actions.allow_dirty:
-        dirty = git.dirty()
-        if dirty:
-            msg = f"the work tree has uncommitted changes ({len(dirty)} file(s))"
-            raise UsageError(msg, details=dirty[:20],
-                             hint="commit or stash them first, or pass --allow-dirty")
-    mismatches = version_mismatches(plan)
-    if mismatches:
-        expected = plan.location.current or plan.previous_version
-        msg = (f"{len(mismatches)} version file(s) do not hold the current version"
-               f"{' ' + expected if expected else ''}; nothing was written")
-        raise VersioningError(msg, details=mismatches,
-                              hint="make every file of version-files say the current version "
-                                   "(and commit that), or fix version-files")
+        _check_clean(git)
+    _check_versions(plan)
     # Every new file is computed before the first write: nothing is written unless all can be.
     writes = _new_files(plan, git, reporter)
     files = tuple(path for path, _ in writes)
-    will_commit = actions.commit and bool(files)
-    if will_commit or actions.tag:
-        problem = git.identity_problem()
-        if problem is not None:
-            msg = f"git has no identity to commit and tag with ({problem}); nothing was written"
-            raise VersioningError(msg, hint=_IDENTITY)
+    if (actions.commit and files) or actions.tag:
+        _check_identity(git)
     if not files and not actions.tag:
         if reporter is not None:
             reporter.info(f"{plan.version}: every file already says it and there is nothing "
                           "to commit or tag: nothing to do")
         return ReleaseResult(plan=plan)
+    committed, tagged = _write_commit_tag(git, writes, version=plan.version, tag=plan.tag,
+                                          actions=actions, reporter=reporter)
+    refs = (["HEAD"] if committed else []) + ([f"refs/tags/{plan.tag}"] if tagged else [])
+    pushed = actions.push and bool(refs) and _push(git, plan, refs)
+    return ReleaseResult(plan=plan, files=files, committed=committed, tagged=tagged,
+                         pushed=pushed)
 
+
+def _write_commit_tag(git: Git, writes: list[tuple[Path, bytes]], *, version: str, tag: str,
+                      actions: ReleaseActions,
+                      reporter: Reporter | None) -> tuple[bool, bool]:
+    """Write the files, commit and tag; (committed, tagged).  When a step fails, everything
+    is put back as it was and the error says which step it was."""
+    files = tuple(path for path, _ in writes)
+    will_commit = actions.commit and bool(files)
     head = git.head_sha()
     index = git.write_tree()
     before = {path: (path.read_bytes() if path.exists() else None) for path, _ in writes}
@@ -135,44 +160,47 @@ def apply_release(
                 reporter.info(f"wrote {path}")
         if will_commit:
             git.add(files)
-            git.commit(actions.commit_message.replace("{version}", plan.version)
-                       .replace("{tag}", plan.tag), files)
+            git.commit(actions.commit_message.replace("{version}", version)
+                       .replace("{tag}", tag), files)
             committed = True
         elif files and actions.tag and reporter is not None:
-            reporter.warning(f"--no-commit: the tag {plan.tag} points at HEAD, which does "
+            reporter.warning(f"--no-commit: the tag {tag} points at HEAD, which does "
                              "not hold the changes just written")
         if actions.tag:
-            git.tag(plan.tag, f"Release {plan.version}")
+            git.tag(tag, f"Release {version}")
             tagged = True
     except HwbError as err:
-        try:
-            _undo(git, head=head, index=index, before=before,
-                  tag=plan.tag if tagged else None, committed=committed)
-        except (HwbError, OSError) as undo_err:
-            msg = (f"the release failed ({err.message}) and so did putting things back "
-                   f"({undo_err})")
-            raise VersioningError(msg, details=err.details,
-                                  hint=f"check git status; HEAD was {head}, the index tree "
-                                       f"{index} (git read-tree {index})") from undo_err
+        _put_back(git, err, head=head, index=index, before=before,
+                  tag=tag if tagged else None, committed=committed)
         step = "tag" if committed or not will_commit else "commit"
         msg = (f"the release {step} failed ({err.message}); the files, the index and HEAD "
                "are as they were before")
         raise VersioningError(msg, details=err.details, hint=_failure_hint(err)) from err
+    return committed, tagged
 
-    pushed = False
-    if actions.push:
-        refs = (["HEAD"] if committed else []) + ([f"refs/tags/{plan.tag}"] if tagged else [])
-        if refs:
-            try:
-                git.push(plan.remote, refs)
-            except HwbError as err:
-                err.message += (f" (the release {plan.version} is committed and tagged "
-                                f"locally; push it with: git push --atomic {plan.remote} "
-                                f"{' '.join(refs)})")
-                raise
-            pushed = True
-    return ReleaseResult(plan=plan, files=files, committed=committed, tagged=tagged,
-                         pushed=pushed)
+
+def _put_back(git: Git, err: HwbError, *, head: str, index: str,
+              before: Mapping[Path, bytes | None], tag: str | None, committed: bool) -> None:
+    """Undo after ``err``; when that fails too, say where things were."""
+    try:
+        _undo(git, head=head, index=index, before=before, tag=tag, committed=committed)
+    except (HwbError, OSError) as undo_err:
+        msg = (f"the release failed ({err.message}) and so did putting things back "
+               f"({undo_err})")
+        raise VersioningError(msg, details=err.details,
+                              hint=f"check git status; HEAD was {head}, the index tree "
+                                   f"{index} (git read-tree {index})") from undo_err
+
+
+def _push(git: Git, plan: ReleasePlan, refs: list[str]) -> bool:
+    try:
+        git.push(plan.remote, refs)
+    except HwbError as err:
+        err.message += (f" (the release {plan.version} is committed and tagged "
+                        f"locally; push it with: git push --atomic {plan.remote} "
+                        f"{' '.join(refs)})")
+        raise
+    return True
 
 
 def _undo(git: Git, *, head: str, index: str, before: Mapping[Path, bytes | None],

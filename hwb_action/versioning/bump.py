@@ -147,6 +147,35 @@ def _calver_candidate(
 
 
 # -- both ---------------------------------------------------------------------------------
+def _same_line(pending: Release, candidate: tuple[int, ...], scheme: Scheme,
+               tokens: tuple[str, ...]) -> bool:
+    """Whether ``pending`` is a pre-release of ``candidate``, so the next release completes
+    or continues it instead of starting a new one."""
+    if pending.version.pre is None:
+        return False
+    if scheme == "semver":
+        return pending.version.release >= candidate
+    # The same date: 2026.11.0rc1 -> 2026.11.0 in November, a new number later.
+    k = len([t for t in tokens if t != "MICRO"])
+    return pending.version.release[:k] == candidate[:k]
+
+
+def _pre_number(pre: PreLabel, continues: Release | None, text: str) -> int:
+    """The number of the next ``pre`` pre-release of ``text``, after ``continues`` (one of
+    the same release) when there is one."""
+    if continues is None:
+        return 1
+    assert continues.version.pre is not None
+    label, last = continues.version.pre
+    if label == pre:
+        return last + 1
+    if _PRE_ORDER[pre] < _PRE_ORDER[label]:
+        msg = (f"a {pre!r} pre-release after {continues.text} would go backwards "
+               f"({text}{pre}1 < {continues.text})")
+        raise VersioningError(msg, hint=f"use --pre {label} or a later label")
+    return 1
+
+
 def next_version(
     *,
     scheme: Scheme,
@@ -174,36 +203,15 @@ def next_version(
     else:
         tokens = parse_calver_format(calver_format)
         candidate = _calver_candidate(tokens, base_version, today or dt.date.today())
-
-    def render(parts: tuple[int, ...]) -> str:
-        return _render(tokens, parts) if scheme == "calver" else ".".join(map(str, parts))
-
     target = candidate
     finalizes: Release | None = None
-    if pending is not None and pending.version.pre is not None:
-        pending_release = pending.version.release
-        if scheme == "semver":
-            same_line = pending_release >= candidate
-        else:  # the same date: 2026.11.0rc1 -> 2026.11.0 in November, a new number later
-            k = len([t for t in tokens if t != "MICRO"])
-            same_line = pending_release[:k] == candidate[:k]
-        if same_line:
-            target = pending_release
-            finalizes = pending
-    text = render(target)
+    if pending is not None and _same_line(pending, candidate, scheme, tokens):
+        target = pending.version.release
+        finalizes = pending
+    text = _render(tokens, target) if scheme == "calver" else ".".join(map(str, target))
     bump: BumpKind = level
     if pre is not None:
-        number = 1
-        if finalizes is not None:
-            assert finalizes.version.pre is not None
-            label, last = finalizes.version.pre
-            if label == pre:
-                number = last + 1
-            elif _PRE_ORDER[pre] < _PRE_ORDER[label]:
-                msg = (f"a {pre!r} pre-release after {finalizes.text} would go backwards "
-                       f"({text}{pre}1 < {finalizes.text})")
-                raise VersioningError(msg, hint=f"use --pre {label} or a later label")
-        text = f"{text}{pre}{number}"
+        text = f"{text}{pre}{_pre_number(pre, finalizes, text)}"
         bump = "prerelease"
         finalizes = None
     version = Version(text)

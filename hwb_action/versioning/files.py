@@ -131,8 +131,8 @@ def _toml_span(text: str, path: Path, key: str) -> tuple[int, int]:
 
 # -- JSON: a top-level key ------------------------------------------------------------------
 def _json_span(text: str, path: Path, key: str) -> tuple[int, int]:
-    """The span of the top-level string value of ``key``: one pass that tracks depth and
-    strings, so a nested ``"version"`` (e.g. of a dependency) is never the one edited."""
+    """The span of the top-level string value of ``key`` (a nested ``"version"``, e.g. of a
+    dependency, is never the one edited)."""
     try:
         data = json.loads(text)
     except json.JSONDecodeError as err:
@@ -142,32 +142,43 @@ def _json_span(text: str, path: Path, key: str) -> tuple[int, int]:
         msg = f'no top-level "{key}" string'
         raise ConfigError(msg, file=str(path), hint=f'add "{key}": "1.2.3", or fix '
                                                     "version-files")
+    span = _top_level_string(text, key, data[key])
+    if span is None:
+        msg = f'could not edit "{key}" safely (escaped characters in the value?)'
+        raise ConfigError(msg, file=str(path))
+    return span
+
+
+_DEPTH_CHANGE = {"{": 1, "[": 1, "}": -1, "]": -1}
+
+
+def _string_end(text: str, start: int) -> int:
+    """The index of the quote that closes the JSON string opened at ``start``."""
+    end = start + 1
+    while text[end] != '"':
+        end += 2 if text[end] == "\\" else 1
+    return end
+
+
+def _top_level_string(text: str, key: str, value: str) -> tuple[int, int] | None:
+    """The span of ``key``'s value in valid JSON ``text``, found in one pass that tracks the
+    depth and skips strings; None unless the text there, unescaped, is ``value``."""
     depth, i, last_key, expect_value = 0, 0, None, False
     while i < len(text):
         char = text[i]
         if char == '"':
-            end = i + 1
-            while text[end] != '"':
-                end += 2 if text[end] == "\\" else 1
+            end = _string_end(text, i)
             if depth == 1 and expect_value and last_key == key:
-                if json.loads(text[i:end + 1]) != data[key]:
-                    break
-                return i + 1, end
+                return (i + 1, end) if json.loads(text[i:end + 1]) == value else None
             if depth == 1 and not expect_value:
                 last_key = json.loads(text[i:end + 1])
             i = end + 1
             continue
-        if char in "{[":
-            depth += 1
-        elif char in "}]":
-            depth -= 1
-        elif char == ":" and depth == 1:
-            expect_value = True
-        elif char == "," and depth == 1:
-            expect_value = False
+        depth += _DEPTH_CHANGE.get(char, 0)
+        if depth == 1 and char in ":,":
+            expect_value = char == ":"
         i += 1
-    msg = f'could not edit "{key}" safely (escaped characters in the value?)'
-    raise ConfigError(msg, file=str(path))
+    return None
 
 
 # -- edit -----------------------------------------------------------------------------------

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import re
 import tomllib
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
@@ -160,58 +160,91 @@ class _Tables:
         return value
 
 
-def locate(project_dir: Path, setting: str, pyproject: dict[str, Any], *,
-           text: str = "") -> VersionLocation:
-    """Where the version lives: ``setting`` ("", "none", "pyproject.toml" or a file path)
-    or, when empty, what ``pyproject`` (the parsed ``project_dir/pyproject.toml``, whose
-    ``text`` gives error lines) says.  The file is not parsed again."""
-    pyproject_path = project_dir / "pyproject.toml"
-    tables = _Tables(pyproject, pyproject_path, text)
-    if setting.lower() == "none":
-        return VersionLocation(kind="none", path=None, current=None, why="version-file = none")
-    if setting:
-        path = project_dir / setting
-        if path.name == "pyproject.toml":
-            same = pyproject and path == pyproject_path
-            return _pyproject_location(path, "version-file", tables if same else None)
-        return _python_location(path, "version-file")
-    if "project" not in pyproject:
-        return VersionLocation(kind="none", path=None, current=None,
-                               why="no [project] table in pyproject.toml")
-    project = tables.table("project")
-    if "version" in project:
-        return _pyproject_location(pyproject_path, "[project].version", tables)
-    if "version" not in tables.strings("project", "dynamic"):
-        return VersionLocation(kind="none", path=None, current=None,
-                               why="pyproject.toml has no version")
+def _nowhere(why: str) -> VersionLocation:
+    return VersionLocation(kind="none", path=None, current=None, why=why)
+
+
+def _from_vcs(project_dir: Path, tables: _Tables) -> VersionLocation | None:
     requires = " ".join(tables.strings("build-system", "requires"))
     tool = tables.table("tool")
     if ("setuptools_scm" in tool or tables.string("tool", "hatch", "version", "source") == "vcs"
             or tables.string("tool", "pdm", "version", "source") == "scm"
             or any(plugin in requires for plugin in _VCS_PLUGINS)):
-        return VersionLocation(kind="none", path=None, current=None,
-                               why="dynamic version from the VCS: the tag is the version")
-    hatch_path = tables.string("tool", "hatch", "version", "path")
-    if hatch_path is not None:
-        return _python_location(project_dir / hatch_path, "[tool.hatch.version]")
-    pdm_path = tables.string("tool", "pdm", "version", "path")
-    if tables.string("tool", "pdm", "version", "source") == "file" and pdm_path is not None:
-        return _python_location(project_dir / pdm_path, "[tool.pdm.version]")
+        return _nowhere("dynamic version from the VCS: the tag is the version")
+    return None
+
+
+def _from_hatch(project_dir: Path, tables: _Tables) -> VersionLocation | None:
+    path = tables.string("tool", "hatch", "version", "path")
+    if path is None:
+        return None
+    return _python_location(project_dir / path, "[tool.hatch.version]")
+
+
+def _from_pdm(project_dir: Path, tables: _Tables) -> VersionLocation | None:
+    path = tables.string("tool", "pdm", "version", "path")
+    if tables.string("tool", "pdm", "version", "source") != "file" or path is None:
+        return None
+    return _python_location(project_dir / path, "[tool.pdm.version]")
+
+
+def _from_setuptools_attr(project_dir: Path, tables: _Tables) -> VersionLocation | None:
     attr = tables.string("tool", "setuptools", "dynamic", "version", "attr")
-    if attr is not None and "." in attr:
-        module, _, _name = attr.rpartition(".")
-        found = _find_module_init(project_dir, module)
+    if attr is None or "." not in attr:
+        return None
+    found = _find_module_init(project_dir, attr.rpartition(".")[0])
+    if found is None:
+        return None
+    return _python_location(found, "[tool.setuptools.dynamic] version")
+
+
+def _from_flit(project_dir: Path, tables: _Tables) -> VersionLocation | None:
+    if not (tables.string("build-system", "build-backend") or "").startswith("flit"):
+        return None
+    module = (tables.string("tool", "flit", "module", "name")
+              or (tables.string("project", "name") or "").replace("-", "_"))
+    found = _find_module_init(project_dir, module)
+    if found is None:
+        return None
+    return _python_location(found, "flit reads __version__")
+
+
+# Where a dynamic version is found, asked in this order: the first answer wins.
+_DYNAMIC: tuple[Callable[[Path, _Tables], VersionLocation | None], ...] = (
+    _from_vcs, _from_hatch, _from_pdm, _from_setuptools_attr, _from_flit)
+
+
+def _configured(project_dir: Path, setting: str, tables: _Tables,
+                pyproject: dict[str, Any]) -> VersionLocation:
+    """The location version-file names ("none", "pyproject.toml" or a Python file)."""
+    if setting.lower() == "none":
+        return _nowhere("version-file = none")
+    path = project_dir / setting
+    if path.name != "pyproject.toml":
+        return _python_location(path, "version-file")
+    same = pyproject and path == tables.path
+    return _pyproject_location(path, "version-file", tables if same else None)
+
+
+def locate(project_dir: Path, setting: str, pyproject: dict[str, Any], *,
+           text: str = "") -> VersionLocation:
+    """Where the version lives: ``setting`` ("", "none", "pyproject.toml" or a file path)
+    or, when empty, what ``pyproject`` (the parsed ``project_dir/pyproject.toml``, whose
+    ``text`` gives error lines) says.  The file is not parsed again."""
+    tables = _Tables(pyproject, project_dir / "pyproject.toml", text)
+    if setting:
+        return _configured(project_dir, setting, tables, pyproject)
+    if "project" not in pyproject:
+        return _nowhere("no [project] table in pyproject.toml")
+    if "version" in tables.table("project"):
+        return _pyproject_location(tables.path, "[project].version", tables)
+    if "version" not in tables.strings("project", "dynamic"):
+        return _nowhere("pyproject.toml has no version")
+    for finder in _DYNAMIC:
+        found = finder(project_dir, tables)
         if found is not None:
-            return _python_location(found, "[tool.setuptools.dynamic] version")
-    build_backend = tables.string("build-system", "build-backend") or ""
-    if build_backend.startswith("flit"):
-        module = (tables.string("tool", "flit", "module", "name")
-                  or (tables.string("project", "name") or "").replace("-", "_"))
-        found = _find_module_init(project_dir, module)
-        if found is not None:
-            return _python_location(found, "flit reads __version__")
-    return VersionLocation(kind="none", path=None, current=None,
-                           why="dynamic version; set version-file if a file holds it")
+            return found
+    return _nowhere("dynamic version; set version-file if a file holds it")
 
 
 def _pyproject_location(path: Path, why: str, tables: _Tables | None) -> VersionLocation:

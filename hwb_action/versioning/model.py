@@ -51,51 +51,18 @@ class VersionConfig:
     @classmethod
     def from_options(cls, options: VersionOptions) -> VersionConfig:
         """Validate and convert the version options; errors point at where a value was set."""
-        error = options.settings.error
-        tag_format = options.tag_format
-        if tag_format.count("{version}") != 1 or any(c in tag_format for c in " ~^:?*[\\"):
-            raise error("tag-format", f"{tag_format!r} must contain {{version}} exactly once "
-                        "and be a valid tag name", hint='e.g. "v{version}" or "mypkg-v{version}"')
+        _check_tag_format(options)
         try:
             parse_calver_format(options.calver_format)
         except ValueError as err:
-            raise error("calver-format", str(err)) from None
-        bump_map: dict[str, Level] = dict(DEFAULT_BUMP_MAP)
-        for kind, level in options.bump_map.items():
-            match = next((lv for lv in LEVELS if lv == str(level).strip().lower()), None)
-            if match is None:
-                raise error("bump-map", f"{kind} = {level!r}: the level must be one of major, "
-                            "minor, patch, none")
-            bump_map[kind.strip().lower()] = match
-        day: dt.date | None = None
-        if options.date:
-            try:
-                day = dt.date.fromisoformat(options.date)
-            except ValueError:
-                raise error("date", f"{options.date!r} is not a date (YYYY-MM-DD)") from None
-        forced = [f"--{name}" for name, given in (("bump", options.bump),
-                                                   ("version", options.version),
-                                                   ("finalize", options.finalize)) if given]
-        if len(forced) > 1:
-            raise error(forced[-1].removeprefix("--"), f"{' and '.join(forced)} cannot be "
-                        "combined", hint="give one of --bump, --version, --finalize")
-        if options.remote.startswith("-"):
-            # It reaches git's command line (push, compare links): never as an option.
-            raise error("remote", f"{options.remote!r} starts with '-': git would read it as "
-                        "an option", hint="name a remote (origin) or give its URL")
-        if options.finalize and options.pre:
-            raise error("finalize", "--finalize makes a final release; --pre a pre-release",
-                        hint="drop --pre to finalize, or drop --finalize")
-        if options.version:
-            release = parse_release(options.version)
-            if release is None or release.version.dev is not None:
-                raise error("version", f"{options.version!r} is not a PEP 440 release version",
-                            hint="e.g. 1.4.0, 2.0.0rc1 or 2026.11.0 (no local part or .dev)")
-            if options.pre:
-                raise error("pre", "--pre with --version: the version says it already",
-                            hint="write the pre-release into --version, e.g. 2.0.0rc1")
+            raise options.settings.error("calver-format", str(err)) from None
+        bump_map = _bump_map(options)
+        day = _date(options)
+        _check_exclusive(options)
+        _check_remote(options)
+        _check_pre_and_version(options)
         return cls(
-            tag_format=tag_format,
+            tag_format=options.tag_format,
             paths=options.paths,
             scheme=options.scheme,
             calver_format=options.calver_format,
@@ -112,6 +79,71 @@ class VersionConfig:
             version=options.version,
             finalize=options.finalize,
         )
+
+
+def _check_tag_format(options: VersionOptions) -> None:
+    tag_format = options.tag_format
+    if tag_format.count("{version}") != 1 or any(c in tag_format for c in " ~^:?*[\\"):
+        raise options.settings.error(
+            "tag-format", f"{tag_format!r} must contain {{version}} exactly once and be a "
+            "valid tag name", hint='e.g. "v{version}" or "mypkg-v{version}"')
+
+
+def _bump_map(options: VersionOptions) -> dict[str, Level]:
+    """The default bump map with bump-map's entries over it (keys and levels normalised)."""
+    bump_map: dict[str, Level] = dict(DEFAULT_BUMP_MAP)
+    for kind, level in options.bump_map.items():
+        match = next((lv for lv in LEVELS if lv == str(level).strip().lower()), None)
+        if match is None:
+            raise options.settings.error("bump-map", f"{kind} = {level!r}: the level must be "
+                                         "one of major, minor, patch, none")
+        bump_map[kind.strip().lower()] = match
+    return bump_map
+
+
+def _date(options: VersionOptions) -> dt.date | None:
+    if not options.date:
+        return None
+    try:
+        return dt.date.fromisoformat(options.date)
+    except ValueError:
+        raise options.settings.error(
+            "date", f"{options.date!r} is not a date (YYYY-MM-DD)") from None
+
+
+def _check_exclusive(options: VersionOptions) -> None:
+    """--bump, --version and --finalize exclude each other."""
+    forced = [f"--{name}" for name, given in (("bump", options.bump),
+                                               ("version", options.version),
+                                               ("finalize", options.finalize)) if given]
+    if len(forced) > 1:
+        raise options.settings.error(
+            forced[-1].removeprefix("--"), f"{' and '.join(forced)} cannot be combined",
+            hint="give one of --bump, --version, --finalize")
+
+
+def _check_pre_and_version(options: VersionOptions) -> None:
+    """--version is a PEP 440 release; --pre goes with neither it nor --finalize."""
+    error = options.settings.error
+    if options.finalize and options.pre:
+        raise error("finalize", "--finalize makes a final release; --pre a pre-release",
+                    hint="drop --pre to finalize, or drop --finalize")
+    if options.version:
+        release = parse_release(options.version)
+        if release is None or release.version.dev is not None:
+            raise error("version", f"{options.version!r} is not a PEP 440 release version",
+                        hint="e.g. 1.4.0, 2.0.0rc1 or 2026.11.0 (no local part or .dev)")
+        if options.pre:
+            raise error("pre", "--pre with --version: the version says it already",
+                        hint="write the pre-release into --version, e.g. 2.0.0rc1")
+
+
+def _check_remote(options: VersionOptions) -> None:
+    if options.remote.startswith("-"):
+        # It reaches git's command line (push, compare links): never as an option.
+        raise options.settings.error(
+            "remote", f"{options.remote!r} starts with '-': git would read it as an option",
+            hint="name a remote (origin) or give its URL")
 
 
 @dataclass(frozen=True, kw_only=True)
