@@ -100,7 +100,7 @@ class BuildOptions(_Options):
     python: str = ""
     sdist: bool = False
     wheel: bool = False
-    config_settings: Mapping[str, str] = field(default_factory=lambda: _EMPTY)
+    config_settings: Mapping[str, str | list[str]] = field(default_factory=lambda: _EMPTY)
     cache: bool = True
     cache_dir: str = ""
     jobs: int = 0
@@ -287,6 +287,9 @@ def _convert_value(option: Option, value: Any, where: str) -> Any:
         raise UsageError(msg)
     if option.kind == "list":
         return [str(v) for v in value]
+    if option.kind == "dict" and option.name == "config-settings":
+        return {str(k): [str(x) for x in v] if isinstance(v, list | tuple) else str(v)
+                for k, v in cast(Mapping[Any, Any], value).items()}
     if option.kind == "dict":
         return {str(k): str(v) for k, v in cast(Mapping[Any, Any], value).items()}
     return value

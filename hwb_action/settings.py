@@ -100,7 +100,9 @@ OPTIONS: tuple[Option, ...] = (
     Option(name="wheel", kind="bool", default=False, in_config=False, commands=_BUILD,
            help="build only the wheel (straight from the source tree, as uv build --wheel does)"),
     Option(name="config-settings", kind="dict", default={}, flags=("-C",), commands=_BUILD,
-           metavar="KEY=VALUE", help="PEP 517 config settings for the backend (repeatable)"),
+           metavar="KEY=VALUE", help="PEP 517 config settings for the backend (repeatable; a key "
+           "given again makes a list; KEY alone is an empty value; in HWB_CONFIG_SETTINGS one "
+           "per line)"),
     Option(name="cache", kind="bool", default=True, commands=_BUILD,
            help="reuse build environments across builds (--no-cache to build afresh)"),
     Option(name="cache-dir", kind="str", default="", commands=_BUILD,

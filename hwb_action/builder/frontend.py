@@ -73,10 +73,12 @@ class Frontend:
         srcdir: Path,
         outdir: Path,
         build_system: BuildSystem,
-        config_settings: Mapping[str, str] | None = None,
+        config_settings: Mapping[str, str | list[str]] | None = None,
     ) -> Path:
         """Build one distribution of ``srcdir`` into ``outdir``; returns its path."""
-        settings = dict(config_settings or {})
+        # Lists stay lists (a key given several times), as build and uv hand them on.
+        settings = {k: list(v) if isinstance(v, list | tuple) else v
+                    for k, v in (config_settings or {}).items()}
         env = self.provider.get(build_system.requires)
         runner = self._runner(env, build_system)
         builder = self._builder(srcdir, env, runner)

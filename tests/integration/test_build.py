@@ -214,12 +214,13 @@ def test_config_settings_reach_the_backend(tmp_path: Path, cache_dir: Path) -> N
     assert 'CONFIG={"mode": "fast", "x": "1"}' in proc.stderr
 
 
-def test_config_setting_without_a_value_is_a_usage_error(tmp_path: Path,
+def test_config_setting_without_a_key_is_a_usage_error(tmp_path: Path,
                                                          cache_dir: Path) -> None:
     project = copy_package("config_echo", tmp_path)
-    proc = run_hwb("build", "-C", "mode", cwd=project, cache=cache_dir)
+    # `-C mode` is mode="" as in build (tests/integration/test_build_config_settings.py).
+    proc = run_hwb("build", "-C", "=mode", cwd=project, cache=cache_dir)
     _assert_clean_failure(proc, 2, project / "dist")
-    assert "expected KEY=VALUE, got 'mode'" in proc.stderr
+    assert "expected KEY=VALUE, got '=mode'" in proc.stderr
     assert "TIP: " in proc.stderr
 
 
