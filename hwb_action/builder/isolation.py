@@ -244,6 +244,11 @@ class EnvProvider:
         self._in_use: dict[Path, Verified] = {}
         self._tool = installer_for(installer, environ)
 
+    @property
+    def isolated(self) -> bool:
+        """False for ``--isolation none`` (the base interpreter as it is)."""
+        return self._tool is not None
+
     def key(self, requirements: Collection[str]) -> str:
         """The content address of an environment."""
         year, week, _ = datetime.date.today().isocalendar()
