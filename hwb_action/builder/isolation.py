@@ -55,6 +55,11 @@ from filelock import FileLock
 from hwb_action._host import venv_python
 from hwb_action._process import run
 from hwb_action.builder.envdigest import READY, Verified, changed_since, verify, write_record
+from hwb_action.builder.installer_config import (
+    first_unreachable,
+    installer_config,
+    unreachable_index,
+)
 from hwb_action.ci import Reporter
 from hwb_action.errors import BuildError, ProcessError, UsageError
 from hwb_action.trust import installer_environ, register_secrets, untrusted_environ
@@ -117,6 +122,8 @@ class UvInstaller:
     no_config: bool = False
     """Ignore ``uv.toml``/``pyproject.toml`` uv settings (test environments)."""
     name: str = "uv"
+    extra_args: tuple[str, ...] = ()
+    """The user's pip settings as uv options (:mod:`~hwb_action.builder.installer_config`)."""
 
     def _config(self) -> list[str]:
         return ["--no-config"] if self.no_config else []
@@ -134,7 +141,8 @@ class UvInstaller:
                 "--python", str(env_python(path))]
         if compile_bytecode:
             args.append("--compile-bytecode")
-        run([*args, *requirements], reporter=reporter, env=env, what="uv pip install")
+        run([*args, *self.extra_args, *requirements], reporter=reporter, env=env,
+            what="uv pip install")
 
 
 @dataclass(frozen=True)
@@ -171,7 +179,8 @@ class PipInstaller:
             env=env, what="pip install")
 
 
-def installer_for(name: Installer, environ: Mapping[str, str]) -> PackageInstaller | None:
+def installer_for(name: Installer, environ: Mapping[str, str],
+                  uv_args: Sequence[str] = ()) -> PackageInstaller | None:
     """The installer behind an isolation name; ``None`` for ``none`` (the base interpreter)."""
     if name == "none":
         return None
@@ -181,7 +190,7 @@ def installer_for(name: Installer, environ: Mapping[str, str]) -> PackageInstall
     if uv is None:
         msg = "isolation 'uv' was asked for but no uv binary was found"
         raise UsageError(msg, hint="pip install uv, or use --isolation pip")
-    return UvInstaller(uv)
+    return UvInstaller(uv, extra_args=tuple(uv_args))
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -238,11 +247,14 @@ class EnvProvider:
         # a backend that finds one elsewhere and prints it cannot show it.
         register_secrets(environ, reporter)
         self.environ = untrusted_environ(environ)
-        self._installer_environ = installer_environ(environ)
-        self._installer_environ.pop("VIRTUAL_ENV", None)
+        base = installer_environ(environ)
+        base.pop("VIRTUAL_ENV", None)
+        # The user's pip/uv configuration, for whichever installer runs (and the cache key).
+        self._config = installer_config(base, installer)
+        self._installer_environ = self._config.environ
         self._temporary: list[Path] = []
         self._in_use: dict[Path, Verified] = {}
-        self._tool = installer_for(installer, environ)
+        self._tool = installer_for(installer, environ, self._config.uv_args)
 
     @property
     def isolated(self) -> bool:
@@ -258,6 +270,7 @@ class EnvProvider:
             "version": self.base_version,
             "requires": sorted({r.strip() for r in requirements}),
             "week": f"{year}-{week}",
+            "installer-config": self._config.digest,
         }, sort_keys=True)
         return hashlib.sha256(payload.encode()).hexdigest()[:24]
 
@@ -321,6 +334,16 @@ class EnvProvider:
             tool.install(path, reqs, env=env, reporter=self.reporter,
                          compile_bytecode=compile_bytecode)
         except ProcessError as err:
+            index = unreachable_index(err.details) or first_unreachable(self._config.indexes)
+            if index is not None:
+                msg = (f"could not reach {index} to install the build requirements "
+                       f"({shown})")
+                raise BuildError(
+                    msg, details=err.details,
+                    hint="check the network and the index settings "
+                         "(PIP_INDEX_URL/UV_INDEX_URL, PIP_EXTRA_INDEX_URL, certificates: "
+                         "SSL_CERT_FILE/PIP_CERT); hwb does not fall back to another index",
+                ) from err
             msg = f"could not install the build requirements ({shown})"
             raise BuildError(
                 msg, details=err.details,
