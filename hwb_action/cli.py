@@ -39,6 +39,8 @@ COMMANDS: dict[str, tuple[str, str, str]] = {
                 "print the next version from conventional commits (dry run)"),
     "release": ("hwb_action.commands.release", "run",
                 "bump the version, write the changelog, commit and tag"),
+    "cache": ("hwb_action.commands.cache", "run",
+              "show (info), empty (clean) or shrink (prune) the build-environment cache"),
 }
 
 EPILOG = """exit codes: 0 success, 1 the work failed, 2 usage or configuration error,

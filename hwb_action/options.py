@@ -103,6 +103,8 @@ class BuildOptions(_Options):
     config_settings: Mapping[str, str | list[str]] = field(default_factory=lambda: _EMPTY)
     cache: bool = True
     cache_dir: str = ""
+    cache_max_size: int = 4096
+    keep_temp: bool = False
     jobs: int = 0
     target: str = ""
     repair: bool = True
@@ -132,6 +134,19 @@ class BuildOptions(_Options):
         """The plan a ``--target`` must come from: the plan options of this build."""
         names = {f.name for f in dataclasses.fields(PlanOptions)} - {"format", "matrix"}
         return PlanOptions(**{n: getattr(self, n) for n in names})
+
+
+@dataclass(frozen=True, kw_only=True)
+class CacheOptions(_Options):
+    """``hwb cache``."""
+
+    cache_action: Literal["info", "clean", "prune"] = "info"
+    cache_dir: str = ""
+    cache_max_size: int = 4096
+
+    @classmethod
+    def command(cls) -> Command:
+        return "cache"
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -227,7 +242,7 @@ OptionsT = TypeVar("OptionsT", bound=_Options)
 OPTIONS_CLASSES: Mapping[str, type[_Options]] = types.MappingProxyType({
     cls.command(): cls
     for cls in (PlanOptions, BuildOptions, CheckOptions, PublishOptions, VersionOptions,
-                ReleaseOptions)
+                ReleaseOptions, CacheOptions)
 })
 
 

@@ -37,7 +37,7 @@ from hwb_action._values import parse_pairs as parse_pairs  # noqa: PLC0414
 from hwb_action.errors import ConfigError, UsageError
 
 Kind = Literal["str", "bool", "int", "list", "dict"]
-Command = Literal["build", "check", "plan", "publish", "version", "release"]
+Command = Literal["build", "check", "plan", "publish", "version", "release", "cache"]
 
 ALL_COMMANDS: tuple[Command, ...] = ("build", "check", "plan", "publish", "version", "release")
 
@@ -105,8 +105,19 @@ OPTIONS: tuple[Option, ...] = (
            "per line)"),
     Option(name="cache", kind="bool", default=True, commands=_BUILD,
            help="reuse build environments across builds (--no-cache to build afresh)"),
-    Option(name="cache-dir", kind="str", default="", commands=_BUILD,
+    Option(name="cache-dir", kind="str", default="", commands=("build", "cache"),
            help="where build environments are cached (default: the user cache dir)"),
+    Option(name="cache-max-size", kind="int", default=4096, minimum=0,
+           commands=("build", "cache"), metavar="MIB",
+           help="after a build, remove the least recently used cached build environments "
+                "until the cache holds at most this many MiB (0: no limit)"),
+    Option(name="keep-temp", kind="bool", default=False, in_config=False, commands=_BUILD,
+           help="keep the build environments and unpacked trees and print where they are "
+                "(to debug a failed build)"),
+    Option(name="cache-action", kind="str", default="info", positional=True, in_config=False,
+           commands=("cache",), choices=("info", "clean", "prune"), metavar="ACTION",
+           help="info: list the cached build environments; clean: remove them all; prune: "
+                "remove the least recently used down to cache-max-size"),
     Option(name="jobs", kind="int", default=0, flags=("-j",), minimum=0,
            commands=("build", "publish"),
            help="parallel builds or uploads (default: CPU count for builds, 4 for uploads)"),

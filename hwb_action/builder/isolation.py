@@ -54,6 +54,7 @@ from filelock import FileLock
 
 from hwb_action._host import venv_python
 from hwb_action._process import run
+from hwb_action.builder.envcache import mark_used
 from hwb_action.builder.envdigest import READY, Verified, changed_since, verify, write_record
 from hwb_action.builder.installer_config import (
     first_unreachable,
@@ -253,7 +254,10 @@ class EnvProvider:
         self._config = installer_config(base, installer)
         self._installer_environ = self._config.environ
         self._temporary: list[Path] = []
+        self._uncached: dict[tuple[str, ...], BuildEnv] = {}
         self._in_use: dict[Path, Verified] = {}
+        self.keep_temp = False
+        """``--keep-temp``: uncached environments are left for the user (:meth:`kept`)."""
         self._tool = installer_for(installer, environ, self._config.uv_args)
 
     @property
@@ -280,10 +284,16 @@ class EnvProvider:
             return BuildEnv(python=self.base_python, path=None, bin_dir=None, cached=False)
         reqs = sorted({r.strip() for r in requirements})
         if self.cache_dir is None:
+            # One environment per requirement set for the whole build (sdist and wheel), as
+            # build makes at most one per distribution.
+            made = self._uncached.get(tuple(reqs))
+            if made is not None:
+                return made
             path = Path(tempfile.mkdtemp(prefix="hwb-env-"))
             self._temporary.append(path)
             self._create(path, reqs, compile_bytecode=False)
-            return self._env(path, cached=False)
+            made = self._uncached[tuple(reqs)] = self._env(path, cached=False)
+            return made
         envs = self.cache_dir / "envs"
         key = self.key(reqs)
         path = envs / key
@@ -296,6 +306,7 @@ class EnvProvider:
                 if verified is None:
                     verified = self._make_cached(path, reqs)
         self._in_use[path] = verified
+        mark_used(path)
         return self._env(path, cached=True)
 
     def _make_cached(self, path: Path, reqs: list[str]) -> Verified:
@@ -357,6 +368,16 @@ class EnvProvider:
         in_use, self._in_use = self._in_use, {}
         for path, verified in in_use.items():
             self._check_after_use(path, verified)
-        for path in self._temporary:
-            shutil.rmtree(path, ignore_errors=True)
-        self._temporary.clear()
+        if not self.keep_temp:
+            for path in self._temporary:
+                shutil.rmtree(path, ignore_errors=True)
+            self._temporary.clear()
+        self._uncached.clear()
+
+    def environments(self) -> list[Path]:
+        """The environments this provider handed out (cached and uncached)."""
+        return [*self._in_use, *self._temporary]
+
+    def temporary(self) -> list[Path]:
+        """The uncached environments (removed by :meth:`close` unless kept)."""
+        return list(self._temporary)

@@ -84,8 +84,10 @@ def build_sdist(sdist_directory, config_settings=None):
     }
     with open(os.path.join(root, "pyproject.toml"), "rb") as fh:
         files[f"{base}/pyproject.toml"] = fh.read()
-    with open(os.path.join(here, "recorder.py"), "rb") as fh:
-        files[f"{base}/backend/recorder.py"] = fh.read()
+    for name in sorted(os.listdir(here)):
+        if name.endswith(".py"):
+            with open(os.path.join(here, name), "rb") as fh:
+                files[f"{base}/backend/{name}"] = fh.read()
     name = f"{base}.tar.gz"
     with tarfile.open(os.path.join(sdist_directory, name), "w:gz") as tf:
         for path, data in files.items():
