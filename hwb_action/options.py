@@ -111,6 +111,7 @@ class BuildOptions(_Options):
     manylinux: str = ""
     musllinux: str = ""
     test_command: str = ""
+    test: bool = False
     test_requires: tuple[str, ...] = ()
     before_build: str = ""
     environment: Mapping[str, str] = field(default_factory=lambda: _EMPTY)

@@ -134,6 +134,11 @@ OPTIONS: tuple[Option, ...] = (
     Option(name="test-command", kind="str", default="", commands=_PLAN_BUILD,
            single_line=False,
            help="command run against each built wheel ({project} and {package} placeholders)"),
+    Option(name="test", kind="bool", default=False, commands=_BUILD,
+           help="run test-command against each built wheel; without it a local build runs "
+                "[tool.cibuildwheel] test-command only for a matrix cell (--target) or in CI, "
+                "and a test-command set for hwb ([tool.hwb], HWB_TEST_COMMAND, the flag) "
+                "always; --no-test: never"),
     Option(name="test-requires", kind="list", default=[], commands=_PLAN_BUILD,
            help="requirements installed before test-command"),
     Option(name="before-build", kind="str", default="", commands=_BUILD, single_line=False,
