@@ -105,6 +105,7 @@ class BuildOptions(_Options):
     cache_dir: str = ""
     cache_max_size: int = 4096
     keep_temp: bool = False
+    check_reproducible: bool = False
     jobs: int = 0
     target: str = ""
     repair: bool = True

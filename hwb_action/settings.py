@@ -114,6 +114,10 @@ OPTIONS: tuple[Option, ...] = (
     Option(name="keep-temp", kind="bool", default=False, in_config=False, commands=_BUILD,
            help="keep the build environments and unpacked trees and print where they are "
                 "(to debug a failed build)"),
+    Option(name="check-reproducible", kind="bool", default=False, in_config=False,
+           commands=_BUILD,
+           help="build a second time and compare the artifacts byte for byte, naming the "
+                "first differing member"),
     Option(name="cache-action", kind="str", default="info", positional=True, in_config=False,
            commands=("cache",), choices=("info", "clean", "prune"), metavar="ACTION",
            help="info: list the cached build environments; clean: remove them all; prune: "

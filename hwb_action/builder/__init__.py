@@ -77,6 +77,10 @@ def run_build(ctx: ProjectContext, options: BuildOptions, *, reporter: Reporter,
         timings=timings,
     )
     report_result(result, reporter)
+    if options.check_reproducible:
+        from hwb_action.builder.reproducible import rebuild_and_check
+
+        rebuild_and_check(ctx, options, result, reporter=reporter, environ=environ, cwd=cwd)
     return result
 
 

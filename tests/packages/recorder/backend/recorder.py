@@ -5,7 +5,7 @@ settings the hook got and, when it can be imported, ``pinned_dep.VERSION`` (a bu
 requirement a test installs from its own wheelhouse).  With ``RECORDER_GATE`` set, the wheel
 hook prints a line, waits until that file exists (the test creates it once it has read the
 line from hwb's output), and records whether it did: proof that the line was shown while
-the backend still ran.
+the backend still ran.  With ``RECORDER_RANDOM`` set, each build records a random value.
 """
 
 import base64
@@ -31,6 +31,8 @@ def _record(kind, config_settings):
         data["pinned_dep"] = pinned_dep.VERSION
     except ImportError:
         data["pinned_dep"] = None
+    if os.environ.get("RECORDER_RANDOM"):
+        data["random"] = os.urandom(8).hex()  # a build that is not reproducible
     gate = os.environ.get("RECORDER_GATE")
     if gate and kind == "wheel":
         print("recorder: first line", flush=True)
