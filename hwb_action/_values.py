@@ -62,6 +62,22 @@ def add_config_setting(out: dict[str, ConfigValue], key: str, value: ConfigValue
                 *(value if isinstance(value, list) else [value])]
 
 
+def config_settings_words(settings: Mapping[str, ConfigValue]) -> list[str]:
+    """``KEY=VALUE`` words of config settings, a list value once per item: the form that
+    ``CIBW_CONFIG_SETTINGS`` and ``build -C`` take (``key=a key=b`` is a list there too)."""
+    words: list[str] = []
+    for key, value in settings.items():
+        for item in value if isinstance(value, list | tuple) else [value]:
+            words.append(f"{key}={item}")
+    return words
+
+
+def cibw_config_settings(settings: Mapping[str, ConfigValue]) -> str:
+    """``CIBW_CONFIG_SETTINGS``: the words of :func:`config_settings_words`, shell-quoted
+    (cibuildwheel splits the value as a shell would)."""
+    return " ".join(shlex.quote(w) for w in config_settings_words(settings))
+
+
 def convert_text(option: Option, text: str, where: str) -> Any:
     """Convert a string from the environment or the command line to the option's type."""
     if option.kind == "bool":

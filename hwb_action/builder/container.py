@@ -38,6 +38,7 @@ from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 
 from hwb_action import _process
+from hwb_action._values import cibw_config_settings
 from hwb_action.builder.decide import normal_arch
 from hwb_action.builder.engines import (
     Engine,
@@ -162,6 +163,8 @@ def _steps(options: BuildOptions) -> dict[str, str]:
         ours["CIBW_TEST_REQUIRES"] = shlex.join(options.test_requires)
     if options.before_build:
         ours["CIBW_BEFORE_BUILD"] = options.before_build
+    if options.config_settings:  # a list value repeats its key: key=a key=b
+        ours["CIBW_CONFIG_SETTINGS"] = cibw_config_settings(options.config_settings)
     return ours
 
 
