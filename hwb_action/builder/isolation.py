@@ -54,7 +54,7 @@ from filelock import FileLock
 
 from hwb_action._host import venv_python
 from hwb_action._process import run
-from hwb_action.builder.envcache import mark_used
+from hwb_action.builder.envcache import mark_used, record_size
 from hwb_action.builder.envdigest import READY, Verified, changed_since, verify, write_record
 from hwb_action.builder.installer_config import (
     first_unreachable,
@@ -313,7 +313,9 @@ class EnvProvider:
         shutil.rmtree(path, ignore_errors=True)  # a half-made or changed one
         try:
             self._create(path, reqs, compile_bytecode=True)
-            return write_record(path, requires=reqs, python=self.base_python)
+            verified = write_record(path, requires=reqs, python=self.base_python)
+            record_size(path)
+            return verified
         except BaseException:
             shutil.rmtree(path, ignore_errors=True)
             raise
