@@ -88,9 +88,9 @@ class GitClone:
 
     def fetch_version_history(self, tool: str) -> None:
         """Fetch the history and tags that ``tool`` derives the version from, when the clone
-        is shallow: the commits and trees from HEAD back (no file contents, which the version
-        tools do not read; ``--filter=blob:none``) and the tags.  Fails rather than let a
-        wrong version be built."""
+        is shallow: the commits from HEAD back and the tags, without trees or file contents
+        (``--filter=tree:0``: ``git describe`` walks commits only; a server that does not
+        filter sends them all).  Fails rather than let a wrong version be built."""
         try:
             shallow = self._git("rev-parse", "--is-shallow-repository", cwd=self.dest,
                                 what="git rev-parse").strip() == "true"
@@ -100,7 +100,7 @@ class GitClone:
                              what="git rev-parse").strip()
             self.reporter.info(f"{tool} derives the version from git: fetching the history "
                                "and tags of the commit")
-            base = ("fetch", "--quiet", "--unshallow", "--tags", "--filter=blob:none", "--",
+            base = ("fetch", "--quiet", "--unshallow", "--tags", "--filter=tree:0", "--",
                     "origin")
             try:
                 self._git(*base, head, cwd=self.dest, what="git fetch")

@@ -62,6 +62,8 @@ def _repo(tmp_path: Path, backend: str) -> tuple[Path, dict[str, str], list[str]
             git("tag", "-a", "v1.2.0", "-m", "release", cwd=work, env=env)
     bare = tmp_path / "repo.git"
     git("clone", "--quiet", "--bare", str(work), str(bare), cwd=tmp_path, env=env)
+    # As GitHub and GitLab do: partial clones (hwb fetches commits without trees) served.
+    git("config", "uploadpack.allowFilter", "true", cwd=bare, env=env)
     return bare, env, commits
 
 
