@@ -1,10 +1,12 @@
 """Build environments: uv (default), pip, or none; cached across builds, and tamper-evident.
 
-A build environment is keyed by its installer, the base interpreter and the sorted build
-requirements, plus the ISO week, so that unpinned requirements are re-resolved at least once
-a week.  Cached environments live in ``<cache>/envs/<key>/``; one is created under a file
-lock and marked complete last, so concurrent builds either reuse a finished environment or
-wait for the one being made.
+A build environment is keyed by its installer, the base interpreter, the sorted build
+requirements and the user's installer configuration (indexes, constraints and the files'
+contents: :mod:`~hwb_action.builder.installer_config`), plus the ISO week, so that unpinned
+requirements are re-resolved at least once a week.  Without a cache (``--no-cache``) one
+environment per requirement set serves the whole build.  Cached environments live in
+``<cache>/envs/<key>/``; one is created under a file lock and marked complete last, so
+concurrent builds either reuse a finished environment or wait for the one being made.
 
 **A cached environment is read-only to builds.**  A build backend, a build hook or a
 ``setup.py`` runs as the user hwb runs as (root in most CI jobs), so file permissions cannot
