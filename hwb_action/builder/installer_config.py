@@ -70,6 +70,43 @@ def _uv_index_url(value: str) -> str:
     return url if sep and "://" not in name else value
 
 
+SITE_PIP_FILES = (Path("/etc/xdg/pip/pip.conf"), Path("/etc/pip.conf"))
+"""pip's machine-wide configuration files (POSIX), read before the user's."""
+_PIP_FILE_KEYS = ("index-url", "extra-index-url", "find-links", "no-index", "constraint",
+                  "pre", "trusted-host", "cert")
+
+
+def pip_file_settings(env: Mapping[str, str]) -> dict[str, str]:
+    """pip's configuration files as the ``PIP_*`` variables they amount to, in pip's order
+    (site-wide, then the user's, then ``PIP_CONFIG_FILE``; ``[global]`` then ``[install]``),
+    for an installer (uv) that does not read them."""
+    import configparser
+
+    home = Path(env.get("HOME") or os.path.expanduser("~"))
+    xdg = Path(env.get("XDG_CONFIG_HOME") or home / ".config")
+    files = [*SITE_PIP_FILES, home / ".pip" / "pip.conf", xdg / "pip" / "pip.conf"]
+    explicit = env.get("PIP_CONFIG_FILE")
+    if explicit == os.devnull:
+        return {}  # pip reads no file at all then
+    if explicit:
+        files.append(Path(explicit))
+    found: dict[str, str] = {}
+    for path in files:
+        parser = configparser.ConfigParser(interpolation=None)
+        try:
+            parser.read(path, encoding="utf-8")
+        except (configparser.Error, OSError, UnicodeDecodeError):
+            continue
+        for section in ("global", "install"):
+            if not parser.has_section(section):
+                continue
+            for key in _PIP_FILE_KEYS:
+                value = parser.get(section, key, fallback=None)
+                if value is not None:
+                    found["PIP_" + key.upper().replace("-", "_")] = " ".join(value.split())
+    return found
+
+
 def _pip_to_uv(env: Mapping[str, str]) -> list[str]:
     """pip's settings as ``uv pip install`` options, where uv has none of its own."""
     args: list[str] = []
@@ -147,7 +184,7 @@ def _user_config_files(env: Mapping[str, str]) -> list[Path]:
     """pip's and uv's configuration files that apply without a variable naming them."""
     home = Path(env.get("HOME") or os.path.expanduser("~"))
     xdg = Path(env.get("XDG_CONFIG_HOME") or home / ".config")
-    return [xdg / "pip" / "pip.conf", home / ".pip" / "pip.conf", Path("/etc/pip.conf"),
+    return [xdg / "pip" / "pip.conf", home / ".pip" / "pip.conf", *SITE_PIP_FILES,
             xdg / "uv" / "uv.toml", Path("/etc/uv/uv.toml")]
 
 
@@ -159,9 +196,11 @@ def installer_config(environ: Mapping[str, str], installer: str,
     env = dict(environ)
     uv_args: list[str] = []
     if installer == "uv":
-        uv_args = _pip_to_uv(env)
-        if env.get("PIP_CERT") and not env.get("SSL_CERT_FILE"):
-            env["SSL_CERT_FILE"] = env["PIP_CERT"]
+        # pip's files count as set, under its variables (which win, as in pip).
+        merged = {**pip_file_settings(env), **env}
+        uv_args = _pip_to_uv(merged)
+        if merged.get("PIP_CERT") and not env.get("SSL_CERT_FILE"):
+            env["SSL_CERT_FILE"] = merged["PIP_CERT"]
     elif installer == "pip":
         _uv_to_pip(env)
     settings = {name: _without_credentials(env[name]) for name in KEY_VARIABLES if env.get(name)}

@@ -4,6 +4,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
+
+from hwb_action.builder import installer_config as installer_config_module
 from hwb_action.builder.installer_config import installer_config, unreachable_index
 
 HOME = {"HOME": "/nonexistent-home"}
@@ -65,3 +68,23 @@ def test_unreachable_index_in_installer_output() -> None:
         "error: Failed to fetch: `https://user:pw@private.example/simple/demo/`",
         "  Caused by: error sending request"]) == "https://private.example/simple/demo/"
     assert unreachable_index(["No solution found when resolving: demo>=9"]) is None
+
+
+def test_pip_configuration_files_reach_uv(tmp_path: Path,
+                                         monkeypatch: pytest.MonkeyPatch) -> None:
+    # This machine's own /etc/pip.conf stays out of the test.
+    monkeypatch.setattr(installer_config_module, "SITE_PIP_FILES", ())
+    conf = tmp_path / "pip.conf"
+    conf.write_text("[global]\nindex-url = https://private.example/simple\n"
+                    "[install]\nfind-links =\n    /w1\n    /w2\nno-index = true\n")
+    config = installer_config({**HOME, "PIP_CONFIG_FILE": str(conf)}, "uv")
+    assert config.uv_args == ("--index-url", "https://private.example/simple",
+                              "--find-links", "/w1", "--find-links", "/w2", "--no-index")
+    # The variable wins over the file, as in pip; and the file's content is in the key.
+    over = installer_config({**HOME, "PIP_CONFIG_FILE": str(conf),
+                             "PIP_INDEX_URL": "https://other/simple"}, "uv")
+    assert over.uv_args[:2] == ("--index-url", "https://other/simple")
+    before = config.digest
+    conf.write_text("[global]\nindex-url = https://elsewhere/simple\n")
+    assert installer_config({**HOME, "PIP_CONFIG_FILE": str(conf)}, "uv").digest != before
+    assert installer_config({**HOME, "PIP_CONFIG_FILE": "/dev/null"}, "uv").uv_args == ()
