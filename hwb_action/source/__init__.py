@@ -57,7 +57,7 @@ from hwb_action.source.spec import (
     parse_source,
     symlink_loop_error,
 )
-from hwb_action.source.vcsversion import vcs_version_tool
+from hwb_action.source.vcsversion import shallow_checkout_problem, vcs_version_tool
 
 __all__ = [
     "ACCEPTED_FORMS",
@@ -165,6 +165,11 @@ def open_source(
         commit = _git.git_commit(path, environ)
         checkout = _git.git_toplevel(path, environ) if commit else None
         reporter.debug(f"source: directory {path}" + (f" at commit {commit}" if commit else ""))
+        problem = shallow_checkout_problem(path, environ) if commit else None
+        if problem is not None:
+            reporter.warning(problem + "; fetch the whole history first (actions/checkout "
+                             "with fetch-depth: 0, GitLab GIT_DEPTH: 0, or git fetch "
+                             "--unshallow --tags)")
         yield ResolvedSource(path=path, kind="directory", spec=parsed.shown, commit=commit,
                              checkout=checkout)
         return

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import re
 import tomllib
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
@@ -73,3 +74,24 @@ def vcs_version_tool(project: Path) -> str | None:
         if _SETUP_HINTS.search(text):
             return f"{filename} (setuptools-scm)"
     return None
+
+
+def shallow_checkout_problem(project: Path, environ: Mapping[str, str]) -> str | None:
+    """For a local git checkout: why its version may be wrong (a shallow clone of a project
+    whose version comes from git), or ``None``.  hwb does not deepen a checkout it was
+    pointed at; it says so instead."""
+    tool = vcs_version_tool(project)
+    if tool is None:
+        return None
+    from hwb_action.errors import ProcessError
+    from hwb_action.git import run_git
+
+    try:
+        out = run_git(["-C", str(project), "rev-parse", "--is-shallow-repository"],
+                      environ=environ, check=False)
+    except ProcessError:
+        return None
+    if out.returncode != 0 or out.stdout.strip() != "true":
+        return None
+    return (f"{project} is a shallow git checkout and {tool} derives the version from git "
+            "history and tags: the version built may be wrong (0.1.devN, or a wrong N)")

@@ -10,6 +10,8 @@ from pathlib import Path
 
 import pytest
 
+from hwb_action.ci import NullReporter
+from hwb_action.source import open_source
 from tests.cli_support import run_hwb
 from tests.integration.test_source_git import _git_env, git
 
@@ -104,3 +106,23 @@ def test_branch_commit_and_tag_give_the_versions_pip_gives(
             assert len(node) >= 7 and commit.startswith(node), (ref, version)
         sdist = next(a for a in json.loads(proc.stdout)["artifacts"] if a["kind"] == "sdist")
         assert sdist["filename"].startswith(f"vcs_demo-{version}.")
+
+
+def test_a_shallow_local_checkout_is_warned_about(tmp_path: Path) -> None:
+    bare, env, _ = _repo(tmp_path, "hatch-vcs")
+    checkout = tmp_path / "shallow"
+    git("clone", "--quiet", "--depth", "1", f"file://{bare}", str(checkout), cwd=tmp_path,
+        env=env)
+    reporter = NullReporter()
+    with open_source(str(checkout), reporter=reporter, environ=env, cwd=tmp_path):
+        pass
+    (warning,) = [a for a in reporter.annotations if a.level == "warning"]
+    assert "is a shallow git checkout and hatch-vcs derives the version" in warning.message
+    assert "fetch-depth: 0" in warning.message
+
+    full = tmp_path / "full"
+    git("clone", "--quiet", f"file://{bare}", str(full), cwd=tmp_path, env=env)
+    reporter = NullReporter()
+    with open_source(str(full), reporter=reporter, environ=env, cwd=tmp_path):
+        pass
+    assert not reporter.annotations
