@@ -37,7 +37,8 @@ ACTION_DIR = Path(__file__).resolve().parent
 # what it imports and runs, no more (tests/unit/test_action_locks.py keeps this true).
 # A command not listed here installs action-all.txt.
 COMMAND_LOCKS = {"build": "build", "check": "check", "plan": "plan", "publish": "publish",
-                 "release": "release", "version": "version"}
+                 "release": "release", "version": "version",
+                 "cache": "build"}  # hwb cache manages the build environments
 # An older uv on PATH is passed over for the pinned one: hash-checked build constraints.
 MIN_UV = (0, 5, 0)
 _PIN = re.compile(r"^([A-Za-z0-9][A-Za-z0-9._-]*)==([^\s;\\]+)", re.MULTILINE)

@@ -36,6 +36,49 @@ def parse_pairs(items: Sequence[str], where: str) -> dict[str, str]:
     return out
 
 
+ConfigValue = str | list[str]
+
+
+def parse_config_settings(items: Sequence[str], where: str) -> dict[str, ConfigValue]:
+    """PEP 517 config settings as build and uv take them: ``KEY=VALUE``; ``KEY`` alone is
+    the empty string; a key given again makes a list of its values, in order."""
+    out: dict[str, ConfigValue] = {}
+    for item in items:
+        key, _, value = item.partition("=")
+        key = key.strip()
+        if not key:
+            msg = f"{where}: expected KEY=VALUE, got {item!r}"
+            raise UsageError(msg, hint=f"write it as {where} KEY=VALUE")
+        add_config_setting(out, key, value)
+    return out
+
+
+def add_config_setting(out: dict[str, ConfigValue], key: str, value: ConfigValue) -> None:
+    """Add ``value`` to ``key``: a second value turns it into a list."""
+    if key not in out:
+        out[key] = list(value) if isinstance(value, list) else value
+        return
+    before = out[key]
+    out[key] = [*(before if isinstance(before, list) else [before]),
+                *(value if isinstance(value, list) else [value])]
+
+
+def config_settings_words(settings: Mapping[str, ConfigValue]) -> list[str]:
+    """``KEY=VALUE`` words of config settings, a list value once per item: the form that
+    ``CIBW_CONFIG_SETTINGS`` and ``build -C`` take (``key=a key=b`` is a list there too)."""
+    words: list[str] = []
+    for key, value in settings.items():
+        for item in value if isinstance(value, list | tuple) else [value]:
+            words.append(f"{key}={item}")
+    return words
+
+
+def cibw_config_settings(settings: Mapping[str, ConfigValue]) -> str:
+    """``CIBW_CONFIG_SETTINGS``: the words of :func:`config_settings_words`, shell-quoted
+    (cibuildwheel splits the value as a shell would)."""
+    return " ".join(shlex.quote(w) for w in config_settings_words(settings))
+
+
 def convert_text(option: Option, text: str, where: str) -> Any:
     """Convert a string from the environment or the command line to the option's type."""
     if option.kind == "bool":
@@ -54,6 +97,11 @@ def convert_text(option: Option, text: str, where: str) -> Any:
             raise UsageError(msg) from None
     if option.kind == "list":
         return _split_list(text)
+    if option.kind == "dict" and option.name == "config-settings":
+        # One setting per line, so that a value may hold commas; on one line, commas
+        # separate them (the older form).
+        lines = text.splitlines() if "\n" in text.strip() else text.split(",")
+        return parse_config_settings([p.strip() for p in lines if p.strip()], where)
     if option.kind == "dict":
         # Newlines or commas separate pairs in the environment (action inputs are multi-line).
         items = [p.strip() for p in re.split(r"[\n,]", text) if p.strip()]
@@ -128,8 +176,11 @@ def _toml_dict(v: _TomlValue) -> Any:
     if not isinstance(v.value, dict):
         raise v.bad("a table of strings"
                     + (' or a string like "A=1 B=2"' if environment else ""))
-    out: dict[str, str] = {}
+    out: dict[str, str | list[str]] = {}
     for key, item in v.value.items():
+        if v.option.name == "config-settings" and _is_strings(item):
+            out[str(key)] = list(item)  # a setting given several values, as -C k=a -C k=b
+            continue
         if not isinstance(item, str | int | float):
             msg = f"{v.where}: {key} must be a string, not {type(item).__name__} {item!r}"
             raise ConfigError(msg, file=v.file, line=v.line, hint=f'write it as {key} = "value"')
@@ -211,7 +262,8 @@ def _mapping_problem(value: Mapping[Any, Any]) -> str | None:
     for key, item in value.items():
         if _CONTROL.search(str(key)):
             return f"key {str(key)!r} holds a control character"
-        if "\x00" in str(item):
+        items = item if isinstance(item, list | tuple) else [item]
+        if any("\x00" in str(one) for one in items):
             return f"the value of {str(key)!r} holds a NUL character"
     return None
 

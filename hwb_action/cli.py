@@ -19,6 +19,7 @@ from typing import Any
 from hwb_action import __version__
 from hwb_action._command import CommandResult, Invocation
 from hwb_action._signals import EXIT_INTERRUPTED, EXIT_TERMINATED, Terminated, interrupts_unwind
+from hwb_action._values import parse_config_settings
 from hwb_action.ci import BaseReporter, detect_reporter, error_annotation
 from hwb_action.errors import EXIT_FAILED, EXIT_USAGE, HwbError
 from hwb_action.settings import Option, convert_text, options_for, parse_pairs
@@ -38,6 +39,8 @@ COMMANDS: dict[str, tuple[str, str, str]] = {
                 "print the next version from conventional commits (dry run)"),
     "release": ("hwb_action.commands.release", "run",
                 "bump the version, write the changelog, commit and tag"),
+    "cache": ("hwb_action.commands.cache", "run",
+              "show (info), empty (clean) or shrink (prune) the build-environment cache"),
 }
 
 EPILOG = """exit codes: 0 success, 1 the work failed, 2 usage or configuration error,
@@ -46,10 +49,41 @@ Every option is also a [tool.hwb] key in pyproject.toml and an HWB_<KEY> variabl
 
 
 class _Parser(argparse.ArgumentParser):
+    json_errors = False
+    """Set by :func:`main` when ``--json`` is on the command line: a usage error is then
+    one JSON document on stdout too."""
+
     def error(self, message: str) -> Any:  # argparse's own exit(2), with our wording
         self.print_usage(sys.stderr)
         sys.stderr.write(f"ERROR: {message}\n")
+        if _Parser.json_errors:
+            _write_json(error_document(message, exit_code=EXIT_USAGE,
+                                       hint="run hwb COMMAND --help for the options"))
         raise SystemExit(EXIT_USAGE)
+
+
+def error_document(message: str, *, exit_code: int, hint: str | None = None,
+                   file: str | None = None, line: int | None = None,
+                   details: Sequence[str] = ()) -> dict[str, Any]:
+    """The ``--json`` document of a failure: ``{"error": {...}}``."""
+    return {"error": {"message": message, "hint": hint, "exit_code": exit_code,
+                      "file": file, "line": line, "details": list(details)}}
+
+
+def _error_of(err: HwbError) -> dict[str, Any]:
+    document = error_document(err.message, exit_code=err.exit_code, hint=err.hint,
+                              file=err.file, line=err.line, details=err.details)
+    # What was made before the failure (e.g. the artifacts of a failed check).
+    partial = getattr(err, "data", None)
+    if isinstance(partial, dict):
+        document = {**partial, **document}
+    return document
+
+
+def _write_json(document: dict[str, Any], reporter: BaseReporter | None = None) -> None:
+    text = json.dumps(document, indent=2)
+    sys.stdout.write((reporter.document(text, is_json=True) if reporter else text) + "\n")
+    sys.stdout.flush()
 
 
 def _add_option(parser: argparse.ArgumentParser, opt: Option) -> None:
@@ -105,6 +139,8 @@ def _cli_values(command: str, ns: argparse.Namespace) -> dict[str, Any]:
             values[opt.name] = list(raw)
         elif opt.kind == "list":
             values[opt.name] = [v for item in raw for v in convert_text(opt, item, where)]
+        elif opt.name == "config-settings":
+            values[opt.name] = parse_config_settings(raw, where)
         elif opt.kind == "dict":
             values[opt.name] = parse_pairs(raw, where)
         elif opt.kind in ("int",):
@@ -132,7 +168,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     (no staging directory, temporary tree or backend process is left): exit 130 and 143.
     """
     parser = build_parser()
-    ns = parser.parse_args(argv)
+    args = list(sys.argv[1:] if argv is None else argv)
+    _Parser.json_errors = "--json" in args[:args.index("--")] if "--" in args else (
+        "--json" in args)
+    ns = parser.parse_args(args)
     environ = dict(os.environ)
     reporter = detect_reporter(environ, verbose=ns.verbose, quiet=ns.quiet)
     # Before anything runs: a backend, an index or a remote that prints a secret of this
@@ -166,15 +205,27 @@ def _run_command(ns: argparse.Namespace, environ: dict[str, str],
                 result = handler(inv)
         except HwbError as err:
             report_error(reporter, err, verbose=ns.verbose)
+            if ns.json:
+                _write_json(_error_of(err), reporter)
             return err.exit_code
         except KeyboardInterrupt:
             reporter.result("interrupted")
+            if ns.json:
+                _write_json(error_document("interrupted", exit_code=EXIT_INTERRUPTED), reporter)
             return EXIT_INTERRUPTED
         except Terminated:
             reporter.result("terminated")
+            if ns.json:
+                _write_json(error_document("terminated", exit_code=EXIT_TERMINATED), reporter)
             return EXIT_TERMINATED
         if ns.json:
-            document = reporter.document(json.dumps(result.data, indent=2), is_json=True)
+            data = result.data
+            if result.exit_code != 0 and "error" not in data:
+                # A command that reports its failure as data (hwb check) still says so here.
+                data = {**data, **error_document(
+                    f"hwb {ns.command} failed", exit_code=result.exit_code,
+                    hint="the problems are listed in this document and on stderr")}
+            document = reporter.document(json.dumps(data, indent=2), is_json=True)
         else:
             document = reporter.document(result.text.rstrip("\n")) if result.text else ""
         if document:
@@ -184,6 +235,9 @@ def _run_command(ns: argparse.Namespace, environ: dict[str, str],
     except Exception as err:  # a bug in hwb, not a user mistake: show everything
         reporter.result("".join(traceback.format_exception(err)).rstrip("\n"))
         reporter.result("ERROR: internal error in hwb; please report it with the output above")
+        if ns.json:
+            _write_json(error_document(f"internal error in hwb: {err!r}", exit_code=EXIT_FAILED,
+                                       hint="please report it with the output on stderr"), reporter)
         return EXIT_FAILED
 
 

@@ -101,15 +101,19 @@ class BuildOptions(_Options):
     python: str = ""
     sdist: bool = False
     wheel: bool = False
-    config_settings: Mapping[str, str] = field(default_factory=lambda: _EMPTY)
+    config_settings: Mapping[str, str | list[str]] = field(default_factory=lambda: _EMPTY)
     cache: bool = True
     cache_dir: str = ""
+    cache_max_size: int = 4096
+    keep_temp: bool = False
+    check_reproducible: bool = False
     jobs: int = 0
     target: str = ""
     repair: bool = True
     manylinux: str = ""
     musllinux: str = ""
     test_command: str = ""
+    test: bool = False
     test_requires: tuple[str, ...] = ()
     before_build: str = ""
     environment: Mapping[str, str] = field(default_factory=lambda: _EMPTY)
@@ -134,6 +138,19 @@ class BuildOptions(_Options):
         names = {f.name for f in dataclasses.fields(PlanOptions)} - {"format", "matrix",
                                                                       "gitlab_publish"}
         return PlanOptions(**{n: getattr(self, n) for n in names})
+
+
+@dataclass(frozen=True, kw_only=True)
+class CacheOptions(_Options):
+    """``hwb cache``."""
+
+    cache_action: Literal["info", "clean", "prune"] = "info"
+    cache_dir: str = ""
+    cache_max_size: int = 4096
+
+    @classmethod
+    def command(cls) -> Command:
+        return "cache"
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -230,7 +247,7 @@ OptionsT = TypeVar("OptionsT", bound=_Options)
 OPTIONS_CLASSES: Mapping[str, type[_Options]] = types.MappingProxyType({
     cls.command(): cls
     for cls in (PlanOptions, BuildOptions, CheckOptions, PublishOptions, VersionOptions,
-                ReleaseOptions)
+                ReleaseOptions, CacheOptions)
 })
 
 
@@ -290,6 +307,9 @@ def _convert_value(option: Option, value: Any, where: str) -> Any:
         raise UsageError(msg)
     if option.kind == "list":
         return [str(v) for v in value]
+    if option.kind == "dict" and option.name == "config-settings":
+        return {str(k): [str(x) for x in v] if isinstance(v, list | tuple) else str(v)
+                for k, v in cast(Mapping[Any, Any], value).items()}
     if option.kind == "dict":
         return {str(k): str(v) for k, v in cast(Mapping[Any, Any], value).items()}
     return value

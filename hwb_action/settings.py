@@ -37,7 +37,7 @@ from hwb_action._values import parse_pairs as parse_pairs  # noqa: PLC0414
 from hwb_action.errors import ConfigError, UsageError
 
 Kind = Literal["str", "bool", "int", "list", "dict"]
-Command = Literal["build", "check", "plan", "publish", "version", "release"]
+Command = Literal["build", "check", "plan", "publish", "version", "release", "cache"]
 
 ALL_COMMANDS: tuple[Command, ...] = ("build", "check", "plan", "publish", "version", "release")
 
@@ -106,11 +106,28 @@ OPTIONS: tuple[Option, ...] = (
     Option(name="wheel", kind="bool", default=False, in_config=False, commands=_BUILD,
            help="build only the wheel (straight from the source tree, as uv build --wheel does)"),
     Option(name="config-settings", kind="dict", default={}, flags=("-C",), commands=_BUILD,
-           metavar="KEY=VALUE", help="PEP 517 config settings for the backend (repeatable)"),
+           metavar="KEY=VALUE", help="PEP 517 config settings for the backend (repeatable; a key "
+           "given again makes a list; KEY alone is an empty value; in HWB_CONFIG_SETTINGS one "
+           "per line)"),
     Option(name="cache", kind="bool", default=True, commands=_BUILD,
            help="reuse build environments across builds (--no-cache to build afresh)"),
-    Option(name="cache-dir", metavar="DIR", kind="str", default="", commands=_BUILD,
+    Option(name="cache-dir", metavar="DIR", kind="str", default="", commands=("build", "cache"),
            help="where build environments are cached (default: the user cache dir)"),
+    Option(name="cache-max-size", kind="int", default=4096, minimum=0,
+           commands=("build", "cache"), metavar="MIB",
+           help="after a build, remove the least recently used cached build environments "
+                "until the cache holds at most this many MiB (0: no limit)"),
+    Option(name="keep-temp", kind="bool", default=False, in_config=False, commands=_BUILD,
+           help="keep the build environments and unpacked trees and print where they are "
+                "(to debug a failed build)"),
+    Option(name="check-reproducible", kind="bool", default=False, in_config=False,
+           commands=_BUILD,
+           help="build a second time and compare the artifacts byte for byte, naming the "
+                "first differing member"),
+    Option(name="cache-action", kind="str", default="info", positional=True, in_config=False,
+           commands=("cache",), choices=("info", "clean", "prune"), metavar="ACTION",
+           help="info: list the cached build environments; clean: remove them all; prune: "
+                "remove the least recently used down to cache-max-size"),
     Option(name="jobs", metavar="N", kind="int", default=0, flags=("-j",), minimum=0,
            commands=("build", "publish"),
            help="parallel builds or uploads (default: CPU count for builds, 4 for uploads)"),
@@ -129,6 +146,11 @@ OPTIONS: tuple[Option, ...] = (
     Option(name="test-command", metavar="COMMAND", kind="str", default="", commands=_PLAN_BUILD,
            single_line=False,
            help="command run against each built wheel ({project} and {package} placeholders)"),
+    Option(name="test", kind="bool", default=False, commands=_BUILD,
+           help="run test-command against each built wheel; without it a local build runs "
+                "[tool.cibuildwheel] test-command only for a matrix cell (--target) or in CI, "
+                "and a test-command set for hwb ([tool.hwb], HWB_TEST_COMMAND, the flag) "
+                "always; --no-test: never"),
     Option(name="test-requires", kind="list", default=[], commands=_PLAN_BUILD,
            metavar="REQUIREMENT",
            help="requirements installed before test-command"),

@@ -70,7 +70,8 @@ def run_build(ctx: ProjectContext, options: BuildOptions, *, reporter: Reporter,
                              "container on Linux)")
     with BuildSession(out_dir=out_dir, installer=_installer(options, environ),
                       cache_dir=_cache_dir(options, environ), reporter=reporter,
-                      environ=_build_environ(ctx.root, environ)) as session:
+                      environ=_build_environ(ctx.root, environ), keep_temp=options.keep_temp,
+                      cache_max_bytes=options.cache_max_size * 1024 * 1024) as session:
         sdist, wheels = _execute(job, session, ctx, options, host)
         session.stop_backends()
         t0 = time.monotonic()
@@ -85,6 +86,10 @@ def run_build(ctx: ProjectContext, options: BuildOptions, *, reporter: Reporter,
         timings=timings,
     )
     report_result(result, reporter)
+    if options.check_reproducible:
+        from hwb_action.builder.reproducible import rebuild_and_check
+
+        rebuild_and_check(ctx, options, result, reporter=reporter, environ=environ, cwd=cwd)
     return result
 
 

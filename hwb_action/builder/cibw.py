@@ -45,6 +45,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from hwb_action import _process
+from hwb_action._values import cibw_config_settings
 from hwb_action.builder.identifiers import arch_of, served_identifiers
 from hwb_action.builder.result import WheelInfo
 from hwb_action.ci import Reporter
@@ -158,8 +159,8 @@ def _steps(options: BuildOptions) -> dict[str, str]:
         steps["CIBW_BEFORE_BUILD"] = options.before_build
     if options.config_settings:
         # cibuildwheel's table format for config-settings (shlex-quoted values).
-        steps["CIBW_CONFIG_SETTINGS"] = " ".join(
-            f"{k}={shlex.quote(v)}" for k, v in options.config_settings.items())
+        # A setting given several values (-C k=a -C k=b) is repeated, as build takes it.
+        steps["CIBW_CONFIG_SETTINGS"] = cibw_config_settings(options.config_settings)
     if not options.repair:
         steps["CIBW_REPAIR_WHEEL_COMMAND"] = ""
     return steps

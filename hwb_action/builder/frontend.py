@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import os
 import subprocess
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Literal
 
@@ -48,6 +48,7 @@ class Frontend:
         self.prefix = prefix
         self.use_server = use_server and environ.get("HWB_HOOK_SERVER", "1") != "0"
         self._runners: dict[tuple[str, str, tuple[str, ...]], HookRunner] = {}
+        self._checked: set[tuple[str, tuple[str, ...]]] = set()
 
     def prepare(self, build_system: BuildSystem) -> BuildEnv:
         """Get the environment for ``build_system`` and start its backend process early."""
@@ -73,16 +74,23 @@ class Frontend:
         srcdir: Path,
         outdir: Path,
         build_system: BuildSystem,
-        config_settings: Mapping[str, str] | None = None,
+        config_settings: Mapping[str, str | list[str]] | None = None,
     ) -> Path:
         """Build one distribution of ``srcdir`` into ``outdir``; returns its path."""
-        settings = dict(config_settings or {})
+        # Lists stay lists (a key given several times), as build and uv hand them on.
+        settings = {k: list(v) if isinstance(v, list | tuple) else v
+                    for k, v in (config_settings or {}).items()}
         env = self.provider.get(build_system.requires)
+        if not self.provider.isolated:
+            self._check_installed(env, build_system.requires, build_system)
         runner = self._runner(env, build_system)
         builder = self._builder(srcdir, env, runner)
         with self._backend_errors(distribution, build_system, runner):
             extra = builder.get_requires_for_build(distribution, settings)
         missing = {r for r in extra if r.strip() not in build_system.requires}
+        if missing and not self.provider.isolated:
+            self._check_installed(env, missing, build_system)
+            missing = set()
         if missing:
             self.reporter.debug(f"backend asks for {', '.join(sorted(missing))} too")
             env = self.provider.get([*build_system.requires, *missing])
@@ -95,6 +103,18 @@ class Frontend:
         # The runner checked the hook's answer already; this holds whatever runner ran it.
         value = made.name if made.parent == outdir else str(made)
         return checked_result(build_system.backend, f"build_{distribution}", value, outdir)
+
+    def _check_installed(self, env: BuildEnv, requirements: Collection[str],
+                         bs: BuildSystem) -> None:
+        """Without isolation, unmet requirements are listed before the backend runs."""
+        key = (env.python, tuple(sorted(requirements)))
+        if key in self._checked:
+            return
+        from hwb_action.builder.depcheck import check_requirements
+
+        check_requirements(env.python, requirements, backend=bs.backend,
+                           environ=env.environ(self.environ))
+        self._checked.add(key)
 
     def _builder(self, srcdir: Path, env: BuildEnv, runner: HookRunner) -> ProjectBuilder:
         # Imported here so that the backend process starts before hwb pays for these imports.

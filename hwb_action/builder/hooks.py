@@ -4,9 +4,9 @@ Every hook call runs pyproject-hooks' own in-process script in a separate proces
 default runner does.  Where ``os.fork`` exists the process is forked from a small server
 (:mod:`hwb_action.builder._hookserver_main`) that has the backend already imported, which saves
 an interpreter start and the backend's imports on each of the four hook calls of a build.
-Output is captured per call: passed to the reporter when it shows build logs (``--verbose``,
-or in CI, folded in the step's group; prefixed for parallel builds) and kept so that a
-failing hook shows its last lines.
+Output is captured per call and followed while the hook runs (:class:`LogTail`): streamed
+to the reporter as it is written with ``--verbose`` and in CI logs (prefixed for parallel
+builds), and kept so that a failing hook shows its last lines.
 """
 
 from __future__ import annotations
@@ -20,7 +20,8 @@ import signal
 import subprocess
 import sys
 import tempfile
-from collections.abc import Mapping, Sequence
+import threading
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import IO
 
@@ -125,11 +126,17 @@ class HookRunner:
         self._count += 1
         log = self._tmp / f"hook-{self._count}.log"
         returncode = None
-        if self._server is not None and cmd and cmd[0] == self.python:
-            returncode = self._call_server(cmd, cwd or os.getcwd(), env, log)
-        if returncode is None:
-            returncode = _call_plain(cmd, cwd, env, log)
-        self._collect(log)
+        log.touch()
+        # The hook's output is read while it runs: shown as it comes (-v, CI logs), so that a
+        # long build shows progress and a job killed for a timeout keeps what was printed.
+        tail = LogTail(log, self._show if _streams(self.reporter) else None)
+        try:
+            if self._server is not None and cmd and cmd[0] == self.python:
+                returncode = self._call_server(cmd, cwd or os.getcwd(), env, log)
+            if returncode is None:
+                returncode = _call_plain(cmd, cwd, env, log)
+        finally:
+            self.last_output = tail.stop()
         if returncode != 0:
             raise subprocess.CalledProcessError(returncode, list(cmd),
                                                 output="\n".join(self.last_output))
@@ -176,20 +183,8 @@ class HookRunner:
             self._modules.update(json.loads(modules.read_text()))
         return code
 
-    def _collect(self, log: Path) -> None:
-        tail: collections.deque[str] = collections.deque(maxlen=TAIL_LINES)
-        try:
-            fh: IO[str] = open(log, encoding="utf-8", errors="replace")  # noqa: SIM115
-        except OSError:
-            self.last_output = []
-            return
-        with fh:
-            for raw in fh:
-                line = raw.rstrip("\n")
-                tail.append(line)
-                if self.reporter.shows_build_logs:
-                    self.reporter.log(self.prefix + line)
-        self.last_output = list(tail)
+    def _show(self, line: str) -> None:
+        self.reporter.log(self.prefix + line)
 
     def _stop_server(self) -> None:
         server, self._server = self._server, None
@@ -256,6 +251,71 @@ def _call_plain(cmd: Sequence[str], cwd: str | None, env: Mapping[str, str], log
             _end_group(proc)  # what it left running, or itself when interrupted
             returncode = proc.wait()
         return returncode
+
+
+def _streams(reporter: Reporter) -> bool:
+    """Whether backend output is shown as it comes: the reporter says (with --verbose, and
+    in CI logs inside the step's collapsed group).  A quiet terminal keeps its live status
+    line instead."""
+    return reporter.shows_build_logs
+
+
+class LogTail:
+    """Follows a hook's log file on a thread while the hook runs: each complete line goes to
+    ``show`` (when given) as soon as it is written; :meth:`stop` reads the rest and returns
+    the last :data:`TAIL_LINES` lines."""
+
+    POLL_SECONDS = 0.05
+
+    def __init__(self, path: Path, show: Callable[[str], None] | None) -> None:
+        self.show = show
+        self.tail: collections.deque[str] = collections.deque(maxlen=TAIL_LINES)
+        self._partial = ""
+        self._done = threading.Event()
+        try:
+            self._fh: IO[str] | None = open(path, encoding="utf-8", errors="replace")  # noqa: SIM115
+        except OSError:
+            self._fh = None
+        self._thread: threading.Thread | None = None
+        if self._fh is not None and show is not None:
+            self._thread = threading.Thread(target=self._follow, name="hwb-hook-log",
+                                            daemon=True)
+            self._thread.start()
+
+    def _line(self, line: str) -> None:
+        self.tail.append(line)
+        if self.show is not None:
+            self.show(line)
+
+    def _read(self) -> bool:
+        """Hand on the complete lines written so far; whether there were any."""
+        assert self._fh is not None
+        chunk = self._fh.read()
+        if not chunk:
+            return False
+        *lines, self._partial = (self._partial + chunk).split("\n")
+        for line in lines:
+            self._line(line.rstrip("\r"))
+        return True
+
+    def _follow(self) -> None:
+        while not self._done.is_set():
+            if not self._read():
+                self._done.wait(self.POLL_SECONDS)
+
+    def stop(self) -> list[str]:
+        """Stop following (the hook has ended); the last lines of the log."""
+        self._done.set()
+        if self._thread is not None:
+            self._thread.join()
+        if self._fh is not None:
+            with self._fh:
+                while self._read():
+                    pass
+            if self._partial:
+                self._line(self._partial.rstrip("\r"))
+                self._partial = ""
+        return list(self.tail)
 
 
 def default_python() -> str:

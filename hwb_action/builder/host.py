@@ -96,6 +96,11 @@ def build_wheels(builds: Sequence[WheelBuild], *, session: BuildSession, bs: Bui
                  project: Project, options: BuildOptions) -> list[WheelInfo]:
     """Build, repair and test every wheel (in parallel when there are several); one
     BuildError naming each failed interpreter."""
+    from hwb_action.builder.testing import untested_note
+
+    note = untested_note(options, session.environ)
+    if note:
+        session.reporter.info(note)
     if len(builds) == 1:
         return [_one(builds[0], session, bs, project, options)]
     jobs = options.jobs or os.cpu_count() or 1
@@ -130,7 +135,9 @@ def _one(build: WheelBuild, session: BuildSession, bs: BuildSystem, project: Pro
     info = WheelInfo(path=wheel, python=build.interp.version)
     if not project.is_pure and options.repair and sys.platform.startswith("linux"):
         info = _repair(info, build.index, session, options)
-    if options.test_command:
+    from hwb_action.builder.testing import tests_wanted
+
+    if tests_wanted(options, session.environ):
         from hwb_action.builder.testing import test_wheel
 
         test_wheel(info.path, Path(build.interp.path), test_command=options.test_command,

@@ -1,10 +1,12 @@
 """Build environments: uv (default), pip, or none; cached across builds, and tamper-evident.
 
-A build environment is keyed by its installer, the base interpreter and the sorted build
-requirements, plus the ISO week, so that unpinned requirements are re-resolved at least once
-a week.  Cached environments live in ``<cache>/envs/<key>/``; one is created under a file
-lock and marked complete last, so concurrent builds either reuse a finished environment or
-wait for the one being made.
+A build environment is keyed by its installer, the base interpreter, the sorted build
+requirements and the user's installer configuration (indexes, constraints and the files'
+contents: :mod:`~hwb_action.builder.installer_config`), plus the ISO week, so that unpinned
+requirements are re-resolved at least once a week.  Without a cache (``--no-cache``) one
+environment per requirement set serves the whole build.  Cached environments live in
+``<cache>/envs/<key>/``; one is created under a file lock and marked complete last, so
+concurrent builds either reuse a finished environment or wait for the one being made.
 
 **A cached environment is read-only to builds.**  A build backend, a build hook or a
 ``setup.py`` runs as the user hwb runs as (root in most CI jobs), so file permissions cannot
@@ -54,7 +56,13 @@ from filelock import FileLock
 
 from hwb_action._host import venv_python
 from hwb_action._process import run
+from hwb_action.builder.envcache import mark_used, record_size
 from hwb_action.builder.envdigest import READY, Verified, changed_since, verify, write_record
+from hwb_action.builder.installer_config import (
+    first_unreachable,
+    installer_config,
+    unreachable_index,
+)
 from hwb_action.ci import Reporter
 from hwb_action.errors import BuildError, ProcessError, UsageError
 from hwb_action.trust import installer_environ, register_secrets, untrusted_environ
@@ -117,6 +125,8 @@ class UvInstaller:
     no_config: bool = False
     """Ignore ``uv.toml``/``pyproject.toml`` uv settings (test environments)."""
     name: str = "uv"
+    extra_args: tuple[str, ...] = ()
+    """The user's pip settings as uv options (:mod:`~hwb_action.builder.installer_config`)."""
 
     def _config(self) -> list[str]:
         return ["--no-config"] if self.no_config else []
@@ -134,7 +144,8 @@ class UvInstaller:
                 "--python", str(env_python(path))]
         if compile_bytecode:
             args.append("--compile-bytecode")
-        run([*args, *requirements], reporter=reporter, env=env, what="uv pip install")
+        run([*args, *self.extra_args, *requirements], reporter=reporter, env=env,
+            what="uv pip install")
 
 
 @dataclass(frozen=True)
@@ -171,7 +182,8 @@ class PipInstaller:
             env=env, what="pip install")
 
 
-def installer_for(name: Installer, environ: Mapping[str, str]) -> PackageInstaller | None:
+def installer_for(name: Installer, environ: Mapping[str, str],
+                  uv_args: Sequence[str] = ()) -> PackageInstaller | None:
     """The installer behind an isolation name; ``None`` for ``none`` (the base interpreter)."""
     if name == "none":
         return None
@@ -181,7 +193,7 @@ def installer_for(name: Installer, environ: Mapping[str, str]) -> PackageInstall
     if uv is None:
         msg = "isolation 'uv' was asked for but no uv binary was found"
         raise UsageError(msg, hint="pip install uv, or use --isolation pip")
-    return UvInstaller(uv)
+    return UvInstaller(uv, extra_args=tuple(uv_args))
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -238,11 +250,22 @@ class EnvProvider:
         # a backend that finds one elsewhere and prints it cannot show it.
         register_secrets(environ, reporter)
         self.environ = untrusted_environ(environ)
-        self._installer_environ = installer_environ(environ)
-        self._installer_environ.pop("VIRTUAL_ENV", None)
+        base = installer_environ(environ)
+        base.pop("VIRTUAL_ENV", None)
+        # The user's pip/uv configuration, for whichever installer runs (and the cache key).
+        self._config = installer_config(base, installer)
+        self._installer_environ = self._config.environ
         self._temporary: list[Path] = []
+        self._uncached: dict[tuple[str, ...], BuildEnv] = {}
         self._in_use: dict[Path, Verified] = {}
-        self._tool = installer_for(installer, environ)
+        self.keep_temp = False
+        """``--keep-temp``: uncached environments are left for the user (:meth:`kept`)."""
+        self._tool = installer_for(installer, environ, self._config.uv_args)
+
+    @property
+    def isolated(self) -> bool:
+        """False for ``--isolation none`` (the base interpreter as it is)."""
+        return self._tool is not None
 
     def key(self, requirements: Collection[str]) -> str:
         """The content address of an environment."""
@@ -253,6 +276,7 @@ class EnvProvider:
             "version": self.base_version,
             "requires": sorted({r.strip() for r in requirements}),
             "week": f"{year}-{week}",
+            "installer-config": self._config.digest,
         }, sort_keys=True)
         return hashlib.sha256(payload.encode()).hexdigest()[:24]
 
@@ -262,10 +286,16 @@ class EnvProvider:
             return BuildEnv(python=self.base_python, path=None, bin_dir=None, cached=False)
         reqs = sorted({r.strip() for r in requirements})
         if self.cache_dir is None:
+            # One environment per requirement set for the whole build (sdist and wheel), as
+            # build makes at most one per distribution.
+            made = self._uncached.get(tuple(reqs))
+            if made is not None:
+                return made
             path = Path(tempfile.mkdtemp(prefix="hwb-env-"))
             self._temporary.append(path)
             self._create(path, reqs, compile_bytecode=False)
-            return self._env(path, cached=False)
+            made = self._uncached[tuple(reqs)] = self._env(path, cached=False)
+            return made
         envs = self.cache_dir / "envs"
         key = self.key(reqs)
         path = envs / key
@@ -278,13 +308,16 @@ class EnvProvider:
                 if verified is None:
                     verified = self._make_cached(path, reqs)
         self._in_use[path] = verified
+        mark_used(path)
         return self._env(path, cached=True)
 
     def _make_cached(self, path: Path, reqs: list[str]) -> Verified:
         shutil.rmtree(path, ignore_errors=True)  # a half-made or changed one
         try:
             self._create(path, reqs, compile_bytecode=True)
-            return write_record(path, requires=reqs, python=self.base_python)
+            verified = write_record(path, requires=reqs, python=self.base_python)
+            record_size(path)
+            return verified
         except BaseException:
             shutil.rmtree(path, ignore_errors=True)
             raise
@@ -316,6 +349,16 @@ class EnvProvider:
             tool.install(path, reqs, env=env, reporter=self.reporter,
                          compile_bytecode=compile_bytecode)
         except ProcessError as err:
+            index = unreachable_index(err.details) or first_unreachable(self._config.indexes)
+            if index is not None:
+                msg = (f"could not reach {index} to install the build requirements "
+                       f"({shown})")
+                raise BuildError(
+                    msg, details=err.details,
+                    hint="check the network and the index settings "
+                         "(PIP_INDEX_URL/UV_INDEX_URL, PIP_EXTRA_INDEX_URL, certificates: "
+                         "SSL_CERT_FILE/PIP_CERT); hwb does not fall back to another index",
+                ) from err
             msg = f"could not install the build requirements ({shown})"
             raise BuildError(
                 msg, details=err.details,
@@ -329,6 +372,16 @@ class EnvProvider:
         in_use, self._in_use = self._in_use, {}
         for path, verified in in_use.items():
             self._check_after_use(path, verified)
-        for path in self._temporary:
-            shutil.rmtree(path, ignore_errors=True)
-        self._temporary.clear()
+        if not self.keep_temp:
+            for path in self._temporary:
+                shutil.rmtree(path, ignore_errors=True)
+            self._temporary.clear()
+        self._uncached.clear()
+
+    def environments(self) -> list[Path]:
+        """The environments this provider handed out (cached and uncached)."""
+        return [*self._in_use, *self._temporary]
+
+    def temporary(self) -> list[Path]:
+        """The uncached environments (removed by :meth:`close` unless kept)."""
+        return list(self._temporary)

@@ -7,6 +7,11 @@ environments (:class:`~hwb_action.builder.isolation.EnvProvider`) and the backen
 with the sdist build.  Leaving the ``with`` block, normally, on an error or on
 ``KeyboardInterrupt``, stops every backend process, removes uncached environments, temporary
 trees and the staging directory, in that order.
+
+With ``keep_temp`` (``--keep-temp``) the unpacked trees and uncached environments stay and
+their paths are printed; without it, an error that names one of them says that it is gone.
+After the build the environment cache is pruned to ``cache_max_bytes``
+(:func:`~hwb_action.builder.envcache.prune`).
 """
 
 from __future__ import annotations
@@ -24,6 +29,7 @@ from hwb_action.builder.frontend import Frontend
 from hwb_action.builder.isolation import EnvProvider, Installer
 from hwb_action.builder.output import staging_dir
 from hwb_action.ci import Reporter
+from hwb_action.errors import HwbError
 
 T = TypeVar("T")
 
@@ -35,7 +41,8 @@ class BuildSession:
     """The resources of one build; use as a context manager."""
 
     def __init__(self, *, out_dir: Path, installer: Installer, cache_dir: Path | None,
-                 reporter: Reporter, environ: Mapping[str, str]) -> None:
+                 reporter: Reporter, environ: Mapping[str, str], keep_temp: bool = False,
+                 cache_max_bytes: int = 0) -> None:
         self.out_dir = out_dir
         self.installer: Installer = installer
         self.cache_dir = cache_dir
@@ -44,7 +51,11 @@ class BuildSession:
         self.timings: dict[str, float] = {}
         self._stack = contextlib.ExitStack()
         self._frontends: list[Frontend] = []
-        self._providers: list[EnvProvider] = []
+        self._providers: dict[str, EnvProvider] = {}
+        self.keep_temp = keep_temp
+        self.cache_max_bytes = cache_max_bytes
+        self._used_envs: list[Path] = []
+        self._removed: list[Path] = []
         self._trees: list[Path] = []
         self._pool: ThreadPoolExecutor | None = None
         self._staging: Path | None = None
@@ -60,6 +71,8 @@ class BuildSession:
     def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
                  tb: TracebackType | None) -> None:
         self._stack.__exit__(exc_type, exc, tb)
+        if isinstance(exc, HwbError):
+            _note_removed(exc, self._removed)
 
     @property
     def staging(self) -> Path:
@@ -70,10 +83,14 @@ class BuildSession:
 
     def frontend(self, *, python: str, version: str, prefix: str = "") -> Frontend:
         """A frontend with its own environment provider for the interpreter ``python``."""
-        provider = EnvProvider(installer=self.installer, base_python=python,
-                               base_version=version, cache_dir=self.cache_dir,
-                               reporter=self.reporter, environ=self.environ)
-        self._providers.append(provider)
+        # One provider per interpreter: every frontend of it shares its environments.
+        provider = self._providers.get(python)
+        if provider is None:
+            provider = EnvProvider(installer=self.installer, base_python=python,
+                                   base_version=version, cache_dir=self.cache_dir,
+                                   reporter=self.reporter, environ=self.environ)
+            provider.keep_temp = self.keep_temp
+            self._providers[python] = provider
         fe = Frontend(provider=provider, environ=self.environ, reporter=self.reporter,
                       prefix=prefix)
         self._frontends.append(fe)
@@ -107,11 +124,40 @@ class BuildSession:
             self._pool.shutdown(wait=True, cancel_futures=True)
         for fe in self._frontends:
             fe.close()
-        for provider in self._providers:
+        envs: list[Path] = []
+        temporary: list[Path] = []
+        for provider in self._providers.values():
+            envs += provider.environments()
+            temporary += provider.temporary()
             provider.close()
         self._frontends.clear()
         self._providers.clear()
-        # After the backend processes stopped: they may still have been working in a tree.
-        for tree in self._trees:
-            shutil.rmtree(tree, ignore_errors=True)
+        if self.keep_temp:
+            for path in [*temporary, *self._trees]:
+                self.reporter.info(f"Kept (--keep-temp): {path}")
+            for path in envs:
+                if path not in temporary:
+                    self.reporter.info(f"Build environment (cached): {path}")
+        else:
+            self._removed = [*temporary, *self._trees]
+            # After the backend processes stopped: they may still have been working in a tree.
+            for tree in self._trees:
+                shutil.rmtree(tree, ignore_errors=True)
         self._trees.clear()
+        if self.cache_dir is not None and self.cache_max_bytes > 0:
+            from hwb_action.builder.envcache import prune
+
+            for gone in prune(self.cache_dir, self.cache_max_bytes, keep=envs):
+                self.reporter.debug(f"cache: removed the least recently used build "
+                                    f"environment {gone.path} ({gone.size // 1024} KiB)")
+
+
+def _note_removed(err: HwbError, removed: list[Path]) -> None:
+    """An error that names a directory removed when the build ended says so, rather than
+    sending the user to look for it."""
+    text = "\n".join([err.message, err.hint or "", *err.details])
+    gone = [str(p) for p in removed if str(p) in text]
+    if gone:
+        err.details.append(f"({', '.join(gone)} {'was' if len(gone) == 1 else 'were'} removed "
+                           "when the build ended; run again with --keep-temp to keep "
+                           f"{'it' if len(gone) == 1 else 'them'})")

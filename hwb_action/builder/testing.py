@@ -25,7 +25,40 @@ from hwb_action._host import venv_scripts
 from hwb_action.builder.isolation import UvInstaller, find_uv
 from hwb_action.ci import Reporter
 from hwb_action.errors import BuildError, ProcessError
+from hwb_action.options import BuildOptions
 from hwb_action.trust import installer_environ, untrusted_environ
+
+
+def tests_wanted(options: BuildOptions, environ: Mapping[str, str]) -> bool:
+    """Whether this build runs ``test-command`` against its wheels.
+
+    A plain local ``hwb build`` runs no tests unless asked, as ``build`` and ``uv build`` run
+    none: ``[tool.cibuildwheel] test-command`` is cibuildwheel's, for matrix cells
+    (``--target``) and CI jobs; ``--test`` asks for it here, ``--no-test`` never runs it, and
+    a test command given to hwb itself (``[tool.hwb]``, ``HWB_TEST_COMMAND``, the flag)
+    is a request to run it.
+    """
+    if not options.test_command.strip():
+        return False
+    asked = options.settings.origin("test")
+    if asked.kind != "default":
+        return options.test
+    if options.test:
+        return True
+    if options.settings.origin("test-command").kind != "cibuildwheel":
+        return True
+    ci = environ.get("CI", "").lower() in ("true", "1")
+    return bool(options.target) or ci
+
+
+def untested_note(options: BuildOptions, environ: Mapping[str, str]) -> str | None:
+    """What to tell a user whose configured tests this build does not run."""
+    if not options.test_command.strip() or tests_wanted(options, environ):
+        return None
+    origin = options.settings.origin("test-command")
+    where = origin.describe() if origin.kind != "default" else "test-command"
+    return (f"Not running the tests configured in {where} (a local build runs them with "
+            "--test; matrix cells and CI jobs run them)")
 
 
 def _installer(environ: Mapping[str, str]) -> UvInstaller:

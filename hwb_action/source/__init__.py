@@ -58,6 +58,7 @@ from hwb_action.source.spec import (
     parse_source,
     symlink_loop_error,
 )
+from hwb_action.source.vcsversion import shallow_checkout_problem, vcs_version_tool
 
 __all__ = [
     "ACCEPTED_FORMS",
@@ -165,6 +166,11 @@ def open_source(
         commit = _git.git_commit(path, environ)
         checkout = _git.git_toplevel(path, environ) if commit else None
         reporter.debug(f"source: directory {path}" + (f" at commit {commit}" if commit else ""))
+        problem = shallow_checkout_problem(path, environ) if commit else None
+        if problem is not None:
+            reporter.warning(problem + "; fetch the whole history first (actions/checkout "
+                             "with fetch-depth: 0, GitLab GIT_DEPTH: 0, or git fetch "
+                             "--unshallow --tags)")
         yield ResolvedSource(path=path, kind="directory", spec=parsed.shown, commit=commit,
                              checkout=checkout)
         return
@@ -197,12 +203,16 @@ def open_source(
                                  "hash (@SHA) so that what is built is what you reviewed")
             checkout = temp / "checkout"
             with reporter.group(f"git clone {parsed.shown}"):
-                commit = GitClone(
+                clone = GitClone(
                     parsed.location, shown=redact_url(parsed.location), dest=checkout,
                     reporter=reporter,
                     environ=environ, file_url=parsed.file_url,
-                ).clone(parsed.ref)
-            path = _project_dir(checkout, parsed.subdirectory, shown=parsed.shown)
+                )
+                commit = clone.clone(parsed.ref)
+                path = _project_dir(checkout, parsed.subdirectory, shown=parsed.shown)
+                tool = vcs_version_tool(path)
+                if tool is not None:
+                    clone.fetch_version_history(tool)
             reporter.info(f"source: {parsed.shown} at commit {commit}")
             yield ResolvedSource(path=path, kind="git", spec=parsed.shown, commit=commit,
                                  ref=parsed.ref, checkout=checkout)

@@ -86,6 +86,44 @@ class GitClone:
                 "credential helper)",
             ) from err
 
+    def fetch_version_history(self, tool: str) -> None:
+        """Fetch the history and tags that ``tool`` derives the version from, when the clone
+        is shallow: the commits from HEAD back and the tags, without trees or file contents
+        (``--filter=tree:0``: ``git describe`` walks commits only; a server that does not
+        filter sends them all).  Fails rather than let a wrong version be built."""
+        try:
+            shallow = self._git("rev-parse", "--is-shallow-repository", cwd=self.dest,
+                                what="git rev-parse").strip() == "true"
+            if not shallow:
+                return
+            head = self._git("rev-parse", "--verify", "HEAD", cwd=self.dest,
+                             what="git rev-parse").strip()
+            self.reporter.info(f"{tool} derives the version from git: fetching the history "
+                               "and tags of the commit")
+            base = ("fetch", "--quiet", "--unshallow", "--tags", "--filter=tree:0", "--",
+                    "origin")
+            try:
+                self._git(*base, head, cwd=self.dest, what="git fetch")
+            except ProcessError:
+                # A server that refuses a commit by hash (protocol v0): the branches then.
+                self._git(*base, cwd=self.dest, what="git fetch")
+            still = self._git("rev-parse", "--is-shallow-repository", cwd=self.dest,
+                              what="git rev-parse").strip()
+        except ProcessError as err:
+            raise _git_failed(
+                err, f"{tool} derives the version from git, but the history and tags of "
+                f"{self.shown} could not be fetched",
+                "without them the version would be wrong (0.1.dev1); check that the "
+                "repository is reachable, or set the version yourself "
+                "(SETUPTOOLS_SCM_PRETEND_VERSION=X.Y.Z)",
+            ) from err
+        if still == "true":
+            msg = (f"{tool} derives the version from git, but the clone of {self.shown} is "
+                   "still shallow after fetching its history")
+            raise SourceError(msg, hint="set the version yourself "
+                                        "(SETUPTOOLS_SCM_PRETEND_VERSION=X.Y.Z), or build "
+                                        "from a full clone (a directory SOURCE)")
+
     def _shallow_clone(self, branch: str | None) -> None:
         self._reset_dest()
         args = ["clone", "--quiet", "--depth", "1"]

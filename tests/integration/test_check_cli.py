@@ -76,7 +76,9 @@ def test_human_output(project: Path) -> None:
 def test_missing_path_is_a_usage_error(project: Path) -> None:
     result = run_hwb("check", "dist/nothere-1.0-py3-none-any.whl", "--json", cwd=project)
     assert result.returncode == 2
-    assert result.stdout == ""
+    # --json: the failure is the one document on stdout (issue 14).
+    error = json.loads(result.stdout)["error"]
+    assert error["exit_code"] == 2 and "no such file" in error["message"]
     assert "nothere-1.0-py3-none-any.whl: no such file" in result.stderr
 
 

@@ -42,6 +42,12 @@ def run(cmd: list[str], cwd: Path, tmp_path: Path) -> subprocess.CompletedProces
 
 def copy(name: str, dest: Path) -> Path:
     shutil.copytree(PACKAGES / name, dest)
+    if name == "flit_pkg":
+        # --isolation none checks the requirements first (as build does): the test
+        # environment's flit_core is newer than the package's <4.
+        pyproject = dest / "pyproject.toml"
+        pyproject.write_text(pyproject.read_text().replace('"flit_core>=3.9,<4"',
+                                                           '"flit_core>=3.9"'))
     return dest
 
 

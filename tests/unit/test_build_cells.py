@@ -164,7 +164,7 @@ def test_macos_cell_invocation_and_environment(tmp_path: Path) -> None:
     assert env["CIBW_BUILD"] == " ".join(job.targets)
     assert env["CIBW_SKIP"] == ""
     assert env["CIBW_ENABLE"] == "all"
-    assert env["CIBW_CONFIG_SETTINGS"] == "setup-args='-Dx=a b'"
+    assert env["CIBW_CONFIG_SETTINGS"] == "'setup-args=-Dx=a b'"
     assert env["CIBW_TEST_COMMAND"] == "pytest {project}/tests"
     assert env["CIBW_ENVIRONMENT"] == 'CFLAGS="-O2"'
     # delocate's default repair, the deployment target and the user's CIBW_* untouched

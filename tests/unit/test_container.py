@@ -218,3 +218,9 @@ def test_cibuildwheel_never_sees_publishing_secrets() -> None:
     assert not set(secrets) & set(env)
     assert env["CFLAGS"] == "-O2"
     assert env["CIBW_SKIP"] == "pp*"  # the user's own CIBW_* untouched
+
+
+def test_config_settings_reach_cibuildwheel_with_lists_repeated() -> None:
+    env = env_for(["cp312-manylinux_x86_64"],
+                  config_settings={"key": ["a", "b c"], "flag": ""})
+    assert env["CIBW_CONFIG_SETTINGS"] == "key=a 'key=b c' flag="

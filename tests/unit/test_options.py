@@ -102,3 +102,11 @@ def test_direct_options_error_points_at_the_origin(tmp_path: Path) -> None:
 def test_multi_line_commit_message_is_an_option() -> None:
     options = ReleaseOptions(commit_message="chore(release): {version}\n\nbody")
     assert options.commit_message.count("\n") == 2
+
+
+def test_config_settings_words_repeat_a_list_key() -> None:
+    from hwb_action._values import cibw_config_settings, config_settings_words
+
+    settings: dict[str, str | list[str]] = {"key": ["a", "b c"], "flag": "", "x": "1,2"}
+    assert config_settings_words(settings) == ["key=a", "key=b c", "flag=", "x=1,2"]
+    assert cibw_config_settings(settings) == "key=a 'key=b c' flag= x=1,2"

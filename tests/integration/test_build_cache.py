@@ -1,0 +1,132 @@
+"""Debugging aids and the environment cache (issue 14, items 6 and 9): ``--keep-temp`` leaves
+a usable environment and tree; an error never sends the user to a removed directory;
+``--no-cache`` makes one environment per requirement set; ``hwb cache info/clean/prune``."""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import shutil
+import subprocess
+import time
+from pathlib import Path
+
+from hwb_action.builder.envcache import entries, prune
+from tests.cli_support import run_hwb
+from tests.conftest import PACKAGES
+
+BROKEN = '''
+import os
+
+
+def build_sdist(sdist_directory, config_settings=None):
+    import recorder
+    return recorder.build_sdist(sdist_directory, config_settings)
+
+
+def build_wheel(wheel_directory, config_settings=None, metadata_directory=None):
+    raise RuntimeError("broken build in " + os.getcwd())
+'''
+
+
+def _project(tmp_path: Path) -> Path:
+    dest = tmp_path / "recorder"
+    shutil.copytree(PACKAGES / "recorder", dest)
+    return dest
+
+
+def _kept(stderr: str) -> list[Path]:
+    return [Path(m) for m in re.findall(r"Kept \(--keep-temp\): (\S+)", stderr)]
+
+
+def test_keep_temp_leaves_a_usable_environment_and_tree(tmp_path: Path) -> None:
+    project = _project(tmp_path)
+    proc = run_hwb("build", "--no-cache", "--keep-temp", "--isolation", "uv", cwd=project)
+    assert proc.returncode == 0, proc.stderr
+    kept = _kept(proc.stderr)
+    try:
+        (env,) = [p for p in kept if p.name.startswith("hwb-env-")]
+        (trees,) = [p for p in kept if p.name.startswith("hwb-trees-")]
+        tree = trees / "0" / "recorder-1.0"
+        assert (tree / "pyproject.toml").is_file()
+        # The kept environment runs the backend on the kept (unpacked sdist) tree again.
+        out = tmp_path / "again"
+        out.mkdir()
+        code = ("import sys; sys.path.insert(0, 'backend'); import recorder; "
+                f"print(recorder.build_wheel({str(out)!r}))")
+        again = subprocess.run([str(env / "bin" / "python"), "-c", code], cwd=tree,
+                               capture_output=True, text=True, check=False)
+        assert again.returncode == 0, again.stderr
+        assert (out / again.stdout.strip()).is_file()
+    finally:
+        for path in kept:
+            shutil.rmtree(path, ignore_errors=True)
+
+
+def test_an_error_naming_a_removed_tree_says_so(tmp_path: Path) -> None:
+    project = _project(tmp_path)
+    (project / "backend" / "broken.py").write_text(BROKEN)
+    pyproject = project / "pyproject.toml"
+    pyproject.write_text(pyproject.read_text().replace('"recorder"', '"broken"'))
+    proc = run_hwb("build", "--no-cache", cwd=project)
+    assert proc.returncode == 1
+    named = re.search(r"broken build in (/\S+)", proc.stderr)
+    assert named is not None, proc.stderr
+    assert "removed when the build ended; run again with --keep-temp" in proc.stderr
+    assert not Path(named.group(1)).exists()
+
+    proc = run_hwb("build", "--no-cache", "--keep-temp", cwd=project)
+    assert proc.returncode == 1
+    named = re.search(r"broken build in (/\S+)", proc.stderr)
+    assert named is not None
+    assert Path(named.group(1)).is_dir()  # kept, and it is where the error says
+    assert "removed when the build ended" not in proc.stderr
+    for path in _kept(proc.stderr):
+        shutil.rmtree(path, ignore_errors=True)
+
+
+def test_no_cache_makes_one_environment_per_requirement_set(tmp_path: Path) -> None:
+    project = _project(tmp_path)
+    proc = run_hwb("build", "--no-cache", "--isolation", "uv", cwd=project)
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stderr.count("Creating build environment") == 1
+
+
+def test_cache_info_clean_and_prune(tmp_path: Path) -> None:
+    project = _project(tmp_path)
+    cache = tmp_path / "cache"
+    assert run_hwb("build", "--isolation", "uv", cwd=project, cache=cache).returncode == 0
+    info = run_hwb("cache", "--json", cwd=project, cache=cache)
+    assert info.returncode == 0, info.stderr
+    data = json.loads(info.stdout)
+    assert data["cache-dir"] == str(cache)
+    (env,) = data["environments"]
+    assert env["complete"] and env["size"] > 0 and Path(env["path"]).is_dir()
+    text = run_hwb("cache", "info", cwd=project, cache=cache)
+    assert "1 build environments" in text.stdout
+
+    pruned = run_hwb("cache", "prune", "--cache-max-size", "0", "--json", cwd=project,
+                     cache=cache)
+    assert json.loads(pruned.stdout)["removed"] == []  # 0 is no limit
+
+    cleaned = run_hwb("cache", "clean", "--json", cwd=project, cache=cache)
+    assert cleaned.returncode == 0, cleaned.stderr
+    data = json.loads(cleaned.stdout)
+    assert len(data["removed"]) == 1 and data["environments"] == []
+    assert not Path(env["path"]).exists()
+
+
+def test_prune_removes_the_least_recently_used_first(tmp_path: Path) -> None:
+    envs = tmp_path / "envs"
+    now = time.time()
+    for i, age in enumerate((3 * 86400, 2 * 86400, 86400, 0)):
+        path = envs / f"env{i}"
+        path.mkdir(parents=True)
+        (path / "data").write_bytes(b"x" * 1000)
+        (path / ".hwb-used").touch()
+        os.utime(path / ".hwb-used", (now - age, now - age))
+    removed = prune(tmp_path, 2500, keep=[envs / "env0"])
+    # env0 is in use by this build; env1 and env2 are the oldest others; env3 is fresh.
+    assert [e.path.name for e in removed] == ["env1", "env2"]
+    assert sorted(e.path.name for e in entries(tmp_path)) == ["env0", "env3"]
