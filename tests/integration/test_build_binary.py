@@ -147,7 +147,8 @@ def test_host_build_names_the_cibuildwheel_options_it_skips(project: Path,
         f.write('\n[tool.cibuildwheel]\nbefore-all = "yum install -y bzip2-devel"\n'
                 'test-skip = "*-musllinux*"\nrepair-wheel-command = ""\n'
                 'test-command = "python {project}/tests/check.py"\n')
-    proc = run_hwb("build", "--wheel", "--isolation", "uv", "--json", cwd=project,
+    # --test: a plain local build runs [tool.cibuildwheel] test-command only when asked.
+    proc = run_hwb("build", "--wheel", "--isolation", "uv", "--test", "--json", cwd=project,
                    cache=tmp_path / "cache")
     assert proc.returncode == 0, proc.stderr
     warning = next(line for line in proc.stderr.splitlines()
