@@ -12,17 +12,15 @@ import yaml
 import entrypoint
 from hwb_action.settings import BY_NAME, OPTIONS
 
+# The only remote actions the composite uses: GitHub's artifact actions, pinned by SHA.
+from tests.runner_support import ARTIFACT_ACTIONS
+
 ROOT = Path(__file__).resolve().parents[2]
 # Options that are no action input, and why.
 NOT_INPUTS = {"format": "plan's output format: the action always writes the matrix output"}
 OUTPUTS = {"matrix", "artifacts", "wheels", "sdist", "version", "previous-version", "tag",
            "release-notes", "published", "released", "packages", "changed-packages", "name",
            "dist", "supported-python-classifiers-json"}
-# The only remote actions the composite uses: GitHub's artifact actions, pinned by SHA.
-ARTIFACT_ACTIONS = {
-    "actions/download-artifact": "d3f86a106a0bac45b974a628896c90dbdf5c8093",  # v4.3.0
-    "actions/upload-artifact": "ea165f8d65b6e75b540449e92b4886f43607fa02",  # v4.6.2
-}
 
 
 @pytest.fixture(scope="module")
