@@ -79,9 +79,11 @@ ACTION_INPUTS: tuple[ActionInput, ...] = (
                     "actions/upload-artifact pinned by commit SHA; false: upload nothing.")),
     ActionInput(name="artifact-name", default="", commands="build",
                 description=(
-                    "Name of the artifact that build uploads.  Empty: the matrix cell's "
-                    "artifact-name (from hwb plan: dist-pure, dist-linux-x86_64, ...), else "
-                    "Packages.  Each job of a workflow run needs its own name.")),
+                    "Name of the artifact that build uploads (pass the plan cell's: "
+                    "matrix.artifact-name).  Empty: the matrix cell's artifact-name (from hwb "
+                    "plan: dist-pure, dist-linux-x86_64, ...) where the runner gives the "
+                    "action the matrix, else HWB_CELL_ARTIFACT_NAME, else Packages.  Each job "
+                    "of a workflow run needs its own name.")),
     ActionInput(name="download", default="true", commands="publish, check",
                 description=(
                     "First download the workflow run's artifacts whose names "

@@ -199,7 +199,8 @@ def test_readme_first_workflow_needs_no_artifact_steps(readme_workflows: list[Pa
     assert build["strategy"]["matrix"] == "${{ fromJSON(needs.plan.outputs.matrix) }}"
     (hwb,) = [s for s in build["steps"] if s["uses"].startswith("hwb-action/")]
     # Wheels from the sdist: the cell builds both, not a wheel straight from the tree.
-    assert hwb["with"] == {"command": "build", "target": "${{ matrix.target }}"}
+    assert hwb["with"] == {"command": "build", "target": "${{ matrix.target }}",
+                           "artifact-name": "${{ matrix.artifact-name }}"}
     publish = wf["jobs"]["publish"]
     assert publish["permissions"] == {"id-token": "write"}
     assert publish["steps"][-1]["with"]["command"] == "publish"
