@@ -324,7 +324,7 @@ class LegacyUploader:
         has already made them."""
         if packages is None:
             packages = prepare_packages(artifacts)
-        if not self.options.index_check:
+        if not self.options.index_check and not self.options.check_only:
             self.reporter.warning(
                 f"not reading {self.target.display_url}'s simple index before uploading "
                 "(index check off): an index that accepts overwrites may replace a "
