@@ -17,6 +17,12 @@ SECRET = "s3cr3t-upload-pw-4711"
 def test_build_then_publish_through_the_action(tmp_path: Path) -> None:
     ws = tmp_path / "workspace"
     shutil.copytree(ROOT / "tests" / "packages" / "action_demo", ws)
+    pyproject = ws / "pyproject.toml"
+    # Versions in numeric order (3.10 after 3.9); "3 :: Only" and "3" are no versions.
+    classifiers = ", ".join(f'"Programming Language :: Python :: {v}"'
+                            for v in ("3.10", "3", "3.9", "3 :: Only", "3.13"))
+    pyproject.write_text(pyproject.read_text().replace(
+        "[project]\n", f"[project]\nclassifiers = [{classifiers}]\n", 1))
     server = PypiServer(root=tmp_path / "index", users={"uploader": SECRET}).start()
     try:
         built = run_step({"install": "none", "command": "build", "isolation": "none"},
@@ -26,7 +32,8 @@ def test_build_then_publish_through_the_action(tmp_path: Path) -> None:
         assert built.outputs["name"] == "action-demo"
         assert built.outputs["version"] == "1.0.0"
         assert built.outputs["dist"] == str(ws / "dist")
-        assert json.loads(built.outputs["supported-python-classifiers-json"]) == []
+        assert json.loads(built.outputs["supported-python-classifiers-json"]) == [
+            "3.9", "3.10", "3.13"]
         inputs = {"install": "none", "command": "publish", "repository": server.url,
                   "username": "uploader", "password": SECRET, "trusted-publishing": "never"}
         first = run_step(inputs, workspace=ws, runner_temp=tmp_path / "rt")
