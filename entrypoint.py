@@ -45,7 +45,17 @@ from hwb_action.ci.github import escape_data  # noqa: E402
 
 # The action's own inputs and hwb's commands: from scripts/generate.py's table and cli.COMMANDS.
 # BEGIN GENERATED: commands (python scripts/generate.py)
-ACTION_ONLY_INPUTS = ("command", "python-version", "install", "verbose", "working-directory")
+ACTION_ONLY_INPUTS = (
+    "command",
+    "python-version",
+    "install",
+    "verbose",
+    "working-directory",
+    "upload",
+    "artifact-name",
+    "download",
+    "download-pattern",
+)
 COMMANDS = ("build", "check", "plan", "publish", "version", "release", "cache")
 # END GENERATED: commands
 _TRUE = ("1", "true", "yes", "on")

@@ -39,6 +39,7 @@ class ActionInput:
     description: str
     default: str
     required: bool = False
+    commands: str = "all"  # the commands it is for, as docs/ci.md's table shows them
 
     @property
     def env(self) -> str:
@@ -71,6 +72,29 @@ ACTION_INPUTS: tuple[ActionInput, ...] = (
     ActionInput(name="working-directory", default=".",
                 description="Directory to run hwb in (relative paths in other inputs start "
                             "here)."),
+    ActionInput(name="upload", default="true", commands="build",
+                description=(
+                    "Upload the built sdist and wheels (out-dir's *.tar.gz and *.whl) "
+                    "as a workflow artifact named artifact-name, through "
+                    "actions/upload-artifact pinned by commit SHA; false: upload nothing.")),
+    ActionInput(name="artifact-name", default="", commands="build",
+                description=(
+                    "Name of the artifact that build uploads (pass the plan cell's: "
+                    "matrix.artifact-name).  Empty: the matrix cell's artifact-name (from hwb "
+                    "plan: dist-pure, dist-linux-x86_64, ...) where the runner gives the "
+                    "action the matrix, else HWB_CELL_ARTIFACT_NAME, else Packages.  Each job "
+                    "of a workflow run needs its own name.")),
+    ActionInput(name="download", default="true", commands="publish, check",
+                description=(
+                    "First download the workflow run's artifacts whose names "
+                    "match download-pattern into working-directory/dist, merged, through "
+                    "actions/download-artifact pinned by commit SHA (no artifact matching is "
+                    "no error); false: use what is there.")),
+    ActionInput(name="download-pattern", default="{dist-*,Packages}",
+                commands="publish, check",
+                description=(
+                    "Glob of the artifact names publish and check download (the names build "
+                    "uploads under by default).")),
 )
 
 # Options that are no action input, and why.
@@ -209,7 +233,8 @@ def docs_inputs() -> list[str]:
     lines = ["| Input | For | Description |", "| --- | --- | --- |"]
     for extra in ACTION_INPUTS:
         default = f" Default: `{extra.default}`." if extra.default else ""
-        lines.append(f"| `{extra.name}` | all | {markdown_text(extra.description)}{default} |")
+        lines.append(f"| `{extra.name}` | {extra.commands} | "
+                     f"{markdown_text(extra.description)}{default} |")
     for opt in input_options():
         text = markdown_text(input_description(opt, with_commands=False))
         lines.append(f"| `{opt.name}` | {', '.join(opt.commands)} | {text} |")

@@ -106,3 +106,30 @@ def parse_log(log: str) -> tuple[list[Command], list[str]]:
             stop_token = data
         commands.append(Command(name=name, properties=props, data=data))
     return commands, text
+
+
+# -- the README's workflows -------------------------------------------------------------------
+# The action reference the README and the examples use, which a test replaces by a local path.
+PLACEHOLDER_ACTION = (
+    "hwb-action/hwb-action@0000000000000000000000000000000000000000 # v1 (placeholder SHA)")
+# The artifact actions action.yml uses, pinned (tests map these refs to stand-ins under act).
+ARTIFACT_ACTIONS = {
+    "actions/download-artifact": "d3f86a106a0bac45b974a628896c90dbdf5c8093",  # v4.3.0
+    "actions/upload-artifact": "ea165f8d65b6e75b540449e92b4886f43607fa02",  # v4.6.2
+}
+
+
+def readme_yaml_blocks(readme: str) -> list[str]:
+    """The text of each fenced ```yaml block of ``readme``, in order."""
+    blocks: list[str] = []
+    current: list[str] | None = None
+    for line in readme.splitlines(keepends=True):
+        if current is None:
+            if line.rstrip() == "```yaml":
+                current = []
+        elif line.rstrip() == "```":
+            blocks.append("".join(current))
+            current = None
+        else:
+            current.append(line)
+    return blocks

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import email.parser
 import json
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -106,12 +108,36 @@ def report_result(result: BuildResult, reporter: Reporter) -> None:
 
 
 def outputs(result: BuildResult) -> dict[str, str]:
-    """The CI outputs of a build: ``artifacts`` (JSON), ``wheels``, ``sdist``."""
+    """The CI outputs of a build: ``artifacts`` (JSON), ``wheels``, ``sdist``, ``dist`` (the
+    directory), ``name`` and ``version`` (of what was built, from its metadata) and
+    ``supported-python-classifiers-json`` (a JSON list of Python versions, for a test
+    matrix)."""
+    first = result.artifacts[0] if result.artifacts else None
     return {
         "artifacts": json.dumps([a.to_json() for a in result.artifacts]),
         "wheels": " ".join(str(a.path) for a in result.artifacts if a.kind == "wheel"),
         "sdist": str(result.sdist.path) if result.sdist else "",
+        "dist": str(result.out_dir),
+        "name": first.name if first else (result.project.name or ""),
+        "version": first.version if first else (result.project.version or ""),
+        "supported-python-classifiers-json": json.dumps(python_classifier_versions(result)),
     }
+
+
+_PYTHON_CLASSIFIER = re.compile(r"Programming Language :: Python :: (\d+\.\d+)")
+
+
+def python_classifier_versions(result: BuildResult) -> list[str]:
+    """The ``X.Y`` of each ``Programming Language :: Python :: X.Y`` classifier, in version
+    order: from the built files' metadata (classifiers may be dynamic), else the project's."""
+    found: set[str] = set()
+    for art in result.artifacts:
+        message = email.parser.BytesParser().parsebytes(art.metadata, headersonly=True)
+        found.update(str(c).strip() for c in message.get_all("Classifier") or ())
+    if not result.artifacts:
+        found.update(result.project.classifiers)
+    versions = {m.group(1) for c in found if (m := _PYTHON_CLASSIFIER.fullmatch(c))}
+    return sorted(versions, key=lambda v: tuple(int(p) for p in v.split(".")))
 
 
 def summary(result: BuildResult) -> str:

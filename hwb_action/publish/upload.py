@@ -232,10 +232,16 @@ class LegacyUploader:
         """Check, upload with retries, and classify one file."""
         if self._refused is not None:
             return self._failed(art, f"not attempted: {self._refused}")
-        if self.options.index_check:
+        # A dry run always reads the index: "ready" means the index answered (issue 16).
+        if self.options.index_check or self.options.check_only:
             try:
                 files = self.existing(art.name)
             except IndexUnreadable as err:
+                if self.options.check_only:
+                    return self._failed(art, f"could not reach the index to check "
+                                             f"{art.filename} ({err}); a dry run cannot "
+                                             "say it is ready: check the repository URL "
+                                             "(or --index-url) and that the index is up")
                 return self._unchecked(art, err)
             found = files.get(art.filename)
             if found is not None:
@@ -318,7 +324,7 @@ class LegacyUploader:
         has already made them."""
         if packages is None:
             packages = prepare_packages(artifacts)
-        if not self.options.index_check:
+        if not self.options.index_check and not self.options.check_only:
             self.reporter.warning(
                 f"not reading {self.target.display_url}'s simple index before uploading "
                 "(index check off): an index that accepts overwrites may replace a "

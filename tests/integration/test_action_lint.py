@@ -19,8 +19,10 @@ from typing import Any
 import pytest
 import yaml
 
+from tests.runner_support import ARTIFACT_ACTIONS, PLACEHOLDER_ACTION, readme_yaml_blocks
+
 ROOT = Path(__file__).resolve().parents[2]
-ACTIONS = [ROOT / "action.yml", ROOT / "tests" / "act" / "nested-action" / "action.yml"]
+ACTIONS = [ROOT / "action.yml", *sorted((ROOT / "tests" / "act").glob("*/action.yml"))]
 WORKFLOWS = sorted([*(ROOT / "examples" / "workflows").glob("*.yml"),
                     *(ROOT / ".github" / "workflows").glob("*.yml")])
 GITLAB = [ROOT / "templates" / "hwb.gitlab-ci.yml", ROOT / "examples" / "gitlab" / ".gitlab-ci.yml"]
@@ -160,3 +162,77 @@ def test_gitlab_template_shape() -> None:
     example = _load(ROOT / "examples" / "gitlab" / ".gitlab-ci.yml")
     (include,) = example["include"]
     assert include["remote"].endswith("/templates/hwb.gitlab-ci.yml")
+
+
+# -- the README's workflows and the examples' artifact flow ---------------------------------
+@pytest.fixture(scope="module")
+def readme_workflows(tmp_path_factory: pytest.TempPathFactory) -> list[Path]:
+    """The README's yaml blocks that are workflows, each written to a file."""
+    out = tmp_path_factory.mktemp("readme")
+    blocks = [b for b in readme_yaml_blocks((ROOT / "README.md").read_text())
+              if "jobs" in (yaml.safe_load(b) or {})]
+    paths = []
+    for i, block in enumerate(blocks):
+        path = out / f"readme-{i}.yml"
+        path.write_text(block)
+        paths.append(path)
+    assert paths, "the README shows no workflow"
+    return paths
+
+
+def test_readme_workflows_match_the_schema_and_pass_zizmor(readme_workflows: list[Path]) -> None:
+    proc = _check_jsonschema("github-workflows", readme_workflows)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    assert _serious(_zizmor(readme_workflows)) == []
+
+
+def test_readme_first_workflow_needs_no_artifact_steps(readme_workflows: list[Path]) -> None:
+    wf = _load(readme_workflows[0])
+    assert wf["permissions"] == {}
+    assert set(wf["jobs"]) == {"plan", "build", "publish"}
+    for name, job in wf["jobs"].items():
+        assert job.get("runs-on"), f"{name}: every job needs runs-on"
+        assert job.get("permissions") is not None, name
+        for step in job["steps"]:
+            assert "artifact" not in step.get("uses", ""), f"{name}: {step['uses']}"
+    build = wf["jobs"]["build"]
+    assert build["strategy"]["matrix"] == "${{ fromJSON(needs.plan.outputs.matrix) }}"
+    (hwb,) = [s for s in build["steps"] if s["uses"].startswith("hwb-action/")]
+    # Wheels from the sdist: the cell builds both, not a wheel straight from the tree.
+    assert hwb["with"] == {"command": "build", "target": "${{ matrix.target }}",
+                           "artifact-name": "${{ matrix.artifact-name }}"}
+    publish = wf["jobs"]["publish"]
+    assert publish["permissions"] == {"id-token": "write"}
+    assert publish["steps"][-1]["with"]["command"] == "publish"
+
+
+def test_readme_and_examples_pin_the_same_refs(readme_workflows: list[Path]) -> None:
+    def pins(text: str) -> dict[str, str]:
+        return dict(re.findall(r"uses:\s*([\w.-]+/[\w.-]+)@(\w+)", text))
+
+    readme = {k: v for p in readme_workflows for k, v in pins(p.read_text()).items()}
+    examples = {k: v for p in EXAMPLES for k, v in pins(p.read_text()).items()}
+    assert readme, "the README pins its actions"
+    for action, sha in readme.items():
+        assert examples.get(action) == sha, action
+    assert PLACEHOLDER_ACTION in readme_workflows[0].read_text()
+
+
+@pytest.mark.parametrize("path", EXAMPLES, ids=lambda p: p.name)
+def test_examples_leave_the_artifacts_to_the_action(path: Path) -> None:
+    wf = _load(path)
+    for name, job in wf["jobs"].items():
+        for step in job.get("steps", []):
+            uses = step.get("uses", "")
+            # Only a release job (hwb release, which downloads nothing) fetches them itself.
+            if uses.startswith("actions/download-artifact@"):
+                steps = job["steps"]
+                nxt = steps[steps.index(step) + 1]
+                assert nxt["with"]["command"] == "release", name
+            assert not uses.startswith("actions/upload-artifact@"), name
+            if uses.startswith("hwb-action/") and step["with"].get("command") == "build":
+                # The cells build wheels from an sdist, never from the tree.
+                assert "wheel" not in step["with"], name
+    for action, sha in ARTIFACT_ACTIONS.items():
+        for ref in re.findall(rf"{action}@(\w+)", path.read_text()):
+            assert ref == sha, (path.name, action)

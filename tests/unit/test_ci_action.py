@@ -12,11 +12,15 @@ import yaml
 import entrypoint
 from hwb_action.settings import BY_NAME, OPTIONS
 
+# The only remote actions the composite uses: GitHub's artifact actions, pinned by SHA.
+from tests.runner_support import ARTIFACT_ACTIONS
+
 ROOT = Path(__file__).resolve().parents[2]
 # Options that are no action input, and why.
 NOT_INPUTS = {"format": "plan's output format: the action always writes the matrix output"}
 OUTPUTS = {"matrix", "artifacts", "wheels", "sdist", "version", "previous-version", "tag",
-           "release-notes", "published", "released", "packages", "changed-packages"}
+           "release-notes", "published", "released", "packages", "changed-packages", "name",
+           "dist", "supported-python-classifiers-json"}
 
 
 @pytest.fixture(scope="module")
@@ -97,11 +101,51 @@ def test_outputs_are_the_ones_hwb_sets(action: dict[str, Any]) -> None:
     assert set_in_code <= OUTPUTS, f"outputs set by hwb but not declared: {set_in_code - OUTPUTS}"
 
 
-def test_no_remote_action_is_needed(action: dict[str, Any]) -> None:
-    # The action works offline and pinned by SHA: nothing to fetch (act fetches every `uses`
-    # up front, even of skipped steps).
+def test_remote_actions_are_only_the_pinned_artifact_actions(action: dict[str, Any]) -> None:
     assert action["runs"]["using"] == "composite"
-    assert [s["uses"] for s in action["runs"]["steps"] if "uses" in s] == []
+    used = {s["uses"].split("@")[0]: s["uses"].split("@")[1]
+            for s in action["runs"]["steps"] if "uses" in s}
+    assert used == ARTIFACT_ACTIONS
+    text = (ROOT / "action.yml").read_text()
+    for name, sha in ARTIFACT_ACTIONS.items():
+        assert re.search(rf"uses: {name}@{sha} # v\d+\.\d+\.\d+\n", text), name
+
+
+def test_artifact_steps_run_only_when_asked(action: dict[str, Any]) -> None:
+    steps = action["runs"]["steps"]
+    ids = [s.get("id") for s in steps]
+    download, upload = (next(s for s in steps if s.get("uses", "").startswith(name))
+                        for name in ARTIFACT_ACTIONS)
+    hwb = ids.index("hwb")
+    # Download before hwb runs, upload after; each behind its command and its opt-out.
+    assert steps.index(download) < hwb < steps.index(upload)
+    assert "inputs.download == 'true'" in download["if"]
+    assert "inputs.command == 'publish'" in download["if"]
+    assert "inputs.command == 'check'" in download["if"]
+    assert download["with"]["merge-multiple"] is True
+    assert download["with"]["pattern"] == "${{ inputs.download-pattern }}"
+    assert upload["if"] == "inputs.command == 'build' && inputs.upload == 'true'"
+    assert upload["with"]["name"].startswith("${{ inputs.artifact-name || matrix.artifact-name")
+    assert upload["with"]["if-no-files-found"] == "error"
+    assert "steps.hwb.outputs.dist" in upload["with"]["path"]
+    inputs = action["inputs"]
+    assert inputs["upload"]["default"] == inputs["download"]["default"] == "true"
+    # The default download pattern takes what build uploads under by default.
+    pattern = inputs["download-pattern"]["default"]
+    for name in ("dist-pure", "dist-linux-x86_64", "dist-sdist", "Packages"):
+        assert _brace_match(name, pattern), name
+    assert not _brace_match("coverage-report", pattern)
+
+
+def _brace_match(name: str, pattern: str) -> bool:
+    """minimatch's ``{a,b}`` alternatives, one level, as download-artifact reads a pattern."""
+    import fnmatch
+
+    head, _, rest = pattern.partition("{")
+    if not rest:
+        return fnmatch.fnmatchcase(name, pattern)
+    body, _, tail = rest.partition("}")
+    return any(fnmatch.fnmatchcase(name, head + alt + tail) for alt in body.split(","))
 
 
 def test_entrypoint_maps_inputs() -> None:
