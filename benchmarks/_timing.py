@@ -9,7 +9,7 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Collection, Mapping, Sequence
 
 PEAK_RSS_MB: dict[str, float] = {}
 """Contender name -> the largest peak RSS (MB) of any of its runs, filled by :func:`alternate`."""
@@ -41,13 +41,13 @@ def run_measured(cmd: Sequence[str], *, cwd: str, env: Mapping[str, str] | None 
 
 
 def time_command(cmd: Sequence[str], *, cwd: str, env: Mapping[str, str] | None = None,
-                 before: Callable[[], None] | None = None) -> float:
-    """Wall time of one run; fails loudly if the command fails.  The run's peak RSS is kept
-    for :func:`alternate` to record."""
+                 before: Callable[[], None] | None = None, ok: Collection[int] = (0,)) -> float:
+    """Wall time of one run; fails loudly if the command exits with a code not in ``ok``.
+    The run's peak RSS is kept for :func:`alternate` to record."""
     if before is not None:
         before()
     elapsed, peak, proc = run_measured(cmd, cwd=cwd, env=env)
-    if proc.returncode != 0:
+    if proc.returncode not in ok:
         raise SystemExit(f"{' '.join(cmd)} failed:\n{proc.stdout}\n{proc.stderr}")
     _last["peak_mb"] = peak
     return elapsed

@@ -1,92 +1,81 @@
-"""`hwb check` against `twine check` on the same distributions.
+"""`hwb check` against `twine check` on 50 real wheels (issue 18).
 
-Usage: python benchmarks/bench_check.py [DIST ...]
+    python benchmarks/bench_check.py [RUNS] [--dists FILE ...]
 
-Without arguments it builds tests/packages/check_demo (sdist + wheel) and checks those; pass
-real-world wheels/sdists (e.g. from `pip download`) for a fuller picture.  The two tools run
-alternately, RUNS times each; the script prints the median wall time of each and the ratio,
-then the in-process time of hwb_action.artifacts.check_artifact per file (what `hwb build`
-pays per artifact).
+The wheels are the latest of 50 well-known projects for this interpreter and platform,
+downloaded once with ``pip download --no-deps --only-binary :all:`` into
+~/.cache/hwb-bench/wheels (later runs reuse them; ``--dists`` checks other files).  Warm:
+each tool runs once before timing.  Alternating, median of RUNS (default 5); prints the
+medians, the peak RSS of each tool and hwb / twine.  Target: hwb <= 0.5 x twine check.
 """
 
 from __future__ import annotations
 
+import argparse
+import functools
 import os
 import shutil
-import statistics
 import subprocess
 import sys
-import tempfile
-import time
 from pathlib import Path
 
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from _timing import alternate, report, run_measured, time_command
+
 ROOT = Path(__file__).resolve().parent.parent
-RUNS = 7
+CACHE = Path(os.environ.get("XDG_CACHE_HOME", Path.home() / ".cache")) / "hwb-bench" / "wheels"
+PROJECTS = (
+    "anyio", "attrs", "babel", "black", "certifi", "cffi", "charset-normalizer", "click",
+    "colorama", "cryptography", "decorator", "distlib", "docutils", "filelock", "h11",
+    "httpcore", "httpx", "idna", "iniconfig", "jinja2", "jsonschema", "markdown-it-py",
+    "markupsafe", "mdurl", "more-itertools", "msgpack", "mypy-extensions", "packaging",
+    "pathspec", "pip", "platformdirs", "pluggy", "psutil", "pycparser", "pygments",
+    "pyparsing", "pytest", "python-dateutil", "pytz", "pyyaml", "referencing", "requests",
+    "rich", "setuptools", "six", "sniffio", "tomli", "typing-extensions", "urllib3", "wheel",
+)
 
 
-def _timed(cmd: list[str], env: dict[str, str]) -> tuple[float, int]:
-    start = time.perf_counter()
-    proc = subprocess.run(cmd, env=env, capture_output=True, check=False)
-    return time.perf_counter() - start, proc.returncode
+def real_wheels() -> list[Path]:
+    """The 50 wheels, downloaded on the first run."""
+    CACHE.mkdir(parents=True, exist_ok=True)
+    have = sorted(CACHE.glob("*.whl"))
+    if len(have) < len(PROJECTS):
+        env = {k: v for k, v in os.environ.items() if not k.startswith("PIP_")}
+        env["PIP_CONFIG_FILE"] = os.devnull
+        subprocess.run([sys.executable, "-m", "pip", "download", "--no-deps", "--only-binary",
+                        ":all:", "--disable-pip-version-check", "-q", "-d", str(CACHE),
+                        *PROJECTS], check=True, env=env)
+        have = sorted(CACHE.glob("*.whl"))
+    return have[: len(PROJECTS)]
 
 
-def main(argv: list[str]) -> int:
-    sys.path.insert(0, str(ROOT))
-    from hwb_action.artifacts import inspect_artifact
-
-    tmp = Path(tempfile.mkdtemp(prefix="bench-check-"))
-    try:
-        dists = [Path(a).resolve() for a in argv]
-        if not dists:
-            subprocess.run([sys.executable, "-m", "build", "--no-isolation", "-o", str(tmp),
-                            str(ROOT / "tests" / "packages" / "check_demo")],
-                           check=True, capture_output=True)
-            dists = sorted(tmp.iterdir())
-        env = {**os.environ, "PYTHONPATH": str(ROOT), "PIP_CONFIG_FILE": os.devnull}
-        env.pop("GITHUB_ACTIONS", None)
-        twine = shutil.which("twine") or "twine"
-        hwb_cmd = [sys.executable, "-m", "hwb_action", "check", "--json", *map(str, dists)]
-        twine_cmd = [twine, "check", *map(str, dists)]
-        hwb_times: list[float] = []
-        twine_times: list[float] = []
-        verdicts: set[tuple[int, int]] = set()
-        for _ in range(RUNS):
-            t_hwb, rc_hwb = _timed(hwb_cmd, env)
-            t_twine, rc_twine = _timed(twine_cmd, env)
-            hwb_times.append(t_hwb)
-            twine_times.append(t_twine)
-            verdicts.add((rc_hwb, rc_twine))
-        h, t = statistics.median(hwb_times), statistics.median(twine_times)
-        print(f"{len(dists)} files, median of {RUNS} alternating runs")
-        print(f"  hwb check   {h * 1000:8.1f} ms")
-        print(f"  twine check {t * 1000:8.1f} ms")
-        print(f"  ratio hwb/twine = {h / t:.2f}  (exit codes hwb, twine: {sorted(verdicts)})")
-
-        print("in-process check_artifact (median of 7, after one warm-up run):")
-        for dist in dists:
-            inspect_artifact(dist)
-            times = []
-            for _ in range(7):
-                start = time.perf_counter()
-                inspect_artifact(dist)
-                times.append(time.perf_counter() - start)
-            print(f"  {dist.name:50s} {statistics.median(times) * 1000:7.2f} ms "
-                  f"({dist.stat().st_size // 1024} KiB)")
-        # Without the render cache: what the first check of an rst README costs.
-        from hwb_action import _distcheck
-
-        cold = []
-        for _ in range(7):
-            _distcheck._render_rst.cache_clear()
-            start = time.perf_counter()
-            inspect_artifact(dists[-1])
-            cold.append(time.perf_counter() - start)
-        print(f"  {dists[-1].name} with a cold README cache: "
-              f"{statistics.median(cold) * 1000:.2f} ms")
-    finally:
-        shutil.rmtree(tmp, ignore_errors=True)
-    return 0
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("runs", nargs="?", type=int, default=5)
+    parser.add_argument("--dists", nargs="+", type=Path)
+    args = parser.parse_args()
+    dists = [p.resolve() for p in args.dists] if args.dists else real_wheels()
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("GITHUB_", "GITLAB_"))}
+    env["PIP_CONFIG_FILE"] = os.devnull
+    bindir = Path(sys.executable).parent
+    twine = shutil.which("twine", path=str(bindir)) or "twine"
+    files = [str(p) for p in dists]
+    commands = {
+        "hwb check": [sys.executable, "-m", "hwb_action", "check", "--json", *files],
+        "twine check": [twine, "check", *files],
+    }
+    # A real wheel may fail one tool's checks (exit 1): the time counts, the verdict is
+    # printed; any other exit code is a crash.
+    runs = {name: functools.partial(time_command, cmd, cwd=str(ROOT), env=env, ok=(0, 1))
+            for name, cmd in commands.items()}
+    for name, cmd in commands.items():  # warms the page cache and the bytecode
+        _, _, done = run_measured(cmd, cwd=str(ROOT), env=env)
+        print(f"{name}: exit code {done.returncode}")
+    samples = alternate(runs, args.runs)
+    print(f"{len(dists)} files ({sum(p.stat().st_size for p in dists) // 1024} KiB), "
+          f"median of {args.runs} alternating runs")
+    print(report(samples, baseline="twine check", subject="hwb check"))
 
 
 if __name__ == "__main__":
-    sys.exit(main(sys.argv[1:]))
+    main()
