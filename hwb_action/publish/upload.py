@@ -15,8 +15,8 @@ makes a publish safe to re-run:
 - one attempt per request, redirects refused (as twine's ``max_redirects=1``), retried here
   with exponential backoff on 5xx answers, timeouts and dropped connections; before each
   retry the index is asked whether the file arrived after all, so nothing is uploaded twice;
-- the first file of each project (its sdist) goes alone, so that the index creates the
-  project once; the other files go ``jobs`` at a time;
+- the first file of each project (its sdist) goes alone when the project is not on the
+  index yet, so that the index creates it once; the other files go ``jobs`` at a time;
 - a refused credential (401/403) stops the run: every other upload would fail the same way.
 """
 
@@ -335,6 +335,14 @@ class LegacyUploader:
 
         try:
             with ThreadPoolExecutor(max_workers=jobs) as pool:
+                if self.options.index_check and leaders:
+                    # Read each project's page once, all at once; a project the index
+                    # already holds needs no leader, so its files all go in parallel.
+                    known = set(pool.map(self._on_index, leaders)) - {None}
+                    rest = [a for a in artifacts if all(a is not b for b in leaders)
+                            or a.name in known]
+                    rest.sort(key=lambda a: a.kind != "sdist")
+                    leaders = [a for a in leaders if a.name not in known]
                 for batch in (leaders, rest):
                     for art, result in zip(batch, pool.map(run, batch), strict=True):
                         results[art.filename] = result
@@ -343,6 +351,14 @@ class LegacyUploader:
             self._uploads.close()
             self._session.close()
         return [results[a.filename] for a in artifacts]
+
+    def _on_index(self, art: Artifact) -> str | None:
+        """``art.name`` when the index lists files of that project (read once, no retries:
+        a failure is left to :meth:`publish_one`, which retries)."""
+        try:
+            return art.name if self.existing(art.name, retry=False) else None
+        except IndexUnreadable:
+            return None
 
     def _resolve_urls(self, results: dict[str, FileResult], artifacts: Sequence[Artifact]) -> None:
         """Point each uploaded file's result at its URL on the index (one read per project)."""
