@@ -148,3 +148,36 @@ def test_redirect_is_refused_not_followed(dists: list[Path], tmp_path: Path) -> 
     assert "redirect (HTTP 307)" in done.stdout + done.stderr
     assert "127.0.0.1:9/elsewhere/" in done.stdout + done.stderr
     assert [h for h in hits if h.startswith("POST")] == ["POST /upload/"]
+
+
+def test_known_project_uploads_in_parallel(tmp_path: Path) -> None:
+    """A project the index already holds needs no leader: its sdist and wheel are in flight
+    together (the index below holds each upload until a second one arrives; uploads one at a
+    time would break that barrier and get HTTP 500)."""
+    import threading
+
+    from tests.index_support import _IndexHandler
+    from tests.publish_support import build_dists
+
+    barrier = threading.Barrier(2, timeout=30)
+
+    class TwoAtOnce(_IndexHandler):
+        def do_POST(self) -> None:
+            try:
+                barrier.wait()
+            except threading.BrokenBarrierError:
+                length = int(self.headers.get("Content-Length", "0") or 0)
+                self.rfile.read(length)
+                self._send(500, b"uploads came one at a time")
+                return
+            super().do_POST()
+
+    new = build_dists(tmp_path / "dist", "1.0.1")
+    with RecordingIndex("uploader", "pw-wire") as index:
+        index.server.RequestHandlerClass = TwoAtOnce
+        index.state.files["hwb_publish_demo-1.0.0.tar.gz"] = b"an earlier release"
+        done = run_hwb("publish", "--json", "-r", index.url, "--username", "uploader",
+                       "--password", "pw-wire", "--no-attestations", "--jobs", "2",
+                       "--retries", "0", *map(str, new), cwd=tmp_path, env=_env())
+        assert done.returncode == 0, done.stdout + done.stderr
+        assert sorted(index.state.forms) == sorted(p.name for p in new)
