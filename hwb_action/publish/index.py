@@ -17,6 +17,7 @@ from __future__ import annotations
 import json
 import re
 import threading
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from html.parser import HTMLParser
 from typing import Any
@@ -193,13 +194,40 @@ class SimpleIndex:
             msg = f"no simple index answered ({'; '.join(problems)})"
             raise IndexUnreadable(msg, transient=transient)
 
+    def _first_read(self, project: str) -> requests.Response | None:
+        """Before the index is known: the first candidate's root and ``project``'s page under
+        it, asked at once (one round trip instead of two on a distant index).  The page when
+        the root answers 200 (that candidate is the index), else ``None``."""
+        first = self.candidates[0]
+        with self._lock:
+            if self._base is not None:
+                return None
+            with ThreadPoolExecutor(max_workers=1) as pool:
+                page = pool.submit(self._get, f"{first}{canonicalize_name(project)}/")
+                try:
+                    root = self._get(first)
+                    root.close()
+                    found = root.status_code == 200
+                except requests.RequestException:
+                    found = False
+                try:
+                    resp = page.result()
+                except requests.RequestException:
+                    return None  # asked again below, with the usual error
+            if not found:
+                resp.close()
+                return None
+            self._base = first
+            return resp
+
     def project_files(self, project: str) -> dict[str, IndexedFile]:
         """Files of ``project`` by filename; ``{}`` when the project is not there.  Raises
         :class:`IndexUnreadable` when the index cannot tell."""
+        early = self._first_read(project) if self._base is None else None
         base = self._find_base()
         url = f"{base}{canonicalize_name(project)}/"
         try:
-            resp = self._get(url)
+            resp = early if early is not None else self._get(url)
         except requests.RequestException as err:
             msg = f"{url}: {type(err).__name__} (connection dropped or timed out)"
             raise IndexUnreadable(msg, transient=True) from err

@@ -144,6 +144,7 @@ class LegacyUploader:
                                  auth_host=host, timeout=min(options.timeout, 60))
         self._cache: dict[str, dict[str, IndexedFile]] = {}
         self._cache_lock = threading.Lock()
+        self._unreadable: dict[str, IndexUnreadable] = {}
 
     # -- the index's view ----------------------------------------------------------------
     def existing(self, project: str, *, refresh: bool = False,
@@ -233,6 +234,9 @@ class LegacyUploader:
         if self._refused is not None:
             return self._failed(art, f"not attempted: {self._refused}")
         if self.options.index_check:
+            unreadable = self._unreadable.get(art.name)
+            if unreadable is not None:  # read up front, with every retry, in vain
+                return self._unchecked(art, unreadable)
             try:
                 files = self.existing(art.name)
             except IndexUnreadable as err:
@@ -353,11 +357,13 @@ class LegacyUploader:
         return [results[a.filename] for a in artifacts]
 
     def _on_index(self, art: Artifact) -> str | None:
-        """``art.name`` when the index lists files of that project (read once, no retries:
-        a failure is left to :meth:`publish_one`, which retries)."""
+        """``art.name`` when the index lists files of that project (read with the usual
+        retries; a failure is kept for :meth:`publish_one` to report)."""
         try:
-            return art.name if self.existing(art.name, retry=False) else None
-        except IndexUnreadable:
+            return art.name if self.existing(art.name) else None
+        except IndexUnreadable as err:
+            with self._cache_lock:
+                self._unreadable[art.name] = err
             return None
 
     def _resolve_urls(self, results: dict[str, FileResult], artifacts: Sequence[Artifact]) -> None:
