@@ -17,6 +17,24 @@ PEAK_RSS_MB: dict[str, float] = {}
 _last = {"peak_mb": 0.0}  # the peak RSS of the last time_command run
 
 
+def tool_env(env: Mapping[str, str]) -> dict[str, str]:
+    """``env`` for the timed tools: bytecode may be written (``PYTHONDONTWRITEBYTECODE`` off),
+    as for an installed package; otherwise hwb, run from this tree, would compile every
+    module on every run while the peers load theirs from site-packages' bytecode."""
+    return {k: v for k, v in env.items() if k != "PYTHONDONTWRITEBYTECODE"}
+
+
+def precompile() -> None:
+    """Write the bytecode of the hwb_action under test once, before anything is timed."""
+    import compileall
+    import importlib.util
+
+    spec = importlib.util.find_spec("hwb_action")
+    if spec is not None and spec.submodule_search_locations:
+        for where in spec.submodule_search_locations:
+            compileall.compile_dir(where, quiet=1)
+
+
 def run_measured(cmd: Sequence[str], *, cwd: str, env: Mapping[str, str] | None = None
                  ) -> tuple[float, float, subprocess.CompletedProcess[str]]:
     """(wall seconds, peak RSS in MB, the finished process) of one run.

@@ -32,7 +32,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from _timing import PEAK_RSS_MB, alternate, best_peer, report, time_command
+from _timing import PEAK_RSS_MB, alternate, best_peer, precompile, report, time_command, tool_env
 
 ROOT = Path(__file__).resolve().parents[1]
 PACKAGES = ROOT / "tests" / "packages"
@@ -112,7 +112,8 @@ def main() -> None:
     bindir = Path(sys.executable).parent
     hwb = shutil.which("hwb", path=str(bindir)) or "hwb"
     uv = shutil.which("uv", path=str(bindir)) or "uv"
-    env0 = base_env()
+    env0 = tool_env(base_env())
+    precompile()
     # `python -m build --installer uv` finds uv on PATH.
     env0["PATH"] = f"{bindir}{os.pathsep}{env0.get('PATH', '')}"
     rows: list[str] = []

@@ -20,7 +20,7 @@ import sys
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from _timing import alternate, report, run_measured, time_command
+from _timing import alternate, precompile, report, run_measured, time_command, tool_env
 
 ROOT = Path(__file__).resolve().parent.parent
 CACHE = Path(os.environ.get("XDG_CACHE_HOME", Path.home() / ".cache")) / "hwb-bench" / "wheels"
@@ -55,7 +55,9 @@ def main() -> None:
     parser.add_argument("--dists", nargs="+", type=Path)
     args = parser.parse_args()
     dists = [p.resolve() for p in args.dists] if args.dists else real_wheels()
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("GITHUB_", "GITLAB_"))}
+    env = tool_env({k: v for k, v in os.environ.items()
+                    if not k.startswith(("GITHUB_", "GITLAB_"))})
+    precompile()
     env["PIP_CONFIG_FILE"] = os.devnull
     bindir = Path(sys.executable).parent
     twine = shutil.which("twine", path=str(bindir)) or "twine"

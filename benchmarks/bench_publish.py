@@ -28,7 +28,7 @@ sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from _latency_proxy import LatencyProxy  # noqa: E402
-from _timing import alternate, report, time_command  # noqa: E402
+from _timing import alternate, precompile, report, time_command, tool_env  # noqa: E402
 
 from tests.publish_support import PypiServer, build_dists  # noqa: E402
 
@@ -45,6 +45,8 @@ def main() -> None:
     env = {k: v for k, v in os.environ.items()
            if not k.startswith(("HWB_", "TWINE_", "UV_", "GITHUB_", "GITLAB_", "ACTIONS_"))}
     env["PIP_CONFIG_FILE"] = os.devnull
+    env = tool_env(env)
+    precompile()
     bindir = Path(sys.executable).parent
     uv = shutil.which("uv", path=str(bindir)) or "uv"
     with tempfile.TemporaryDirectory() as tmp:

@@ -237,8 +237,11 @@ class SimpleIndex:
             msg = f"{url} answered HTTP {resp.status_code} {resp.reason or ''}".rstrip()
             raise IndexUnreadable(msg, transient=_transient(resp.status_code))
         try:
-            return parse_project_page(resp.text, resp.headers.get("content-type", ""), url)
-        except (ValueError, AttributeError) as err:  # a page cut short, or not a page
+            # Not resp.text: its charset detection costs milliseconds per page; JSON is
+            # UTF-8 (PEP 691) and HTML pages name their charset or are UTF-8 in practice.
+            text = resp.content.decode(resp.encoding or "utf-8", errors="replace")
+            return parse_project_page(text, resp.headers.get("content-type", ""), url)
+        except (ValueError, AttributeError, LookupError) as err:  # cut short, not a page
             msg = f"{url} gave a page hwb cannot read ({type(err).__name__})"
             raise IndexUnreadable(msg, transient=True) from err
 
