@@ -1,88 +1,101 @@
-"""Benchmark: `hwb publish` vs `twine upload` of 30 distributions to a local pypiserver.
+"""Benchmark: `hwb publish` vs `uv publish` vs `twine upload` of 30 distributions (issue 18).
 
-Each run gets a fresh, empty pypiserver (started before the clock starts); the two tools
-alternate; the median of N runs (default 5) of each is compared.  Target: hwb <= 0.5 x twine.
+Each run gets a fresh, empty pypiserver on 127.0.0.1 (started before the clock starts, and
+checked afterwards to hold all 30 files); the three tools alternate; median of RUNS
+(default 5).  Two settings: the index on this machine, and behind a proxy that holds every
+request 100 ms (``--latency``), like an index across a network.  Prints the medians, each
+tool's peak RSS and the ratios.
 
-    python benchmarks/bench_publish.py [--runs 5] [--versions 15] [--latency 0.1]
+    python benchmarks/bench_publish.py [RUNS] [--versions 15] [--latency 0,0.1]
 
-``--latency`` puts a proxy in front of pypiserver that holds each upload that many seconds,
-like an index across a network (PyPI answers an upload in a few hundred milliseconds);
-without it the index is on the same machine and answers in ~10 ms.
+Targets: local hwb <= 1.0 x uv publish; with 100 ms per request hwb <= 0.5 x twine upload
+and <= 0.8 x uv publish.
 """
 
 from __future__ import annotations
 
 import argparse
+import functools
 import os
-import statistics
-import subprocess
+import shutil
 import sys
 import tempfile
-import time
 from collections.abc import Callable
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from tests.publish_support import IndexProxy, PypiServer, build_dists  # noqa: E402
+from _latency_proxy import LatencyProxy  # noqa: E402
+from _timing import alternate, precompile, report, time_command, tool_env  # noqa: E402
+
+from tests.publish_support import PypiServer, build_dists  # noqa: E402
 
 PASSWORD = "bench-password"
 
 
-def timed(cmd: list[str], env: dict[str, str]) -> float:
-    start = time.perf_counter()
-    done = subprocess.run(cmd, env=env, capture_output=True, text=True, check=False)
-    elapsed = time.perf_counter() - start
-    if done.returncode != 0:
-        raise SystemExit(f"{cmd[:4]} failed:\n{done.stdout}\n{done.stderr}")
-    return elapsed
-
-
 def main() -> None:
     parser = argparse.ArgumentParser()
-    parser.add_argument("--runs", type=int, default=5)
+    parser.add_argument("runs", nargs="?", type=int, default=5)
     parser.add_argument("--versions", type=int, default=15, help="sdist + wheel each")
-    parser.add_argument("--latency", type=float, default=0.0,
-                        help="seconds a proxy holds each upload (0: no proxy)")
+    parser.add_argument("--latency", default="0,0.1",
+                        help="seconds the proxy holds each request, comma-separated (0: none)")
     args = parser.parse_args()
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("HWB_", "TWINE_", "GITHUB_"))}
+    env = {k: v for k, v in os.environ.items()
+           if not k.startswith(("HWB_", "TWINE_", "UV_", "GITHUB_", "GITLAB_", "ACTIONS_"))}
     env["PIP_CONFIG_FILE"] = os.devnull
+    env = tool_env(env)
+    precompile()
+    bindir = Path(sys.executable).parent
+    uv = shutil.which("uv", path=str(bindir)) or "uv"
     with tempfile.TemporaryDirectory() as tmp:
         work = Path(tmp)
         dists: list[Path] = []
         for i in range(args.versions):
             dists += build_dists(work / "dist", f"1.0.{i}")
         files = [str(p) for p in dists]
-        print(f"{len(files)} distributions")
         tools: dict[str, Callable[[str], list[str]]] = {
-            "hwb": lambda url: [sys.executable, "-m", "hwb_action", "publish", "-r", url,
-                                "--username", "uploader", "--password", PASSWORD, *files],
-            "twine": lambda url: [sys.executable, "-m", "twine", "upload", "--repository-url",
-                                  url, "-u", "uploader", "-p", PASSWORD,
-                                  "--disable-progress-bar", "--non-interactive", *files],
+            "hwb publish": lambda url: [sys.executable, "-m", "hwb_action", "publish", "-r", url,
+                                        "--username", "uploader", "--password", PASSWORD,
+                                        *files],
+            "uv publish": lambda url: [uv, "publish", "--quiet", "--publish-url", url,
+                                       "-u", "uploader", "-p", PASSWORD, *files],
+            "twine upload": lambda url: [sys.executable, "-m", "twine", "upload",
+                                         "--repository-url", url, "-u", "uploader", "-p",
+                                         PASSWORD, "--disable-progress-bar", "--non-interactive",
+                                         *files],
         }
-        times: dict[str, list[float]] = {name: [] for name in tools}
-        for run in range(args.runs):
-            for name, make in tools.items():
-                server = PypiServer(work / f"srv-{name}-{run}", {"uploader": PASSWORD}).start()
-                proxy = IndexProxy(server.url, upload_delay=args.latency).__enter__() \
-                    if args.latency else None
+        counter = iter(range(1_000_000))
+        for latency in (float(v) for v in args.latency.split(",")):
+
+            def one(name: str, latency: float = latency) -> float:
+                server = PypiServer(work / f"srv-{next(counter)}", {"uploader": PASSWORD})
+                server.start()
                 try:
-                    elapsed = timed(make(proxy.url if proxy else server.url), env)
+                    if latency:
+                        with LatencyProxy(server.url, latency) as proxy:
+                            elapsed = time_command(tools[name](proxy.url), cwd=tmp, env=env)
+                    else:
+                        elapsed = time_command(tools[name](server.url), cwd=tmp, env=env)
                     uploaded = len(list(server.packages.iterdir()))
-                    assert uploaded == len(files), f"{name} uploaded {uploaded}"
+                    if uploaded != len(files):
+                        raise SystemExit(f"{name} uploaded {uploaded} of {len(files)} files")
                 finally:
-                    if proxy is not None:
-                        proxy.__exit__(None, None, None)
                     server.stop()
-                times[name].append(elapsed)
-                print(f"run {run + 1}: {name:5} {elapsed:6.2f}s")
-        hwb = statistics.median(times["hwb"])
-        twine = statistics.median(times["twine"])
-        where = f"with {args.latency:g}s per upload" if args.latency else "local"
-        print(f"{where}: median hwb publish {hwb:.2f}s, twine upload {twine:.2f}s, "
-              f"ratio {hwb / twine:.2f}x (target <= 0.5x)")
+                    shutil.rmtree(server.root, ignore_errors=True)
+                return elapsed
+
+            contenders: dict[str, Callable[[], float]] = {
+                name: functools.partial(one, name) for name in tools}
+            samples = alternate(contenders, args.runs)
+            where = (f"behind a proxy holding each request {latency * 1000:g} ms" if latency
+                     else "local index")
+            print(f"\n## {len(files)} files, {where}, median of {args.runs}", flush=True)
+            print(report(samples, baseline="uv publish", subject="hwb publish"))
+            print(report({k: samples[k] for k in ("hwb publish", "twine upload")},
+                         baseline="twine upload", subject="hwb publish").splitlines()[-1],
+                  flush=True)
 
 
 if __name__ == "__main__":

@@ -20,11 +20,16 @@ class IndexState:
     password: str
     files: dict[str, bytes] = field(default_factory=dict)
     uploads: list[dict[str, str]] = field(default_factory=list)
+    forms: dict[str, list[tuple[str, str]]] = field(default_factory=dict)
+    """filename -> every form field of its upload, in order, repeats kept (the file part as
+    ``("content", "FILENAME sha256=HEX")``)."""
     lock: threading.Lock = field(default_factory=threading.Lock)
 
 
-def _form_fields(content_type: str, body: bytes) -> tuple[dict[str, str], tuple[str, bytes]]:
-    """The text fields and the (filename, content) of a multipart/form-data upload."""
+def _form_fields(content_type: str, body: bytes) -> tuple[dict[str, str], tuple[str, bytes],
+                                                          list[tuple[str, str]]]:
+    """The text fields, the (filename, content) and every field in order of a
+    multipart/form-data upload."""
     import email.parser
     import email.policy
 
@@ -32,15 +37,19 @@ def _form_fields(content_type: str, body: bytes) -> tuple[dict[str, str], tuple[
         b"Content-Type: " + content_type.encode() + b"\r\n\r\n" + body)
     fields: dict[str, str] = {}
     upload = ("", b"")
+    pairs: list[tuple[str, str]] = []
     for part in message.iter_parts():
         name = part.get_param("name", header="content-disposition")
         data = part.get_payload(decode=True)
         assert isinstance(data, bytes)
         if part.get_filename():
             upload = (str(part.get_filename()), data)
+            pairs.append((str(name), f"{part.get_filename()} "
+                                     f"sha256={hashlib.sha256(data).hexdigest()}"))
         elif isinstance(name, str):
             fields[name] = data.decode()
-    return fields, upload
+            pairs.append((name, data.decode()))
+    return fields, upload, pairs
 
 
 class _IndexHandler(BaseHTTPRequestHandler):
@@ -87,7 +96,7 @@ class _IndexHandler(BaseHTTPRequestHandler):
         if self.headers.get("Authorization") != expected:
             self._send(403, b"Invalid or non-existent authentication information.")
             return
-        fields, (filename, content) = _form_fields(self.headers["Content-Type"], body)
+        fields, (filename, content), pairs = _form_fields(self.headers["Content-Type"], body)
         if fields.get(":action") != "file_upload" or not filename:
             self._send(400, b"not an upload")
             return
@@ -97,6 +106,7 @@ class _IndexHandler(BaseHTTPRequestHandler):
                 return
             st.files[filename] = content
             st.uploads.append({"filename": filename, **fields})
+            st.forms[filename] = pairs
         self._send(200, b"OK")
 
 

@@ -17,6 +17,7 @@ from __future__ import annotations
 import json
 import re
 import threading
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from html.parser import HTMLParser
 from typing import Any
@@ -193,13 +194,40 @@ class SimpleIndex:
             msg = f"no simple index answered ({'; '.join(problems)})"
             raise IndexUnreadable(msg, transient=transient)
 
+    def _first_read(self, project: str) -> requests.Response | None:
+        """Before the index is known: the first candidate's root and ``project``'s page under
+        it, asked at once (one round trip instead of two on a distant index).  The page when
+        the root answers 200 (that candidate is the index), else ``None``."""
+        first = self.candidates[0]
+        with self._lock:
+            if self._base is not None:
+                return None
+            with ThreadPoolExecutor(max_workers=1) as pool:
+                page = pool.submit(self._get, f"{first}{canonicalize_name(project)}/")
+                try:
+                    root = self._get(first)
+                    root.close()
+                    found = root.status_code == 200
+                except requests.RequestException:
+                    found = False
+                try:
+                    resp = page.result()
+                except requests.RequestException:
+                    return None  # asked again below, with the usual error
+            if not found:
+                resp.close()
+                return None
+            self._base = first
+            return resp
+
     def project_files(self, project: str) -> dict[str, IndexedFile]:
         """Files of ``project`` by filename; ``{}`` when the project is not there.  Raises
         :class:`IndexUnreadable` when the index cannot tell."""
+        early = self._first_read(project) if self._base is None else None
         base = self._find_base()
         url = f"{base}{canonicalize_name(project)}/"
         try:
-            resp = self._get(url)
+            resp = early if early is not None else self._get(url)
         except requests.RequestException as err:
             msg = f"{url}: {type(err).__name__} (connection dropped or timed out)"
             raise IndexUnreadable(msg, transient=True) from err
@@ -209,8 +237,11 @@ class SimpleIndex:
             msg = f"{url} answered HTTP {resp.status_code} {resp.reason or ''}".rstrip()
             raise IndexUnreadable(msg, transient=_transient(resp.status_code))
         try:
-            return parse_project_page(resp.text, resp.headers.get("content-type", ""), url)
-        except (ValueError, AttributeError) as err:  # a page cut short, or not a page
+            # Not resp.text: its charset detection costs milliseconds per page; JSON is
+            # UTF-8 (PEP 691) and HTML pages name their charset or are UTF-8 in practice.
+            text = resp.content.decode(resp.encoding or "utf-8", errors="replace")
+            return parse_project_page(text, resp.headers.get("content-type", ""), url)
+        except (ValueError, AttributeError, LookupError) as err:  # cut short, not a page
             msg = f"{url} gave a page hwb cannot read ({type(err).__name__})"
             raise IndexUnreadable(msg, transient=True) from err
 

@@ -1,8 +1,10 @@
-"""Upload to an index that speaks the legacy upload API, through twine's Python API.
+"""Upload to an index that speaks the legacy upload API.
 
-twine does the metadata check (:meth:`twine.package.PackageFile.from_filename`), builds the
-multipart request and sends it (:meth:`twine.repository.Repository.upload`).  Around it,
-this module adds what makes a publish safe to re-run:
+twine does the metadata check and gives the form fields
+(:meth:`twine.package.PackageFile.from_filename`, ``metadata_dictionary()``); the request
+is made here (:mod:`hwb_action.publish.multipart` says why) with one requests session
+whose keep-alive connections all upload threads share.  Around it, this module adds what
+makes a publish safe to re-run:
 
 - files already on the index (read from its simple index) with the same sha256 are
   skipped; the same filename with another sha256 (or none, or a malformed one) is an error
@@ -10,33 +12,34 @@ this module adds what makes a publish safe to re-run:
 - when the index cannot be read to check (after the same retries as uploads), the file is
   not uploaded, unless the caller opted out (``UploadOptions.index_check=False``), which
   is said in a warning;
-- one attempt per call to twine (``max_redirects=1``), retried here with exponential
-  backoff on 5xx answers, timeouts and dropped connections; before each retry the index is
-  asked whether the file arrived after all, so nothing is uploaded twice;
-- the first file of each project (its sdist) goes alone, so that the index creates the
-  project once; the other files go ``jobs`` at a time;
+- one attempt per request, redirects refused (as twine's ``max_redirects=1``), retried here
+  with exponential backoff on 5xx answers, timeouts and dropped connections; before each
+  retry the index is asked whether the file arrived after all, so nothing is uploaded twice;
+- the first file of each project (its sdist) goes alone when the project is not on the
+  index yet, so that the index creates it once; the other files go ``jobs`` at a time;
 - a refused credential (401/403) stops the run: every other upload would fail the same way.
 """
 
 from __future__ import annotations
 
 import contextlib
-import io
 import threading
 import time
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 import requests
 from requests.adapters import HTTPAdapter
 
+from hwb_action import __version__
 from hwb_action._text import shorten
 from hwb_action.artifacts import Artifact
 from hwb_action.ci import Reporter
 from hwb_action.errors import CheckError
 from hwb_action.publish.credentials import Credentials
 from hwb_action.publish.index import IndexedFile, IndexUnreadable, SimpleIndex
+from hwb_action.publish.multipart import MultipartBody, form_fields
 from hwb_action.publish.results import FileResult, UploadOptions
 from hwb_action.publish.target import LegacyTarget
 
@@ -68,14 +71,6 @@ class _Refused(Exception):
 
 _RETRYABLE = (requests.ConnectionError, requests.Timeout,
               requests.exceptions.ChunkedEncodingError)
-
-
-@contextlib.contextmanager
-def _quiet_stdout() -> Iterator[None]:
-    # twine's Repository prints "Uploading X" and a progress bar with rich to stdout, which
-    # belongs to --json; the reporter tells the same story.
-    with contextlib.redirect_stdout(io.StringIO()):
-        yield
 
 
 def prepare_packages(artifacts: Sequence[Artifact]) -> dict[str, Any]:
@@ -126,20 +121,30 @@ class LegacyUploader:
         self.reporter = reporter
         self.options = options
         self.sleep = sleep
-        self._local = threading.local()
-        self._repos: list[Any] = []
-        self._repos_lock = threading.Lock()
         self._refused: str | None = None
+        # Connections are kept alive and shared by the upload threads: one pool per host,
+        # as many connections as threads (requests' default keeps 10 and drops the rest).
+        pool = max(1, options.jobs or 4)
         session = requests.Session()
-        session.mount("http://", _TimeoutAdapter(options.timeout, max_retries=2))
-        session.mount("https://", _TimeoutAdapter(options.timeout, max_retries=2))
+        for scheme in ("http://", "https://"):
+            session.mount(scheme, _TimeoutAdapter(options.timeout, max_retries=2,
+                                                  pool_maxsize=pool))
         self._session = session
+        uploads = requests.Session()
+        for scheme in ("http://", "https://"):
+            # No urllib3 retries for the POST: this module retries, after asking the
+            # index whether the file arrived.
+            uploads.mount(scheme, _TimeoutAdapter(options.timeout, pool_maxsize=pool))
+        uploads.auth = (credentials.username, credentials.password)
+        uploads.headers["User-Agent"] = f"hwb/{__version__} {uploads.headers['User-Agent']}"
+        self._uploads = uploads
         host = target.upload_url.split("/")[2] if "://" in target.upload_url else None
         self.index = SimpleIndex(target.index_urls, session=session,
                                  auth=(credentials.username, credentials.password),
                                  auth_host=host, timeout=min(options.timeout, 60))
         self._cache: dict[str, dict[str, IndexedFile]] = {}
         self._cache_lock = threading.Lock()
+        self._unreadable: dict[str, IndexUnreadable] = {}
 
     # -- the index's view ----------------------------------------------------------------
     def existing(self, project: str, *, refresh: bool = False,
@@ -207,22 +212,25 @@ class LegacyUploader:
                  "run again when the index answers, point --index-url at its simple index, "
                  "or upload unchecked with --no-index-check (index_check=False in the API)")
 
-    # -- one file --------------------------------------------------------------------------
-    def _repository(self) -> Any:
-        repo = getattr(self._local, "repo", None)
-        if repo is None:
-            from twine.repository import Repository
+    def _unreachable(self, art: Artifact, err: IndexUnreadable) -> FileResult:
+        if self.options.check_only:
+            return self._failed(art, f"could not reach the index to check {art.filename} "
+                                     f"({err}); a dry run cannot say it is ready: check the "
+                                     "repository URL (or --index-url) and that the index is up")
+        return self._unchecked(art, err)
 
-            repo = Repository(self.target.upload_url, self.credentials.username,
-                              self.credentials.password, disable_progress_bar=True)
-            for scheme in ("http://", "https://"):
-                # No urllib3 retries for the POST: this module retries, after asking the
-                # index whether the file arrived.
-                repo.session.mount(scheme, _TimeoutAdapter(self.options.timeout))
-            self._local.repo = repo
-            with self._repos_lock:
-                self._repos.append(repo)
-        return repo
+    # -- one file --------------------------------------------------------------------------
+    def _post(self, package: Any) -> requests.Response:
+        """One upload request: twine's form fields and the file, redirects not followed."""
+        body = MultipartBody(form_fields(package.metadata_dictionary()), package.filename,
+                             package.basefilename)
+        try:
+            resp = self._uploads.post(self.target.upload_url, data=body, allow_redirects=False,
+                                      headers={"Content-Type": body.content_type})
+            resp.content  # noqa: B018 - read the answer now, so the connection is reusable
+        finally:
+            body.close()
+        return resp
 
     def _failed(self, art: Artifact, error: str) -> FileResult:
         return FileResult(filename=art.filename, status="failed", url=self.target.display_url,
@@ -234,15 +242,13 @@ class LegacyUploader:
             return self._failed(art, f"not attempted: {self._refused}")
         # A dry run always reads the index: "ready" means the index answered (issue 16).
         if self.options.index_check or self.options.check_only:
+            unreadable = self._unreadable.get(art.name)
+            if unreadable is not None:  # read up front, with every retry, in vain
+                return self._unreachable(art, unreadable)
             try:
                 files = self.existing(art.name)
             except IndexUnreadable as err:
-                if self.options.check_only:
-                    return self._failed(art, f"could not reach the index to check "
-                                             f"{art.filename} ({err}); a dry run cannot "
-                                             "say it is ready: check the repository URL "
-                                             "(or --index-url) and that the index is up")
-                return self._unchecked(art, err)
+                return self._unreachable(art, err)
             found = files.get(art.filename)
             if found is not None:
                 result = self._compare(art, found, uploaded_now=False)
@@ -271,13 +277,13 @@ class LegacyUploader:
                     if art.filename in files:
                         return self._compare(art, files[art.filename], uploaded_now=True)
             try:
-                resp = self._repository().upload(package, max_redirects=1)
+                resp = self._post(package)
             except _RETRYABLE as err:
                 problem = f"{type(err).__name__} (connection dropped or timed out)"
                 continue
             status = resp.status_code
             reason = resp.reason or ""
-            text = resp.text or ""
+            text = _decoded(resp)
             resp.close()
             if 200 <= status < 300 and not resp.is_redirect:
                 self.reporter.info(f"uploaded {art.filename}")
@@ -340,16 +346,33 @@ class LegacyUploader:
                 return self._failed(art, str(err))
 
         try:
-            with _quiet_stdout(), ThreadPoolExecutor(max_workers=jobs) as pool:
+            with ThreadPoolExecutor(max_workers=jobs) as pool:
+                if self.options.index_check and leaders:
+                    # Read each project's page once, all at once; a project the index
+                    # already holds needs no leader, so its files all go in parallel.
+                    known = set(pool.map(self._on_index, leaders)) - {None}
+                    rest = [a for a in artifacts if all(a is not b for b in leaders)
+                            or a.name in known]
+                    rest.sort(key=lambda a: a.kind != "sdist")
+                    leaders = [a for a in leaders if a.name not in known]
                 for batch in (leaders, rest):
                     for art, result in zip(batch, pool.map(run, batch), strict=True):
                         results[art.filename] = result
             self._resolve_urls(results, artifacts)
         finally:
-            for repo in self._repos:
-                repo.close()
+            self._uploads.close()
             self._session.close()
         return [results[a.filename] for a in artifacts]
+
+    def _on_index(self, art: Artifact) -> str | None:
+        """``art.name`` when the index lists files of that project (read with the usual
+        retries; a failure is kept for :meth:`publish_one` to report)."""
+        try:
+            return art.name if self.existing(art.name) else None
+        except IndexUnreadable as err:
+            with self._cache_lock:
+                self._unreadable[art.name] = err
+            return None
 
     def _resolve_urls(self, results: dict[str, FileResult], artifacts: Sequence[Artifact]) -> None:
         """Point each uploaded file's result at its URL on the index (one read per project)."""
@@ -366,6 +389,15 @@ class LegacyUploader:
                     results[art.filename] = FileResult(
                         filename=current.filename, status="uploaded", url=found.url,
                         sha256=current.sha256)
+
+
+def _decoded(resp: requests.Response) -> str:
+    """The answer's text in its declared charset, else UTF-8.  Not ``resp.text``: without a
+    charset that runs requests' encoding detection, a few milliseconds per answer."""
+    try:
+        return resp.content.decode(resp.encoding or "utf-8", errors="replace")
+    except LookupError:  # a charset Python does not know
+        return resp.content.decode("utf-8", errors="replace")
 
 
 def _strip(url: str) -> str:

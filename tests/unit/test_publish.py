@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import sys
+from pathlib import Path
 
 import pytest
 
@@ -265,3 +266,33 @@ def test_credentials_in_urls_are_masked_in_every_form() -> None:
     mask_target(s3, reporter)
     assert reporter.redact("s3+secret s3%2Bsecret") == "*** ***"
     assert "s3+secret" not in repr(s3)
+
+
+@pytest.mark.parametrize("block", [1, 7, 65536, -1])
+def test_multipart_body_streams_exactly_its_length(tmp_path: Path, block: int) -> None:
+    import email.parser
+    import email.policy
+
+    from hwb_action.publish.multipart import MultipartBody, form_fields
+
+    payload = bytes(range(256)) * 300
+    dist = tmp_path / "demo-1.0-py3-none-any.whl"
+    dist.write_bytes(payload)
+    fields = form_fields({"name": "demo", "classifiers": ["A :: B", "C :: D"],
+                          "keywords": ["x", "y z"], "project_urls": {"Home": "https://e.org"},
+                          "description": 'quotes " and\r\nlines, ünïcödé'})
+    body = MultipartBody(fields, dist, dist.name)
+    data = b""
+    while chunk := body.read(block):
+        data += chunk
+    assert len(data) == len(body)
+    message = email.parser.BytesParser(policy=email.policy.HTTP).parsebytes(
+        f"Content-Type: {body.content_type}\r\n\r\n".encode() + data)
+    parts = [(p.get_param("name", header="content-disposition"), p.get_payload(decode=True))
+             for p in message.iter_parts()]
+    assert parts[:-1] == [
+        ("name", b"demo"), ("classifiers", b"A :: B"), ("classifiers", b"C :: D"),
+        ("keywords", b"x, y z"), ("project_urls", b"Home, https://e.org"),
+        ("description", 'quotes " and\r\nlines, ünïcödé'.encode()),
+        (":action", b"file_upload"), ("protocol_version", b"1")]
+    assert parts[-1] == ("content", payload)
