@@ -149,10 +149,13 @@ class BuildSession:
             for tree in self._trees:
                 shutil.rmtree(tree, ignore_errors=True)
         self._trees.clear()
+        self._prune_cache(keep=envs)
+
+    def _prune_cache(self, *, keep: list[Path]) -> None:
         if self.cache_dir is not None and self.cache_max_bytes > 0:
             from hwb_action.builder.envcache import prune
 
-            for gone in prune(self.cache_dir, self.cache_max_bytes, keep=envs):
+            for gone in prune(self.cache_dir, self.cache_max_bytes, keep=keep):
                 self.reporter.debug(f"cache: removed the least recently used build "
                                     f"environment {gone.path} ({gone.size // 1024} KiB)")
 
