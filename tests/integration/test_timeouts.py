@@ -89,3 +89,48 @@ def test_an_install_from_an_index_that_never_answers_is_stopped(tmp_path: Path) 
     assert "install-timeout" in text
     assert "hwb-test-never-answered" in text
     _nothing_left(tmp_path, text)
+
+
+HANGS_ON_IMPORT = """
+import os
+import time
+
+with open({pidfile!r} + ".tmp", "w") as fh:
+    fh.write(str(os.getpid()))
+os.replace({pidfile!r} + ".tmp", {pidfile!r})
+print("importing", flush=True)
+time.sleep(60)
+"""
+
+
+@pytest.mark.parametrize("server", ["1", "0"], ids=["fork-server", "plain-process"])
+def test_a_backend_that_hangs_on_import_is_stopped(tmp_path: Path, server: str) -> None:
+    # Installed (not in-tree), so the fork server imports it before its start-up handshake.
+    lib = tmp_path / "lib"
+    lib.mkdir()
+    pidfile = tmp_path / "backend.pid"
+    (lib / "hangs_on_import.py").write_text(HANGS_ON_IMPORT.format(pidfile=str(pidfile)),
+                                            encoding="utf-8")
+    project = tmp_path / "proj"
+    project.mkdir()
+    (project / "pyproject.toml").write_text(textwrap.dedent("""
+        [build-system]
+        requires = []
+        build-backend = "hangs_on_import"
+
+        [project]
+        name = "waits"
+        version = "1.0"
+    """), encoding="utf-8")
+    path = os.pathsep.join([os.environ.get("PYTHONPATH", str(Path(__file__).parents[2])),
+                            str(lib)])
+    code, text = _hwb(tmp_path, project, "--sdist", "--isolation", "none",
+                      "--build-timeout", "2",
+                      extra_env={"HWB_HOOK_SERVER": server, "PYTHONPATH": path})
+    assert code == 1, text
+    assert "Traceback" not in text
+    assert "build-timeout" in text
+    assert "'hangs_on_import'" in text
+    assert pidfile.is_file(), text
+    assert gone(int(pidfile.read_text())), text
+    _nothing_left(tmp_path, text)
