@@ -181,34 +181,9 @@ def check_files(
     :func:`inspect_artifact`.
     """
     resolved = [Path(p) for p in paths]
-    for p in resolved:  # usage errors first, before any work
-        if dist_kind(p) is None:
-            msg = f"{p}: not a distribution (expected .whl, .tar.gz or .zip)"
-            raise UsageError(msg, hint="pass wheel and sdist files, or a directory such as dist/")
-        if not p.is_file():
-            msg = f"{p}: {'not a file' if p.exists() else 'no such file'}"
-            raise UsageError(msg, hint="build first (hwb build) or check the path")
-    workers = min(jobs or min(os.cpu_count() or 1, 8), len(resolved))
-    if workers <= 1:
-        drafts = [_read(p, layout=layout, layout_config=layout_config) for p in resolved]
-    else:
-        from concurrent.futures import ThreadPoolExecutor, as_completed
-
-        from hwb_action import _readme
-
-        with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="hwb-check") as pool:
-            if layout and any(dist_kind(p) == "wheel" for p in resolved):
-                # check-wheel-contents imports pydantic (~0.1 s): overlap it with the reading
-                pool.submit(_import_layout)
-            futures = [pool.submit(_read, p, layout=layout, layout_config=layout_config)
-                       for p in resolved]
-            # Render each README here as soon as its file is read, while the workers go on
-            # inflating and hashing (which release the GIL); _finish then finds the verdicts.
-            for future in as_completed(futures):
-                readme = future.result().parsed.readme
-                if readme is not None:
-                    _readme.judge([readme], readme_cache)
-            drafts = [f.result() for f in futures]
+    _check_paths(resolved)  # usage errors first, before any work
+    drafts = _read_all(resolved, layout=layout, layout_config=layout_config,
+                       readme_cache=readme_cache, jobs=jobs)
     results = _finish(drafts, readme_cache)
     artifacts: list[Artifact] = []
     problems: dict[str, list[str]] = {}
@@ -222,6 +197,41 @@ def check_files(
             warnings[result.path.name] = list(result.warnings)
     return CheckReport(artifacts=tuple(artifacts), problems=problems, warnings=warnings,
                        inspections=tuple(results))
+
+
+def _check_paths(paths: Sequence[Path]) -> None:
+    for p in paths:
+        if dist_kind(p) is None:
+            msg = f"{p}: not a distribution (expected .whl, .tar.gz or .zip)"
+            raise UsageError(msg, hint="pass wheel and sdist files, or a directory such as dist/")
+        if not p.is_file():
+            msg = f"{p}: {'not a file' if p.exists() else 'no such file'}"
+            raise UsageError(msg, hint="build first (hwb build) or check the path")
+
+
+def _read_all(paths: list[Path], *, layout: bool, layout_config: Path | None,
+              readme_cache: Path | None, jobs: int) -> list[_Draft]:
+    """Read every file, in parallel where there are several."""
+    workers = min(jobs or min(os.cpu_count() or 1, 8), len(paths))
+    if workers <= 1:
+        return [_read(p, layout=layout, layout_config=layout_config) for p in paths]
+    from concurrent.futures import ThreadPoolExecutor, as_completed
+
+    from hwb_action import _readme
+
+    with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="hwb-check") as pool:
+        if layout and any(dist_kind(p) == "wheel" for p in paths):
+            # check-wheel-contents imports pydantic (~0.1 s): overlap it with the reading
+            pool.submit(_import_layout)
+        futures = [pool.submit(_read, p, layout=layout, layout_config=layout_config)
+                   for p in paths]
+        # Render each README here as soon as its file is read, while the workers go on
+        # inflating and hashing (which release the GIL); _finish then finds the verdicts.
+        for future in as_completed(futures):
+            readme = future.result().parsed.readme
+            if readme is not None:
+                _readme.judge([readme], readme_cache)
+        return [f.result() for f in futures]
 
 
 @dataclass

@@ -194,44 +194,17 @@ def _run_command(ns: argparse.Namespace, environ: dict[str, str],
     """Run the command, show what went wrong, write the stdout document; the exit code."""
     try:
         try:
-            # Stray writes of libraries reach the log as the reporter's (safe) lines.
-            with reporter.stray_output():
-                module, func, _ = COMMANDS[ns.command]
-                handler: Callable[[Invocation], CommandResult] = getattr(
-                    importlib.import_module(module), func)
-                inv = Invocation(command=ns.command, cli=_cli_values(ns.command, ns),
-                                 environ=environ, reporter=reporter, cwd=Path.cwd(),
-                                 json=ns.json)
-                result = handler(inv)
+            result = _invoke(ns, environ, reporter)
         except HwbError as err:
             report_error(reporter, err, verbose=ns.verbose)
             if ns.json:
                 _write_json(_error_of(err), reporter)
             return err.exit_code
         except KeyboardInterrupt:
-            reporter.result("interrupted")
-            if ns.json:
-                _write_json(error_document("interrupted", exit_code=EXIT_INTERRUPTED), reporter)
-            return EXIT_INTERRUPTED
+            return _stopped(ns, reporter, "interrupted", EXIT_INTERRUPTED)
         except Terminated:
-            reporter.result("terminated")
-            if ns.json:
-                _write_json(error_document("terminated", exit_code=EXIT_TERMINATED), reporter)
-            return EXIT_TERMINATED
-        if ns.json:
-            data = result.data
-            if result.exit_code != 0 and "error" not in data:
-                # A command that reports its failure as data (hwb check) still says so here.
-                data = {**data, **error_document(
-                    f"hwb {ns.command} failed", exit_code=result.exit_code,
-                    hint="the problems are listed in this document and on stderr")}
-            document = reporter.document(json.dumps(data, indent=2), is_json=True)
-        else:
-            document = reporter.document(result.text.rstrip("\n")) if result.text else ""
-        if document:
-            sys.stdout.write(document + "\n")
-        sys.stdout.flush()
-        return result.exit_code
+            return _stopped(ns, reporter, "terminated", EXIT_TERMINATED)
+        return _write_result(ns, result, reporter)
     except Exception as err:  # a bug in hwb, not a user mistake: show everything
         reporter.result("".join(traceback.format_exception(err)).rstrip("\n"))
         reporter.result("ERROR: internal error in hwb; please report it with the output above")
@@ -239,6 +212,45 @@ def _run_command(ns: argparse.Namespace, environ: dict[str, str],
             _write_json(error_document(f"internal error in hwb: {err!r}", exit_code=EXIT_FAILED,
                                        hint="please report it with the output on stderr"), reporter)
         return EXIT_FAILED
+
+
+def _invoke(ns: argparse.Namespace, environ: dict[str, str],
+            reporter: BaseReporter) -> CommandResult:
+    # Stray writes of libraries reach the log as the reporter's (safe) lines.
+    with reporter.stray_output():
+        module, func, _ = COMMANDS[ns.command]
+        handler: Callable[[Invocation], CommandResult] = getattr(
+            importlib.import_module(module), func)
+        inv = Invocation(command=ns.command, cli=_cli_values(ns.command, ns),
+                         environ=environ, reporter=reporter, cwd=Path.cwd(), json=ns.json)
+        return handler(inv)
+
+
+def _stopped(ns: argparse.Namespace, reporter: BaseReporter, word: str, code: int) -> int:
+    """An interrupt or SIGTERM: said on stderr (and in the JSON document); its exit code."""
+    reporter.result(word)
+    if ns.json:
+        _write_json(error_document(word, exit_code=code), reporter)
+    return code
+
+
+def _write_result(ns: argparse.Namespace, result: CommandResult,
+                  reporter: BaseReporter) -> int:
+    """Write the command's stdout document; its exit code."""
+    if ns.json:
+        data = result.data
+        if result.exit_code != 0 and "error" not in data:
+            # A command that reports its failure as data (hwb check) still says so here.
+            data = {**data, **error_document(
+                f"hwb {ns.command} failed", exit_code=result.exit_code,
+                hint="the problems are listed in this document and on stderr")}
+        document = reporter.document(json.dumps(data, indent=2), is_json=True)
+    else:
+        document = reporter.document(result.text.rstrip("\n")) if result.text else ""
+    if document:
+        sys.stdout.write(document + "\n")
+    sys.stdout.flush()
+    return result.exit_code
 
 
 def run() -> None:

@@ -107,6 +107,8 @@ class BuildOptions(_Options):
     cache_max_size: int = 4096
     keep_temp: bool = False
     check_reproducible: bool = False
+    build_timeout: int = 3600
+    install_timeout: int = 900
     jobs: int = 0
     target: str = ""
     repair: bool = True

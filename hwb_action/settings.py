@@ -124,6 +124,14 @@ OPTIONS: tuple[Option, ...] = (
            commands=_BUILD,
            help="build a second time and compare the artifacts byte for byte, naming the "
                 "first differing member"),
+    Option(name="build-timeout", kind="int", default=3600, minimum=1, commands=_BUILD,
+           metavar="SECONDS",
+           help="seconds one build backend hook (the sdist, a wheel, their requirements) may "
+                "take before the backend and every process it started are stopped"),
+    Option(name="install-timeout", kind="int", default=900, minimum=1, commands=_BUILD,
+           metavar="SECONDS",
+           help="seconds uv or pip may take to create a build or test environment or to "
+                "install into one before it is stopped"),
     Option(name="cache-action", kind="str", default="info", positional=True, in_config=False,
            commands=("cache",), choices=("info", "clean", "prune"), metavar="ACTION",
            help="info: list the cached build environments; clean: remove them all; prune: "

@@ -71,7 +71,9 @@ def run_build(ctx: ProjectContext, options: BuildOptions, *, reporter: Reporter,
     with BuildSession(out_dir=out_dir, installer=_installer(options, environ),
                       cache_dir=_cache_dir(options, environ), reporter=reporter,
                       environ=_build_environ(ctx.root, environ), keep_temp=options.keep_temp,
-                      cache_max_bytes=options.cache_max_size * 1024 * 1024) as session:
+                      cache_max_bytes=options.cache_max_size * 1024 * 1024,
+                      build_timeout=options.build_timeout,
+                      install_timeout=options.install_timeout) as session:
         sdist, wheels = _execute(job, session, ctx, options, host)
         session.stop_backends()
         t0 = time.monotonic()

@@ -14,7 +14,7 @@ from collections.abc import Collection, Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Literal
 
-from hwb_action.builder.hooks import HookRunner, checked_result
+from hwb_action.builder.hooks import DEFAULT_TIMEOUT, HookRunner, checked_result
 from hwb_action.builder.isolation import BuildEnv, EnvProvider
 from hwb_action.ci import Reporter
 from hwb_action.errors import BuildError, HwbError
@@ -41,8 +41,10 @@ class Frontend:
         reporter: Reporter,
         prefix: str = "",
         use_server: bool = True,
+        build_timeout: float = DEFAULT_TIMEOUT,
     ) -> None:
         self.provider = provider
+        self.build_timeout = build_timeout
         self.environ = dict(environ)
         self.reporter = reporter
         self.prefix = prefix
@@ -64,6 +66,7 @@ class Frontend:
                 python=env.python, env=env.environ(self.environ), backend=bs.backend,
                 backend_path=bs.backend_path, reporter=self.reporter, prefix=self.prefix,
                 preload_file=env.preload_file, use_server=self.use_server,
+                timeout=self.build_timeout,
             )
             self._runners[key] = runner
         return runner

@@ -7,6 +7,10 @@ an interpreter start and the backend's imports on each of the four hook calls of
 Output is captured per call and followed while the hook runs (:class:`LogTail`): streamed
 to the reporter as it is written with ``--verbose`` and in CI logs (prefixed for parallel
 builds), and kept so that a failing hook shows its last lines.
+
+Every hook call has a deadline (``build-timeout``, :data:`DEFAULT_TIMEOUT`): on expiry the
+hook's process group (the server, the hook it forked, whatever the backend started) is
+killed and a :class:`BuildError` names the hook, the backend and the setting.
 """
 
 from __future__ import annotations
@@ -30,6 +34,7 @@ from hwb_action.errors import BuildError
 
 _SERVER_SCRIPT = Path(__file__).with_name("_hookserver_main.py")
 TAIL_LINES = 40
+DEFAULT_TIMEOUT = 3600.0
 # The hooks that return a file name, and the keyword of the directory it must be in.
 _BUILD_HOOKS = {"build_wheel": "wheel_directory", "build_sdist": "sdist_directory",
                 "build_editable": "wheel_directory"}
@@ -83,8 +88,10 @@ class HookRunner:
         prefix: str = "",
         preload_file: Path | None = None,
         use_server: bool = True,
+        timeout: float = DEFAULT_TIMEOUT,
     ) -> None:
         self.python = python
+        self.timeout = timeout
         self.backend = backend
         self.env = dict(env)
         self.reporter = reporter
@@ -130,18 +137,35 @@ class HookRunner:
         # The hook's output is read while it runs: shown as it comes (-v, CI logs), so that a
         # long build shows progress and a job killed for a timeout keeps what was printed.
         tail = LogTail(log, self._show if _streams(self.reporter) else None)
+        timed_out = False
         try:
             if self._server is not None and cmd and cmd[0] == self.python:
                 returncode = self._call_server(cmd, cwd or os.getcwd(), env, log)
             if returncode is None:
-                returncode = _call_plain(cmd, cwd, env, log)
+                returncode = _call_plain(cmd, cwd, env, log, self.timeout)
+        except _TimedOut:
+            timed_out = True
         finally:
             self.last_output = tail.stop()
+        if timed_out:
+            raise self._timeout_error()
+        assert returncode is not None
         if returncode != 0:
             raise subprocess.CalledProcessError(returncode, list(cmd),
                                                 output="\n".join(self.last_output))
         if self.last_hook in _BUILD_HOOKS and len(cmd) > 3:
             self._check_result(self.last_hook, Path(cmd[3]))
+
+    def _timeout_error(self) -> BuildError:
+        limit = f"{self.timeout:g}"
+        msg = (f"build backend {self.backend!r} did not finish hook {self.last_hook} within "
+               f"{limit} s (build-timeout); hwb stopped it and every process it started")
+        return BuildError(
+            msg, details=self.last_output,
+            hint=f"if the build needs longer than {limit} s, raise build-timeout "
+                 "(--build-timeout, HWB_BUILD_TIMEOUT, or build-timeout in [tool.hwb]); if "
+                 "it should not take this long, look for a prompt for input or a network "
+                 "wait in the backend's output")
 
     def _check_result(self, hook: str, control_dir: Path) -> None:
         """Check what a build hook returned before pyproject-hooks hands it on."""
@@ -162,6 +186,8 @@ class HookRunner:
         assert server is not None
         assert server.stdin is not None
         assert server.stdout is not None
+        # One deadline for the start-up handshake (the backend's imports) and the call.
+        deadline = _Deadline(self.timeout, server)
         try:
             if not self._ready:
                 if not json.loads(server.stdout.readline() or "{}").get("ready"):
@@ -176,8 +202,14 @@ class HookRunner:
                 raise OSError("hook server gave no answer")
         except (OSError, ValueError):
             # The server is an optimisation: if it fails, fall back to plain processes.
+            expired = deadline.cancel()
             self._stop_server()
+            if expired:
+                raise _TimedOut from None
             return None
+        if deadline.cancel():  # ran out as the answer came: the group is gone already
+            self._stop_server()
+            raise _TimedOut
         modules = Path(str(log) + ".modules")
         with contextlib.suppress(OSError, ValueError):
             self._modules.update(json.loads(modules.read_text()))
@@ -237,19 +269,51 @@ def _end_group(proc: subprocess.Popen[str] | subprocess.Popen[bytes]) -> None:
             proc.kill()
 
 
-def _call_plain(cmd: Sequence[str], cwd: str | None, env: Mapping[str, str], log: Path) -> int:
+class _TimedOut(Exception):
+    """A hook call ran out of time; its process group was killed."""
+
+
+class _Deadline:
+    """Kills ``proc``'s process group (and so the hook) when ``seconds`` run out."""
+
+    def __init__(self, seconds: float, proc: subprocess.Popen[str] | subprocess.Popen[bytes]
+                 ) -> None:
+        self._expired = threading.Event()
+        self._timer = threading.Timer(seconds, self._expire, (proc,))
+        self._timer.daemon = True
+        self._timer.start()
+
+    def _expire(self, proc: subprocess.Popen[str] | subprocess.Popen[bytes]) -> None:
+        self._expired.set()
+        _end_group(proc)
+
+    def cancel(self) -> bool:
+        """Stop the clock (before the process is reaped); whether time had run out."""
+        self._timer.cancel()
+        self._timer.join()
+        return self._expired.is_set()
+
+
+def _call_plain(cmd: Sequence[str], cwd: str | None, env: Mapping[str, str], log: Path,
+                timeout: float) -> int:
     """One hook call in a fresh process (pyproject-hooks' default way), output to ``log``."""
     with open(log, "w", encoding="utf-8") as fh:
         proc = subprocess.Popen(list(cmd), cwd=cwd, env=env, stdout=fh,
                                 stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
                                 start_new_session=_GROUPS)
+        deadline = _Deadline(timeout, proc)
         try:
             if _GROUPS:
                 # Wait without reaping: until wait() below, the group id cannot be reused.
                 os.waitid(os.P_PID, proc.pid, os.WEXITED | os.WNOWAIT)
+            else:
+                proc.wait()
         finally:
+            expired = deadline.cancel()
             _end_group(proc)  # what it left running, or itself when interrupted
             returncode = proc.wait()
+        if expired:
+            raise _TimedOut
         return returncode
 
 

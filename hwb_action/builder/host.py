@@ -142,7 +142,8 @@ def _one(build: WheelBuild, session: BuildSession, bs: BuildSystem, project: Pro
 
         test_wheel(info.path, Path(build.interp.path), test_command=options.test_command,
                    test_requires=list(options.test_requires), project_dir=project.root,
-                   reporter=reporter, environ=session.environ, prefix=fe.prefix)
+                   reporter=reporter, environ=session.environ, prefix=fe.prefix,
+                   install_timeout=options.install_timeout)
         info = replace(info, tested=True)
     final = staging / info.filename
     if final.exists():

@@ -112,24 +112,24 @@ def _pip_to_uv(env: Mapping[str, str]) -> list[str]:
     args: list[str] = []
     if env.get("PIP_INDEX_URL") and not (env.get("UV_INDEX_URL") or env.get("UV_DEFAULT_INDEX")):
         args += ["--index-url", env["PIP_INDEX_URL"].strip()]
-    if env.get("PIP_EXTRA_INDEX_URL") and not (env.get("UV_EXTRA_INDEX_URL")
-                                               or env.get("UV_INDEX")):
-        for url in _words(env["PIP_EXTRA_INDEX_URL"]):
-            args += ["--extra-index-url", url]
-    if env.get("PIP_FIND_LINKS") and not env.get("UV_FIND_LINKS"):
-        for link in _words(env["PIP_FIND_LINKS"]):
-            args += ["--find-links", link]
+    args += _pip_words(env, "PIP_EXTRA_INDEX_URL", "--extra-index-url",
+                       "UV_EXTRA_INDEX_URL", "UV_INDEX")
+    args += _pip_words(env, "PIP_FIND_LINKS", "--find-links", "UV_FIND_LINKS")
     if _truthy(env.get("PIP_NO_INDEX")) or _truthy(env.get("UV_NO_INDEX")):
         args.append("--no-index")
-    if env.get("PIP_CONSTRAINT") and not env.get("UV_CONSTRAINT"):
-        for path in _words(env["PIP_CONSTRAINT"]):
-            args += ["--constraints", path]
+    args += _pip_words(env, "PIP_CONSTRAINT", "--constraints", "UV_CONSTRAINT")
     if _truthy(env.get("PIP_PRE")) and not env.get("UV_PRERELEASE"):
         args += ["--prerelease", "allow"]
-    if env.get("PIP_TRUSTED_HOST") and not env.get("UV_INSECURE_HOST"):
-        for host in _words(env["PIP_TRUSTED_HOST"]):
-            args += ["--allow-insecure-host", host]
+    args += _pip_words(env, "PIP_TRUSTED_HOST", "--allow-insecure-host", "UV_INSECURE_HOST")
     return args
+
+
+def _pip_words(env: Mapping[str, str], pip_name: str, option: str, *uv_names: str) -> list[str]:
+    """``option`` with each word of the pip variable ``pip_name``, unless one of uv's own
+    variables ``uv_names`` is set (uv reads those itself)."""
+    if not env.get(pip_name) or any(env.get(name) for name in uv_names):
+        return []
+    return [arg for word in _words(env[pip_name]) for arg in (option, word)]
 
 
 def _uv_to_pip(env: dict[str, str]) -> None:

@@ -70,6 +70,8 @@ from hwb_action.trust import installer_environ, register_secrets, untrusted_envi
 Installer = Literal["uv", "pip", "none"]
 """The isolation names; :class:`PackageInstaller` is what each (but ``none``) does."""
 PRELOAD = ".hwb-preload.json"
+DEFAULT_INSTALL_TIMEOUT = 900.0
+"""Seconds one installer command may take (``install-timeout``)."""
 
 
 def find_uv(environ: Mapping[str, str]) -> str | None:
@@ -127,6 +129,7 @@ class UvInstaller:
     name: str = "uv"
     extra_args: tuple[str, ...] = ()
     """The user's pip settings as uv options (:mod:`~hwb_action.builder.installer_config`)."""
+    timeout: float = DEFAULT_INSTALL_TIMEOUT
 
     def _config(self) -> list[str]:
         return ["--no-config"] if self.no_config else []
@@ -134,7 +137,8 @@ class UvInstaller:
     def create(self, path: Path, python: str, *, env: Mapping[str, str],
                reporter: Reporter) -> None:
         run([self.uv, "venv", "--quiet", *self._config(), "--no-project", "--python", python,
-             str(path)], reporter=reporter, env=env, what="uv venv")
+             str(path)], reporter=reporter, env=env, what="uv venv", timeout=self.timeout,
+            timeout_setting="install-timeout")
 
     def install(self, path: Path, requirements: Sequence[str], *, env: Mapping[str, str],
                 reporter: Reporter, compile_bytecode: bool = False) -> None:
@@ -145,7 +149,7 @@ class UvInstaller:
         if compile_bytecode:
             args.append("--compile-bytecode")
         run([*args, *self.extra_args, *requirements], reporter=reporter, env=env,
-            what="uv pip install")
+            what="uv pip install", timeout=self.timeout, timeout_setting="install-timeout")
 
 
 @dataclass(frozen=True)
@@ -154,6 +158,7 @@ class PipInstaller:
     installs into another interpreter with ``--python``), else the new environment's own."""
 
     name: str = "pip"
+    timeout: float = DEFAULT_INSTALL_TIMEOUT
 
     @staticmethod
     def _host_pip() -> bool:
@@ -167,7 +172,7 @@ class PipInstaller:
                reporter: Reporter) -> None:
         extra = ["--without-pip"] if self._host_pip() else []
         run([python, "-m", "venv", *extra, str(path)], reporter=reporter, env=env,
-            what="python -m venv")
+            what="python -m venv", timeout=self.timeout, timeout_setting="install-timeout")
 
     def install(self, path: Path, requirements: Sequence[str], *, env: Mapping[str, str],
                 reporter: Reporter, compile_bytecode: bool = False) -> None:
@@ -179,21 +184,23 @@ class PipInstaller:
         # pip copies files and compiles bytecode unless told not to.
         compiling = [] if compile_bytecode else ["--no-compile"]
         run([*pip, "install", "--quiet", *compiling, *requirements], reporter=reporter,
-            env=env, what="pip install")
+            env=env, what="pip install", timeout=self.timeout,
+            timeout_setting="install-timeout")
 
 
-def installer_for(name: Installer, environ: Mapping[str, str],
-                  uv_args: Sequence[str] = ()) -> PackageInstaller | None:
-    """The installer behind an isolation name; ``None`` for ``none`` (the base interpreter)."""
+def installer_for(name: Installer, environ: Mapping[str, str], uv_args: Sequence[str] = (),
+                  timeout: float = DEFAULT_INSTALL_TIMEOUT) -> PackageInstaller | None:
+    """The installer behind an isolation name; ``None`` for ``none`` (the base interpreter).
+    Each of its commands is stopped after ``timeout`` seconds (``install-timeout``)."""
     if name == "none":
         return None
     if name == "pip":
-        return PipInstaller()
+        return PipInstaller(timeout=timeout)
     uv = find_uv(environ)
     if uv is None:
         msg = "isolation 'uv' was asked for but no uv binary was found"
         raise UsageError(msg, hint="pip install uv, or use --isolation pip")
-    return UvInstaller(uv, extra_args=tuple(uv_args))
+    return UvInstaller(uv, extra_args=tuple(uv_args), timeout=timeout)
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -240,6 +247,7 @@ class EnvProvider:
         cache_dir: Path | None,
         reporter: Reporter,
         environ: Mapping[str, str],
+        install_timeout: float = DEFAULT_INSTALL_TIMEOUT,
     ) -> None:
         self.installer = installer
         self.base_python = base_python
@@ -260,7 +268,7 @@ class EnvProvider:
         self._in_use: dict[Path, Verified] = {}
         self.keep_temp = False
         """``--keep-temp``: uncached environments are left for the user (:meth:`kept`)."""
-        self._tool = installer_for(installer, environ, self._config.uv_args)
+        self._tool = installer_for(installer, environ, self._config.uv_args, install_timeout)
 
     @property
     def isolated(self) -> bool:
@@ -349,6 +357,10 @@ class EnvProvider:
             tool.install(path, reqs, env=env, reporter=self.reporter,
                          compile_bytecode=compile_bytecode)
         except ProcessError as err:
+            if err.timed_out:  # the hint names install-timeout; the index may be the cause
+                msg = (f"installing the build requirements ({shown}): {err.message} "
+                       "(install-timeout)")
+                raise BuildError(msg, details=err.details, hint=err.hint) from err
             index = unreachable_index(err.details) or first_unreachable(self._config.indexes)
             if index is not None:
                 msg = (f"could not reach {index} to install the build requirements "

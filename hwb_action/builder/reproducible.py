@@ -61,19 +61,27 @@ def _tar_difference(a: Path, b: Path) -> str | None:
             fx, fy = ta.extractfile(x), tb.extractfile(y)
             if (fx.read() if fx else b"") != (fy.read() if fy else b""):
                 return f"member {x.name}: its content"
-            if x.mtime != y.mtime:
-                return f"member {x.name}: its timestamp ({x.mtime} vs {y.mtime})"
-            if x.mode != y.mode:
-                return f"member {x.name}: its permissions"
-            if (x.uid, x.gid, x.uname, x.gname) != (y.uid, y.gid, y.uname, y.gname):
-                return f"member {x.name}: its owner"
-            if (x.type, x.linkname, x.pax_headers) != (y.type, y.linkname, y.pax_headers):
-                return f"member {x.name}: its type, link or headers"
+            found = _tar_header_difference(x, y)
+            if found is not None:
+                return f"member {x.name}: {found}"
     if a.suffix == ".gz":
         with gzip.open(a) as ga, gzip.open(b) as gb:
             if ga.read() == gb.read():
                 return "the gzip header (its timestamp or file name)"
     return "the archive's framing (padding or headers)"
+
+
+def _tar_header_difference(x: tarfile.TarInfo, y: tarfile.TarInfo) -> str | None:
+    """What differs between the headers of two members of the same name, if anything."""
+    if x.mtime != y.mtime:
+        return f"its timestamp ({x.mtime} vs {y.mtime})"
+    if x.mode != y.mode:
+        return "its permissions"
+    if (x.uid, x.gid, x.uname, x.gname) != (y.uid, y.gid, y.uname, y.gname):
+        return "its owner"
+    if (x.type, x.linkname, x.pax_headers) != (y.type, y.linkname, y.pax_headers):
+        return "its type, link or headers"
+    return None
 
 
 def first_difference(a: Path, b: Path) -> str | None:

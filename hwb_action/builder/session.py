@@ -26,7 +26,8 @@ from types import TracebackType
 from typing import TypeVar
 
 from hwb_action.builder.frontend import Frontend
-from hwb_action.builder.isolation import EnvProvider, Installer
+from hwb_action.builder.hooks import DEFAULT_TIMEOUT
+from hwb_action.builder.isolation import DEFAULT_INSTALL_TIMEOUT, EnvProvider, Installer
 from hwb_action.builder.output import staging_dir
 from hwb_action.ci import Reporter
 from hwb_action.errors import HwbError
@@ -42,7 +43,8 @@ class BuildSession:
 
     def __init__(self, *, out_dir: Path, installer: Installer, cache_dir: Path | None,
                  reporter: Reporter, environ: Mapping[str, str], keep_temp: bool = False,
-                 cache_max_bytes: int = 0) -> None:
+                 cache_max_bytes: int = 0, build_timeout: float = DEFAULT_TIMEOUT,
+                 install_timeout: float = DEFAULT_INSTALL_TIMEOUT) -> None:
         self.out_dir = out_dir
         self.installer: Installer = installer
         self.cache_dir = cache_dir
@@ -54,6 +56,8 @@ class BuildSession:
         self._providers: dict[str, EnvProvider] = {}
         self.keep_temp = keep_temp
         self.cache_max_bytes = cache_max_bytes
+        self.build_timeout = build_timeout
+        self.install_timeout = install_timeout
         self._used_envs: list[Path] = []
         self._removed: list[Path] = []
         self._trees: list[Path] = []
@@ -88,11 +92,12 @@ class BuildSession:
         if provider is None:
             provider = EnvProvider(installer=self.installer, base_python=python,
                                    base_version=version, cache_dir=self.cache_dir,
-                                   reporter=self.reporter, environ=self.environ)
+                                   reporter=self.reporter, environ=self.environ,
+                                   install_timeout=self.install_timeout)
             provider.keep_temp = self.keep_temp
             self._providers[python] = provider
         fe = Frontend(provider=provider, environ=self.environ, reporter=self.reporter,
-                      prefix=prefix)
+                      prefix=prefix, build_timeout=self.build_timeout)
         self._frontends.append(fe)
         return fe
 
@@ -144,10 +149,13 @@ class BuildSession:
             for tree in self._trees:
                 shutil.rmtree(tree, ignore_errors=True)
         self._trees.clear()
+        self._prune_cache(keep=envs)
+
+    def _prune_cache(self, *, keep: list[Path]) -> None:
         if self.cache_dir is not None and self.cache_max_bytes > 0:
             from hwb_action.builder.envcache import prune
 
-            for gone in prune(self.cache_dir, self.cache_max_bytes, keep=envs):
+            for gone in prune(self.cache_dir, self.cache_max_bytes, keep=keep):
                 self.reporter.debug(f"cache: removed the least recently used build "
                                     f"environment {gone.path} ({gone.size // 1024} KiB)")
 

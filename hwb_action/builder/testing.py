@@ -22,7 +22,7 @@ from pathlib import Path
 
 from hwb_action import _process
 from hwb_action._host import venv_scripts
-from hwb_action.builder.isolation import UvInstaller, find_uv
+from hwb_action.builder.isolation import DEFAULT_INSTALL_TIMEOUT, UvInstaller, find_uv
 from hwb_action.ci import Reporter
 from hwb_action.errors import BuildError, ProcessError
 from hwb_action.options import BuildOptions
@@ -61,12 +61,12 @@ def untested_note(options: BuildOptions, environ: Mapping[str, str]) -> str | No
             "--test; matrix cells and CI jobs run them)")
 
 
-def _installer(environ: Mapping[str, str]) -> UvInstaller:
+def _installer(environ: Mapping[str, str], timeout: float) -> UvInstaller:
     uv = find_uv(environ)
     if uv is None:
         msg = "uv is needed to make test environments but was not found"
         raise BuildError(msg, hint="pip install uv")
-    return UvInstaller(uv, no_config=True)
+    return UvInstaller(uv, no_config=True, timeout=timeout)
 
 
 def render_command(command: str, *, project_dir: Path, package_dir: Path,
@@ -99,15 +99,17 @@ def test_wheel(
     environ: Mapping[str, str],
     package_dir: Path | None = None,  # noqa: PT028 (not a test: the name is the API's)
     prefix: str = "",  # noqa: PT028
+    install_timeout: float = DEFAULT_INSTALL_TIMEOUT,  # noqa: PT028
 ) -> None:
     """Run ``test_command`` against ``wheel`` installed in a fresh environment of
     ``interpreter``; raise :class:`BuildError` naming the wheel when it fails.
 
-    ``prefix`` starts every streamed output line (parallel builds stay readable).
+    ``prefix`` starts every streamed output line (parallel builds stay readable);
+    ``install_timeout`` bounds each uv command that makes the environment.
     """
     if not test_command.strip():
         return
-    installer = _installer(environ)
+    installer = _installer(environ, install_timeout)
     label = prefix or f"[test {wheel.name}] "
     with tempfile.TemporaryDirectory(prefix="hwb-test-") as tmp:
         venv = Path(tmp) / "venv"
@@ -121,9 +123,11 @@ def test_wheel(
                               reporter=reporter)
         except ProcessError as err:
             msg = f"could not install {wheel.name} into a test environment: {err.message}"
-            raise BuildError(msg, details=err.details,
-                             hint="check test-requires and that the wheel matches "
-                                  f"{interpreter}") from err
+            hint = (err.hint if err.timed_out else "check test-requires and that the wheel "
+                    f"matches {interpreter}")
+            if err.timed_out:
+                msg += " (install-timeout)"
+            raise BuildError(msg, details=err.details, hint=hint) from err
         command = render_command(test_command, project_dir=project_dir.resolve(),
                                  package_dir=(package_dir or project_dir).resolve())
         shell = (["cmd", "/c", command] if os.name == "nt"

@@ -161,30 +161,10 @@ def open_source(
     for secret in parsed.secrets:
         reporter.mask(secret)
     if parsed.kind == "directory":
-        root = Path(parsed.location)
-        path = _project_dir(root, parsed.subdirectory, shown=str(root))
-        commit = _git.git_commit(path, environ)
-        checkout = _git.git_toplevel(path, environ) if commit else None
-        reporter.debug(f"source: directory {path}" + (f" at commit {commit}" if commit else ""))
-        problem = shallow_checkout_problem(path, environ) if commit else None
-        if problem is not None:
-            reporter.warning(problem + "; fetch the whole history first (actions/checkout "
-                             "with fetch-depth: 0, GitLab GIT_DEPTH: 0, or git fetch "
-                             "--unshallow --tags)")
-        yield ResolvedSource(path=path, kind="directory", spec=parsed.shown, commit=commit,
-                             checkout=checkout)
+        yield _local_directory(parsed, reporter=reporter, environ=environ)
         return
     if parsed.kind == "archive":
-        archive = Path(parsed.location)
-        if is_symlink_loop(archive):
-            raise symlink_loop_error(archive, "sdist")
-        if not archive.is_file():
-            msg = f"sdist {archive} does not exist"
-            raise UsageError(msg, hint=ACCEPTED_FORMS)
-        if parsed.sha256 is not None:
-            _verify_sha256(archive, parsed.sha256)
-        reporter.debug(f"source: sdist {archive}")
-        yield ResolvedSource(path=archive, kind="sdist", spec=parsed.shown)
+        yield _local_archive(parsed, reporter=reporter)
         return
     if parsed.kind == "archive-url" and not http_allowed(parsed.location, allow_http):
         msg = f"refusing to download {parsed.shown} over plain http"
@@ -195,27 +175,7 @@ def open_source(
     temp = Path(tempfile.mkdtemp(prefix="hwb-source-", dir=workdir))
     try:
         if parsed.kind == "git":
-            scheme = urllib.parse.urlsplit(parsed.location).scheme
-            if scheme in ("http", "git") and not is_loopback(
-                urllib.parse.urlsplit(parsed.location).hostname
-            ):
-                reporter.warning(f"{parsed.shown} is fetched without TLS; pin a full commit "
-                                 "hash (@SHA) so that what is built is what you reviewed")
-            checkout = temp / "checkout"
-            with reporter.group(f"git clone {parsed.shown}"):
-                clone = GitClone(
-                    parsed.location, shown=redact_url(parsed.location), dest=checkout,
-                    reporter=reporter,
-                    environ=environ, file_url=parsed.file_url,
-                )
-                commit = clone.clone(parsed.ref)
-                path = _project_dir(checkout, parsed.subdirectory, shown=parsed.shown)
-                tool = vcs_version_tool(path)
-                if tool is not None:
-                    clone.fetch_version_history(tool)
-            reporter.info(f"source: {parsed.shown} at commit {commit}")
-            yield ResolvedSource(path=path, kind="git", spec=parsed.shown, commit=commit,
-                                 ref=parsed.ref, checkout=checkout)
+            yield _clone(parsed, temp, reporter=reporter, environ=environ)
         else:
             reporter.info(f"source: downloading {parsed.shown}")
             archive = download(parsed.location, temp, environ=environ, allow_http=allow_http,
@@ -225,6 +185,61 @@ def open_source(
             yield ResolvedSource(path=archive, kind="sdist", spec=parsed.shown)
     finally:
         _rmtree(temp)
+
+
+def _local_directory(parsed: SourceSpec, *, reporter: Reporter,
+                     environ: Mapping[str, str]) -> ResolvedSource:
+    root = Path(parsed.location)
+    path = _project_dir(root, parsed.subdirectory, shown=str(root))
+    commit = _git.git_commit(path, environ)
+    checkout = _git.git_toplevel(path, environ) if commit else None
+    reporter.debug(f"source: directory {path}" + (f" at commit {commit}" if commit else ""))
+    problem = shallow_checkout_problem(path, environ) if commit else None
+    if problem is not None:
+        reporter.warning(problem + "; fetch the whole history first (actions/checkout "
+                         "with fetch-depth: 0, GitLab GIT_DEPTH: 0, or git fetch "
+                         "--unshallow --tags)")
+    return ResolvedSource(path=path, kind="directory", spec=parsed.shown, commit=commit,
+                          checkout=checkout)
+
+
+def _local_archive(parsed: SourceSpec, *, reporter: Reporter) -> ResolvedSource:
+    archive = Path(parsed.location)
+    if is_symlink_loop(archive):
+        raise symlink_loop_error(archive, "sdist")
+    if not archive.is_file():
+        msg = f"sdist {archive} does not exist"
+        raise UsageError(msg, hint=ACCEPTED_FORMS)
+    if parsed.sha256 is not None:
+        _verify_sha256(archive, parsed.sha256)
+    reporter.debug(f"source: sdist {archive}")
+    return ResolvedSource(path=archive, kind="sdist", spec=parsed.shown)
+
+
+def _clone(parsed: SourceSpec, temp: Path, *, reporter: Reporter,
+           environ: Mapping[str, str]) -> ResolvedSource:
+    """Clone into ``temp``, with the history the project's version tool needs."""
+    scheme = urllib.parse.urlsplit(parsed.location).scheme
+    if scheme in ("http", "git") and not is_loopback(
+        urllib.parse.urlsplit(parsed.location).hostname
+    ):
+        reporter.warning(f"{parsed.shown} is fetched without TLS; pin a full commit "
+                         "hash (@SHA) so that what is built is what you reviewed")
+    checkout = temp / "checkout"
+    with reporter.group(f"git clone {parsed.shown}"):
+        clone = GitClone(
+            parsed.location, shown=redact_url(parsed.location), dest=checkout,
+            reporter=reporter,
+            environ=environ, file_url=parsed.file_url,
+        )
+        commit = clone.clone(parsed.ref)
+        path = _project_dir(checkout, parsed.subdirectory, shown=parsed.shown)
+        tool = vcs_version_tool(path)
+        if tool is not None:
+            clone.fetch_version_history(tool)
+    reporter.info(f"source: {parsed.shown} at commit {commit}")
+    return ResolvedSource(path=path, kind="git", spec=parsed.shown, commit=commit,
+                          ref=parsed.ref, checkout=checkout)
 
 
 def _sha256(path: Path) -> str:

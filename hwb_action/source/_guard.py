@@ -65,26 +65,14 @@ class Guard:
                                            "characters")
         if member.kind == "other":
             raise self.refuse(member.name, f"is a {member.why_other}, not a file or directory")
-        if member.kind == "symlink":
-            if not member.link or member.link.startswith("/") or _DRIVE.match(member.link):
-                raise self.refuse(member.name, f"is a symlink to an absolute path {member.link!r}")
-            target = posixpath.normpath(posixpath.join(posixpath.dirname(name), member.link))
-            if target == ".." or target.startswith("../"):
-                raise self.refuse(
-                    member.name, f"is a symlink whose target {member.link!r} leaves the tree"
-                )
-        if member.kind == "hardlink":
-            target = posixpath.normpath(member.link.replace("\\", "/")) if member.link else ""
-            if (
-                not target
-                or target.startswith("/")
-                or _DRIVE.match(target)
-                or target == ".."
-                or target.startswith("../")
-            ):
-                raise self.refuse(
-                    member.name, f"is a hard link whose target {member.link!r} leaves the tree"
-                )
+        problem = _link_problem(member, name)
+        if problem is not None:
+            raise self.refuse(member.name, problem)
+        self._check_place(member, name)
+        self._check_size(member)
+        return name
+
+    def _check_place(self, member: Member, name: str) -> None:
         # A path that runs through a link of this archive could be redirected anywhere,
         # and a second member with a link's name would be written through that link.
         parts = name.split("/")
@@ -96,6 +84,8 @@ class Guard:
                 raise self.refuse(member.name, "is a link that replaces an earlier member")
             self.links.add(name)
         self.names.add(name)
+
+    def _check_size(self, member: Member) -> None:
         self.total += member.size
         if self.total > self.max_bytes:
             raise self.refuse(
@@ -109,7 +99,27 @@ class Guard:
                 f"takes the archive past a compression ratio of {self.max_ratio}:1 "
                 f"({_mib(self.total)} from {_mib(self.archive_size)}): a decompression bomb",
             )
-        return name
+
+
+def _link_problem(member: Member, name: str) -> str | None:
+    """Why a link member (named ``name`` once normalised) points out of the tree, if it does."""
+    if member.kind == "symlink":
+        if not member.link or member.link.startswith("/") or _DRIVE.match(member.link):
+            return f"is a symlink to an absolute path {member.link!r}"
+        target = posixpath.normpath(posixpath.join(posixpath.dirname(name), member.link))
+        if target == ".." or target.startswith("../"):
+            return f"is a symlink whose target {member.link!r} leaves the tree"
+    if member.kind == "hardlink":
+        target = posixpath.normpath(member.link.replace("\\", "/")) if member.link else ""
+        if (
+            not target
+            or target.startswith("/")
+            or _DRIVE.match(target)
+            or target == ".."
+            or target.startswith("../")
+        ):
+            return f"is a hard link whose target {member.link!r} leaves the tree"
+    return None
 
 
 def _mib(n: int) -> str:

@@ -69,6 +69,46 @@ def _proxies(environ: Mapping[str, str]) -> dict[str, str]:
     return proxies
 
 
+def _proxies_for(environ: Mapping[str, str], host: str) -> dict[str, str]:
+    """The proxies to reach ``host`` through (none when ``no_proxy`` names it)."""
+    import urllib.request
+
+    proxies = _proxies(environ)
+    bypass = urllib.request.proxy_bypass_environment  # type: ignore[attr-defined]
+    if proxies and bypass(host, proxies):
+        proxies = {}
+    proxies.pop("no", None)
+    return proxies
+
+
+def _archive_name(parts: urllib.parse.SplitResult, shown: str) -> str:
+    """The file name the URL ends in: a plain name, never a path or a hidden file."""
+    name = urllib.parse.unquote(parts.path.rsplit("/", 1)[-1])
+    if not name or "/" in name or "\\" in name or name.startswith(".") or "\x00" in name:
+        msg = f"{shown} does not end in an archive file name"
+        raise UsageError(msg, hint="give the URL of the .tar.gz or .zip file itself")
+    return name
+
+
+def _request(parts: urllib.parse.SplitResult) -> urllib.request.Request:
+    """A GET of the URL without its credentials, which go in a header instead."""
+    import urllib.request
+
+    netloc = parts.netloc.rpartition("@")[2]
+    clean = urllib.parse.urlunsplit(parts._replace(netloc=netloc, fragment=""))
+    # S310: the caller checked the scheme (https, or http when allowed).
+    request = urllib.request.Request(  # noqa: S310
+        clean, headers={"User-Agent": f"hwb/{__version__}"}
+    )
+    if parts.username is not None:
+        user = urllib.parse.unquote(parts.username)
+        password = urllib.parse.unquote(parts.password or "")
+        token = base64.b64encode(f"{user}:{password}".encode()).decode("ascii")
+        # Unredirected: a redirect to another host must not carry the credentials.
+        request.add_unredirected_header("Authorization", f"Basic {token}")
+    return request
+
+
 def _seconds(environ: Mapping[str, str], name: str, default: float) -> float:
     raw = environ.get(name, "").strip()
     if not raw:
@@ -116,28 +156,9 @@ def download(
         msg = f"refusing to download {shown} over plain http"
         raise UsageError(msg, hint="use an https:// URL (plain http is allowed only for "
                                    "localhost and 127.0.0.1)")
-    name = urllib.parse.unquote(parts.path.rsplit("/", 1)[-1])
-    if not name or "/" in name or "\\" in name or name.startswith(".") or "\x00" in name:
-        msg = f"{shown} does not end in an archive file name"
-        raise UsageError(msg, hint="give the URL of the .tar.gz or .zip file itself")
-    netloc = parts.netloc.rpartition("@")[2]
-    clean = urllib.parse.urlunsplit(parts._replace(netloc=netloc, fragment=""))
-    # S310: the scheme was checked above (https, or http when allowed).
-    request = urllib.request.Request(  # noqa: S310
-        clean, headers={"User-Agent": f"hwb/{__version__}"}
-    )
-    if parts.username is not None:
-        user = urllib.parse.unquote(parts.username)
-        password = urllib.parse.unquote(parts.password or "")
-        token = base64.b64encode(f"{user}:{password}".encode()).decode("ascii")
-        # Unredirected: a redirect to another host must not carry the credentials.
-        request.add_unredirected_header("Authorization", f"Basic {token}")
-
-    proxies = _proxies(environ)
-    bypass = urllib.request.proxy_bypass_environment  # type: ignore[attr-defined]
-    if proxies and bypass(parts.hostname or "", proxies):
-        proxies = {}
-    proxies.pop("no", None)
+    name = _archive_name(parts, shown)
+    request = _request(parts)
+    proxies = _proxies_for(environ, parts.hostname or "")
     context = ssl.create_default_context(cafile=environ.get("SSL_CERT_FILE") or None)
     watchdog = _Watchdog(deadline)
     opener = urllib.request.build_opener(

@@ -200,11 +200,7 @@ def parse_source(spec: str, *, cwd: Path) -> SourceSpec:
     if not spec or not spec.strip():
         raise _usage("SOURCE is empty")
     shown = redact_url(spec) if "://" in spec else spec
-    if spec.startswith("-"):
-        raise _usage(f"SOURCE {shown!r} starts with '-': refused (it would reach git as an "
-                     f"option); write ./{shown} for a directory of that name")
-    if _CONTROL.search(spec):
-        raise _usage(f"SOURCE {shown!r} holds control characters")
+    _refuse_injection(spec, shown)
     # An existing path wins over every other reading ('#' and ':' are legal in file names).
     literal = Path(os.path.expanduser(spec))
     if "://" not in spec and (literal if literal.is_absolute() else cwd / literal).exists():
@@ -212,45 +208,63 @@ def parse_source(spec: str, *, cwd: Path) -> SourceSpec:
     base, _, frag = spec.partition("#")
     match = re.match(r"^([A-Za-z][A-Za-z0-9+.-]*)://", base)
     if match:
-        scheme = match.group(1).lower()
-        if scheme.startswith("git+"):
-            return _git_url_spec(base[4:], frag, shown=shown)
-        parts = urllib.parse.urlsplit(base)
-        if scheme in ("https", "http"):
-            if archive_format(parts.path) is not None:
-                sub, sha = _fragment(frag, shown)
-                if sub is not None:
-                    raise _usage("#subdirectory= applies to directories and git sources, "
-                                 "not archives")
-                return SourceSpec(kind="archive-url", location=base, shown=shown, sha256=sha,
-                                  secrets=tuple(url_secrets(base)))
-            if _split_ref(parts.path, shown)[0].endswith(".git"):
-                return _git_url_spec(base, frag, shown=shown)
-            raise _usage(f"the URL {shown!r} names neither a git repository (…/repo.git) nor "
-                         "an archive (.tar.gz, .zip, …); for git write git+" + shown)
-        if scheme in ("ssh", "git"):
-            return _git_url_spec(base, frag, shown=shown)
-        if scheme == "file":
-            from urllib.request import url2pathname
+        return _url_spec(base, frag, match.group(1).lower(), cwd=cwd, shown=shown)
+    return _scp_spec(base, frag, shown=shown) or _local_spec(base, frag, cwd=cwd, spec=spec)
 
-            local = url2pathname(parts.path)
-            if _split_ref(parts.path, shown)[0].endswith(".git"):
-                return _git_url_spec(base, frag, shown=shown)
-            return _local_spec(local, frag, cwd=cwd, spec=shown)
-        raise _usage(f"SOURCE {shown!r} has an unsupported URL scheme {scheme!r}")
+
+def _refuse_injection(spec: str, shown: str) -> None:
+    if spec.startswith("-"):
+        raise _usage(f"SOURCE {shown!r} starts with '-': refused (it would reach git as an "
+                     f"option); write ./{shown} for a directory of that name")
+    if _CONTROL.search(spec):
+        raise _usage(f"SOURCE {shown!r} holds control characters")
+
+
+def _url_spec(base: str, frag: str, scheme: str, *, cwd: Path, shown: str) -> SourceSpec:
+    """SOURCE written as a URL (``scheme://``)."""
+    if scheme.startswith("git+"):
+        return _git_url_spec(base[4:], frag, shown=shown)
+    parts = urllib.parse.urlsplit(base)
+    if scheme in ("https", "http"):
+        if archive_format(parts.path) is not None:
+            sub, sha = _fragment(frag, shown)
+            if sub is not None:
+                raise _usage("#subdirectory= applies to directories and git sources, "
+                             "not archives")
+            return SourceSpec(kind="archive-url", location=base, shown=shown, sha256=sha,
+                              secrets=tuple(url_secrets(base)))
+        if _split_ref(parts.path, shown)[0].endswith(".git"):
+            return _git_url_spec(base, frag, shown=shown)
+        raise _usage(f"the URL {shown!r} names neither a git repository (…/repo.git) nor "
+                     "an archive (.tar.gz, .zip, …); for git write git+" + shown)
+    if scheme in ("ssh", "git"):
+        return _git_url_spec(base, frag, shown=shown)
+    if scheme == "file":
+        from urllib.request import url2pathname
+
+        local = url2pathname(parts.path)
+        if _split_ref(parts.path, shown)[0].endswith(".git"):
+            return _git_url_spec(base, frag, shown=shown)
+        return _local_spec(local, frag, cwd=cwd, spec=shown)
+    raise _usage(f"SOURCE {shown!r} has an unsupported URL scheme {scheme!r}")
+
+
+def _scp_spec(base: str, frag: str, *, shown: str) -> SourceSpec | None:
+    """SOURCE as git's scp-like address (``user@host:path``), or ``None`` if it is not one."""
     scp = _SCP.match(base)
     if scp and (scp.group("path").startswith(":") or "::" in base.split("/", 1)[0]):
         raise _usage(f"SOURCE {shown!r} is a git remote-helper address (TRANSPORT::ADDRESS): "
                      "refused, since helpers such as ext:: run commands")
-    if scp and (scp.group("user") or _split_ref(scp.group("path"), shown)[0].endswith(".git")):
-        host, user = scp.group("host"), scp.group("user") or ""
-        if host.startswith("-") or user.startswith("-"):
-            raise _usage(f"the host of SOURCE {shown!r} starts with '-': refused")
-        path, ref = _split_ref(scp.group("path"), shown)
-        sub, sha = _fragment(frag, shown)
-        if sha is not None:
-            raise _usage("#sha256= applies to archives, not to git sources")
-        location = (user + "@" if user else "") + host + ":" + path
-        return SourceSpec(kind="git", location=location, shown=shown, ref=ref,
-                          subdirectory=sub)
-    return _local_spec(base, frag, cwd=cwd, spec=spec)
+    if not scp or not (scp.group("user")
+                       or _split_ref(scp.group("path"), shown)[0].endswith(".git")):
+        return None
+    host, user = scp.group("host"), scp.group("user") or ""
+    if host.startswith("-") or user.startswith("-"):
+        raise _usage(f"the host of SOURCE {shown!r} starts with '-': refused")
+    path, ref = _split_ref(scp.group("path"), shown)
+    sub, sha = _fragment(frag, shown)
+    if sha is not None:
+        raise _usage("#sha256= applies to archives, not to git sources")
+    location = (user + "@" if user else "") + host + ":" + path
+    return SourceSpec(kind="git", location=location, shown=shown, ref=ref,
+                      subdirectory=sub)

@@ -45,6 +45,10 @@ def vcs_version_tool(project: Path) -> str | None:
             data = tomllib.loads(path.read_text("utf-8"))
         except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError):
             data = {}  # the project loader reports a broken file with its line
+    return _build_requirement(data) or _tool_table(data) or _setup_hint(project)
+
+
+def _build_requirement(data: dict[str, Any]) -> str | None:
     requires = _table(data, "build-system", "requires")
     for item in requires if isinstance(requires, list) else []:
         try:
@@ -52,7 +56,11 @@ def vcs_version_tool(project: Path) -> str | None:
         except InvalidRequirement:
             continue
         if name in VCS_VERSION_TOOLS:
-            return name
+            return str(name)
+    return None
+
+
+def _tool_table(data: dict[str, Any]) -> str | None:
     tables = {
         "[tool.hatch.version] source = \"vcs\"": _table(data, "tool", "hatch", "version",
                                                         "source") == "vcs",
@@ -66,6 +74,10 @@ def vcs_version_tool(project: Path) -> str | None:
     for label, used in tables.items():
         if used:
             return label
+    return None
+
+
+def _setup_hint(project: Path) -> str | None:
     for filename in ("setup.cfg", "setup.py"):
         try:
             text = (project / filename).read_text("utf-8", errors="replace")
