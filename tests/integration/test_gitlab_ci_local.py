@@ -1,0 +1,185 @@
+"""The GitLab template and the example pipeline, run for real by gitlab-ci-local.
+
+gitlab-ci-local (npm) reads a project's ``.gitlab-ci.yml`` as GitLab does (includes, extends,
+rules, needs, parallel:matrix, dotenv reports, artifacts, trigger jobs and their child
+pipelines) and runs the jobs.  Here every job runs in the host's shell
+(``--force-shell-executor``: the jobs' ``image:`` is the host, with this test's Python as
+``python``), each in its own copy of the project (``--shell-isolation``), as a runner's jobs
+run apart.  hwb is installed the template's way: HWB_ACTION_REPO is this checkout committed
+into a repository of its own, HWB_ACTION_REF that commit.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+
+from hwb_action.plan.pipeline import INSTALL_SCRIPT
+from tests.gitlab_support import (
+    EXAMPLE,
+    ROOT,
+    TEMPLATE,
+    action_repository,
+    find_gitlab_ci_local,
+    git,
+    parse_gitlab_dotenv,
+)
+
+pytestmark = pytest.mark.slow
+_PASS_THROUGH = ("SSL_CERT_FILE", "SSL_CERT_DIR", "PIP_CERT", "REQUESTS_CA_BUNDLE",
+                 "HTTP_PROXY", "HTTPS_PROXY", "NO_PROXY", "UV_CACHE_DIR")
+SDIST = "action_demo-1.0.0.tar.gz"
+WHEEL = "action_demo-1.0.0-py3-none-any.whl"
+
+
+class Runner:
+    """gitlab-ci-local with what the jobs share: hwb-action's repository, the temporary
+    directory where the install keeps its environments (one per lock, reused by later jobs
+    as on a shell runner) and a uv cache."""
+
+    def __init__(self, program: str, work: Path) -> None:
+        self.program = program
+        self.work = work
+        self.url, self.commit = action_repository(work)
+        bin_dir = work / "bin"
+        bin_dir.mkdir()
+        # The jobs' `python` is this test's interpreter (Python 3.11+, as the template asks).
+        (bin_dir / "python").symlink_to(sys.executable)
+        node = shutil.which("node")
+        path = [str(bin_dir), str(Path(program).parent),
+                *([str(Path(node).parent)] if node else []), "/usr/bin", "/bin"]
+        self.env = {
+            "PATH": os.pathsep.join(path), "HOME": str(work / "home"),
+            "TMPDIR": str(work / "tmp"), "UV_CACHE_DIR": str(work / "uv-cache"),
+            # GITLAB_CI is ours to set (the reporter reads it); gitlab-ci-local warns.
+            "GCL_IGNORE_PREDEFINED_VARS": "GITLAB_CI,CI_PIPELINE_SOURCE",
+            **{k: v for k, v in os.environ.items() if k in _PASS_THROUGH},
+        }
+        (work / "tmp").mkdir()
+
+    def project(self, name: str, pipeline: dict[str, Any]) -> Path:
+        """A git project: the action_demo package, the template as ci/hwb.gitlab-ci.yml,
+        and ``pipeline`` as its .gitlab-ci.yml."""
+        project = self.work / name
+        shutil.copytree(ROOT / "tests" / "packages" / "action_demo", project)
+        (project / "ci").mkdir()
+        shutil.copy2(TEMPLATE, project / "ci" / "hwb.gitlab-ci.yml")
+        (project / ".gitlab-ci.yml").write_text(yaml.safe_dump(pipeline, sort_keys=False),
+                                                encoding="utf-8")
+        # Project variables (gitlab-ci-local's file), which the child pipeline sees too:
+        # GitLab's runner sets GITLAB_CI=true; gitlab-ci-local says "false" unless told.
+        (project / ".gitlab-ci-local-variables.yml").write_text('GITLAB_CI: "true"\n')
+        git(project, "init", "-q", "-b", "main")
+        git(project, "add", "-A")
+        git(project, "commit", "-qm", "demo")
+        git(project, "remote", "add", "origin", "https://gitlab.example.com/demo/action-demo.git")
+        return project
+
+    def run(self, project: Path, *args: str) -> subprocess.CompletedProcess[str]:
+        cmd = [self.program, "--force-shell-executor", "--shell-isolation",
+               "--no-artifacts-to-source", "--home", str(self.work / "home"), "--no-color",
+               "--concurrency", "2", *args]
+        return subprocess.run(cmd, cwd=project, env=self.env, capture_output=True, text=True,
+                              check=False, timeout=900)
+
+
+@pytest.fixture(scope="module")
+def runner(tmp_path_factory: pytest.TempPathFactory) -> Runner:
+    program = find_gitlab_ci_local()
+    if program is None:
+        pytest.skip("gitlab-ci-local is not installed: .ci/run installs it "
+                    "(npm install -g gitlab-ci-local@4.65.1)")
+    if shutil.which("rsync") is None:  # gitlab-ci-local's --shell-isolation copies with it
+        pytest.skip("rsync is not installed (gitlab-ci-local needs it; .ci/run installs it)")
+    return Runner(program, tmp_path_factory.mktemp("gitlab-ci-local"))
+
+
+def _artifacts(project: Path, job: str) -> Path:
+    return project / ".gitlab-ci-local" / "artifacts" / job
+
+
+def _dotenv(project: Path, job: str) -> dict[str, str]:
+    report = _artifacts(project, job) / ".gitlab-ci-reports" / "dotenv" / "hwb.env"
+    return parse_gitlab_dotenv(report.read_text(encoding="utf-8"))
+
+
+def _log(project: Path, job: str) -> str:
+    return (project / ".gitlab-ci-local" / "output" / f"{job}.log").read_text(encoding="utf-8")
+
+
+def test_the_plan_drives_a_child_pipeline(runner: Runner) -> None:
+    # The template unmodified, included as a project includes it, with the plan switched on.
+    project = runner.project("planned", {
+        "include": [{"local": "ci/hwb.gitlab-ci.yml"}],
+        "variables": {"HWB_ACTION_REPO": runner.url, "HWB_ACTION_REF": runner.commit,
+                      "HWB_CI_PLAN": "true"},
+    })
+    done = runner.run(project)
+    assert done.returncode == 0, done.stdout + done.stderr
+    # The parent ran hwb-plan and the trigger job, whose child ran one job per cell.
+    for line in ("PASS  hwb-plan", "PASS  hwb-matrix", "PASS  [hwb-matrix] -> hwb-sdist",
+                 "PASS  [hwb-matrix] -> hwb-build-pure"):
+        assert line in done.stdout, done.stdout
+    assert "hwb-build " not in done.stdout  # the parallel:matrix jobs are the other route
+
+    # The child pipeline that hwb-plan kept: valid for GitLab, installing as the template does.
+    child_file = _artifacts(project, "hwb-plan") / "hwb-pipeline.yml"
+    check = subprocess.run([sys.executable, "-m", "check_jsonschema", "--builtin-schema",
+                            "vendor.gitlab-ci", str(child_file)],
+                           capture_output=True, text=True, check=False)
+    assert check.returncode == 0, check.stdout + check.stderr
+    child = yaml.safe_load(child_file.read_text(encoding="utf-8"))
+    assert [k for k in child if k.startswith("hwb-")] == ["hwb-sdist", "hwb-build-pure"]
+    assert child[".hwb"]["before_script"][0] == INSTALL_SCRIPT
+    assert "hwb-publish" not in child  # not a tag pipeline
+    assert "HWB_OUTPUT_MATRIX" in _dotenv(project, "hwb-plan")
+    assert "Build plan for action-demo" in (
+        _artifacts(project, "hwb-plan") / "hwb-summary.md").read_text(encoding="utf-8")
+
+    # The child's jobs got HWB_ACTION_REPO/REF from the parent (their own default is empty:
+    # the install would have stopped) and installed the build lock from that repository.
+    for job, built, output in (("hwb-sdist", SDIST, "HWB_OUTPUT_SDIST"),
+                               ("hwb-build-pure", WHEEL, "HWB_OUTPUT_WHEELS")):
+        assert "installing hwb-action into" in _log(project, job)
+        dist = _artifacts(project, job) / "dist"
+        assert sorted(p.name for p in dist.iterdir()) == ["SHA256SUMS", built]
+        values = _dotenv(project, job)
+        assert values[output].endswith(f"/dist/{built}")
+        assert built in (_artifacts(project, job) / "hwb-summary.md").read_text(encoding="utf-8")
+
+
+def test_the_example_pipeline_runs(runner: Runner) -> None:
+    # examples/gitlab/.gitlab-ci.yml as it is, but for the include (this checkout's template,
+    # not the placeholder commit's) and where hwb is installed from.
+    example: dict[str, Any] = yaml.safe_load(EXAMPLE.read_text(encoding="utf-8"))
+    (include,) = example["include"]
+    assert include["remote"].endswith("/templates/hwb.gitlab-ci.yml")
+    example["include"] = [{"local": "ci/hwb.gitlab-ci.yml"}]
+    example["variables"] |= {"HWB_ACTION_REPO": runner.url, "HWB_ACTION_REF": runner.commit}
+    project = runner.project("example", example)
+    done = runner.run(project)
+    assert done.returncode == 0, done.stdout + done.stderr
+    pythons = example["hwb-build"]["parallel"]["matrix"][0]["HWB_CI_PYTHON"]
+    builds = [f"hwb-build: [{python}]" for python in pythons]
+    for job in ("hwb-sdist", *builds, "smoke-test"):
+        assert f"PASS  {job}" in done.stdout, done.stdout
+    assert "hwb-plan" not in done.stdout and "hwb-publish" not in done.stdout
+    values = _dotenv(project, "hwb-sdist")
+    assert values["HWB_OUTPUT_SDIST"].endswith(f"/dist/{SDIST}")
+    # The dotenv report reached the later job's script, and the sdist with it.
+    smoke = _log(project, "smoke-test")
+    assert f"hwb-sdist built {values['HWB_OUTPUT_SDIST']}" in smoke
+    assert "action_demo-1.0.0/pyproject.toml" in smoke
+    # One wheel job per matrix cell (gitlab-ci-local names their artifact folders its way).
+    cells = [d.name for d in (project / ".gitlab-ci-local" / "artifacts").iterdir()
+             if d.name.startswith("hwb-build")]
+    assert len(cells) == len(pythons)
+    for cell in cells:
+        assert _dotenv(project, cell)["HWB_OUTPUT_WHEELS"].endswith(f"/dist/{WHEEL}")
