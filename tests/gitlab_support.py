@@ -61,3 +61,39 @@ def find_gitlab_ci_local() -> str | None:
     """gitlab-ci-local on PATH (.ci/run installs it with npm), or named by GITLAB_CI_LOCAL."""
     named = os.environ.get("GITLAB_CI_LOCAL")
     return named if named and Path(named).is_file() else shutil.which("gitlab-ci-local")
+
+
+GITLAB_IMAGE = "localhost/hwb-test-gitlab"
+# The jobs' image in the container runs: the test base image (Debian, python3, git) and
+# rsync, with which gitlab-ci-local copies artifacts out of its helper container.
+GITLAB_CONTAINERFILE = """\
+ARG BASE
+FROM $BASE
+RUN apt-get update -qq \\
+ && apt-get install -y -qq --no-install-recommends rsync >/dev/null \\
+ && rm -rf /var/lib/apt/lists/*
+"""
+
+
+def ensure_gitlab_image() -> str:
+    """``localhost/hwb-test-gitlab:<key>``, built once on the base image (raises
+    ``container_support.Unavailable`` where podman cannot run)."""
+    from tests import container_support as cs
+
+    base = cs.ensure_base_image()
+    key = cs._key(cs.base_key(), GITLAB_CONTAINERFILE)
+    ref = f"{GITLAB_IMAGE}:{key}"
+    with cs._mkcache_lock():
+        if cs._image_has_label(ref, key):
+            return ref
+        context = cs.CACHE / f".partial-gitlab-{os.getpid()}"
+        context.mkdir(parents=True, exist_ok=True)
+        try:
+            (context / "Containerfile").write_text(GITLAB_CONTAINERFILE)
+            cs._podman("build", "--pull=never", "--build-arg", f"BASE={base}",
+                       "--label", f"{cs.LABEL}={key}", "-t", ref, "-t", f"{GITLAB_IMAGE}:latest",
+                       "-f", str(context / "Containerfile"), str(context), timeout=900)
+        finally:
+            shutil.rmtree(context, ignore_errors=True)
+        cs._prune(GITLAB_IMAGE, key)
+    return ref

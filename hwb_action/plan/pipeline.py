@@ -41,6 +41,7 @@ DEFAULT_ACTION_REPO = "https://github.com/hwb-action/hwb-action.git"
 DEFAULT_IMAGE = "python:3.12"
 # The install, in bash (Linux images, macOS shell runners): the template's `.hwb`
 # before_script, line for line.  A job without HWB_ACTION_REF stops (exit 2) saying so.
+# python3 first: Debian-based images and macOS have no `python`; the python images have both.
 INSTALL_SCRIPT = """\
 if [ -z "${HWB_ACTION_REF:-}" ]; then
   echo "ERROR: set the variable HWB_ACTION_REF to the commit of hwb-action your include:" >&2
@@ -51,7 +52,8 @@ hwb_action_dir="$(mktemp -d)"
 git init --quiet "$hwb_action_dir"
 git -C "$hwb_action_dir" fetch --quiet --depth 1 "$HWB_ACTION_REPO" "$HWB_ACTION_REF"
 git -C "$hwb_action_dir" checkout --quiet FETCH_HEAD
-hwb_bin="$(python "$hwb_action_dir/entrypoint.py" --install "$HWB_CI_COMMAND")"
+hwb_python="$(command -v python3 || command -v python)"
+hwb_bin="$("$hwb_python" "$hwb_action_dir/entrypoint.py" --install "$HWB_CI_COMMAND")"
 export PATH="$hwb_bin:$PATH"
 """
 # The same on Windows runners (PowerShell): native commands do not stop the script on

@@ -22,11 +22,13 @@ import pytest
 import yaml
 
 from hwb_action.plan.pipeline import INSTALL_SCRIPT
+from tests.container_support import Unavailable, podman_env
 from tests.gitlab_support import (
     EXAMPLE,
     ROOT,
     TEMPLATE,
     action_repository,
+    ensure_gitlab_image,
     find_gitlab_ci_local,
     git,
     parse_gitlab_dotenv,
@@ -35,6 +37,7 @@ from tests.gitlab_support import (
 pytestmark = pytest.mark.slow
 _PASS_THROUGH = ("SSL_CERT_FILE", "SSL_CERT_DIR", "PIP_CERT", "REQUESTS_CA_BUNDLE",
                  "HTTP_PROXY", "HTTPS_PROXY", "NO_PROXY", "UV_CACHE_DIR")
+CA_BUNDLE = Path(os.environ.get("SSL_CERT_FILE") or "/etc/ssl/certs/ca-certificates.crt")
 SDIST = "action_demo-1.0.0.tar.gz"
 WHEEL = "action_demo-1.0.0-py3-none-any.whl"
 
@@ -50,8 +53,8 @@ class Runner:
         self.url, self.commit = action_repository(work)
         bin_dir = work / "bin"
         bin_dir.mkdir()
-        # The jobs' `python` is this test's interpreter (Python 3.11+, as the template asks).
-        (bin_dir / "python").symlink_to(sys.executable)
+        # The jobs' python3 is this test's interpreter (Python 3.11+, as the template asks).
+        (bin_dir / "python3").symlink_to(sys.executable)
         node = shutil.which("node")
         path = [str(bin_dir), str(Path(program).parent),
                 *([str(Path(node).parent)] if node else []), "/usr/bin", "/bin"]
@@ -64,9 +67,10 @@ class Runner:
         }
         (work / "tmp").mkdir()
 
-    def project(self, name: str, pipeline: dict[str, Any]) -> Path:
+    def project(self, name: str, pipeline: dict[str, Any],
+                variables: dict[str, str] | None = None) -> Path:
         """A git project: the action_demo package, the template as ci/hwb.gitlab-ci.yml,
-        and ``pipeline`` as its .gitlab-ci.yml."""
+        ``pipeline`` as its .gitlab-ci.yml and ``variables`` as project variables."""
         project = self.work / name
         shutil.copytree(ROOT / "tests" / "packages" / "action_demo", project)
         (project / "ci").mkdir()
@@ -75,19 +79,52 @@ class Runner:
                                                 encoding="utf-8")
         # Project variables (gitlab-ci-local's file), which the child pipeline sees too:
         # GitLab's runner sets GITLAB_CI=true; gitlab-ci-local says "false" unless told.
-        (project / ".gitlab-ci-local-variables.yml").write_text('GITLAB_CI: "true"\n')
+        (project / ".gitlab-ci-local-variables.yml").write_text(
+            yaml.safe_dump({"GITLAB_CI": "true", **(variables or {})}), encoding="utf-8")
         git(project, "init", "-q", "-b", "main")
         git(project, "add", "-A")
         git(project, "commit", "-qm", "demo")
         git(project, "remote", "add", "origin", "https://gitlab.example.com/demo/action-demo.git")
         return project
 
-    def run(self, project: Path, *args: str) -> subprocess.CompletedProcess[str]:
-        cmd = [self.program, "--force-shell-executor", "--shell-isolation",
-               "--no-artifacts-to-source", "--home", str(self.work / "home"), "--no-color",
-               "--concurrency", "2", *args]
-        return subprocess.run(cmd, cwd=project, env=self.env, capture_output=True, text=True,
-                              check=False, timeout=900)
+    def run(self, project: Path, *args: str, image: str | None = None
+            ) -> subprocess.CompletedProcess[str]:
+        """Every job in the host's shell; with ``image``, the jobs with an ``image:`` in
+        podman containers (and ``image`` as gitlab-ci-local's helper image)."""
+        common = ["--no-artifacts-to-source", "--home", str(self.work / "home"), "--no-color",
+                  "--concurrency", "2", *args]
+        if image is None:
+            return subprocess.run([self.program, "--force-shell-executor", "--shell-isolation",
+                                   *common], cwd=project, env=self.env, capture_output=True,
+                                  text=True, check=False, timeout=900)
+        repo = self.url.removeprefix("file://")
+        mode = ["--container-executable", "podman", "--pull-policy", "if-not-present",
+                "--helper-image", image, "--volume", f"{repo}:{repo}:ro"]
+        if CA_BUNDLE.is_file():  # a proxy's CA that the host trusts, the jobs too
+            mode += ["--ca-file", str(CA_BUNDLE)]
+        env = podman_env(self.env)
+        env["PATH"] += f"{os.pathsep}/usr/sbin{os.pathsep}/sbin"  # podman's CNI runs iptables
+        before = _gcl_volumes(env)
+        try:
+            return subprocess.run([self.program, *mode, *common], cwd=project, env=env,
+                                  capture_output=True, text=True, check=False, timeout=900)
+        finally:
+            # gitlab-ci-local leaves its helper containers and their volumes: remove ours.
+            for volume in _gcl_volumes(env) - before:
+                users = _podman_out(env, "ps", "-a", "-q", "--filter", f"volume={volume}")
+                for container in users.split():
+                    _podman_out(env, "rm", "-f", container)
+                _podman_out(env, "volume", "rm", "-f", volume)
+
+
+def _podman_out(env: dict[str, str], *args: str) -> str:
+    return subprocess.run(["podman", *args], env=env, capture_output=True, text=True,
+                          check=False, timeout=120).stdout
+
+
+def _gcl_volumes(env: dict[str, str]) -> set[str]:
+    names = _podman_out(env, "volume", "ls", "--format", "{{.Name}}").split()
+    return {name for name in names if name.startswith("gcl-")}
 
 
 @pytest.fixture(scope="module")
@@ -114,21 +151,7 @@ def _log(project: Path, job: str) -> str:
     return (project / ".gitlab-ci-local" / "output" / f"{job}.log").read_text(encoding="utf-8")
 
 
-def test_the_plan_drives_a_child_pipeline(runner: Runner) -> None:
-    # The template unmodified, included as a project includes it, with the plan switched on.
-    project = runner.project("planned", {
-        "include": [{"local": "ci/hwb.gitlab-ci.yml"}],
-        "variables": {"HWB_ACTION_REPO": runner.url, "HWB_ACTION_REF": runner.commit,
-                      "HWB_CI_PLAN": "true"},
-    })
-    done = runner.run(project)
-    assert done.returncode == 0, done.stdout + done.stderr
-    # The parent ran hwb-plan and the trigger job, whose child ran one job per cell.
-    for line in ("PASS  hwb-plan", "PASS  hwb-matrix", "PASS  [hwb-matrix] -> hwb-sdist",
-                 "PASS  [hwb-matrix] -> hwb-build-pure"):
-        assert line in done.stdout, done.stdout
-    assert "hwb-build " not in done.stdout  # the parallel:matrix jobs are the other route
-
+def _check_plan_and_child(project: Path) -> None:
     # The child pipeline that hwb-plan kept: valid for GitLab, installing as the template does.
     child_file = _artifacts(project, "hwb-plan") / "hwb-pipeline.yml"
     check = subprocess.run([sys.executable, "-m", "check_jsonschema", "--builtin-schema",
@@ -153,6 +176,24 @@ def test_the_plan_drives_a_child_pipeline(runner: Runner) -> None:
         values = _dotenv(project, job)
         assert values[output].endswith(f"/dist/{built}")
         assert built in (_artifacts(project, job) / "hwb-summary.md").read_text(encoding="utf-8")
+
+
+def test_the_plan_drives_a_child_pipeline(runner: Runner) -> None:
+    # The template unmodified, included as a project includes it, with the plan switched on.
+    project = runner.project("planned", {
+        "include": [{"local": "ci/hwb.gitlab-ci.yml"}],
+        "variables": {"HWB_ACTION_REPO": runner.url, "HWB_ACTION_REF": runner.commit,
+                      "HWB_CI_PLAN": "true"},
+    })
+    done = runner.run(project)
+    assert done.returncode == 0, done.stdout + done.stderr
+    # The parent ran hwb-plan and the trigger job, whose child ran one job per cell.
+    for line in ("PASS  hwb-plan", "PASS  hwb-matrix", "PASS  [hwb-matrix] -> hwb-sdist",
+                 "PASS  [hwb-matrix] -> hwb-build-pure"):
+        assert line in done.stdout, done.stdout
+    assert "hwb-build " not in done.stdout  # the parallel:matrix jobs are the other route
+
+    _check_plan_and_child(project)
 
 
 def test_the_example_pipeline_runs(runner: Runner) -> None:
@@ -183,3 +224,27 @@ def test_the_example_pipeline_runs(runner: Runner) -> None:
     assert len(cells) == len(pythons)
     for cell in cells:
         assert _dotenv(project, cell)["HWB_OUTPUT_WHEELS"].endswith(f"/dist/{WHEEL}")
+
+
+@pytest.mark.container
+def test_the_plan_and_its_child_run_in_containers(runner: Runner) -> None:
+    # The jobs as a Docker runner runs them: in their image (a local one: no registry is
+    # reachable here), through podman, hwb-action's repository mounted at its path.
+    try:
+        image = ensure_gitlab_image()
+    except Unavailable as err:
+        pytest.skip(f"no container engine can run here: {err}")
+    variables = {"PIP_CERT": "/etc/ssl/certs/ca-certificates.crt"} if CA_BUNDLE.is_file() else {}
+    project = runner.project("containers", {
+        "include": [{"local": "ci/hwb.gitlab-ci.yml"}],
+        "variables": {"HWB_ACTION_REPO": runner.url, "HWB_ACTION_REF": runner.commit,
+                      "HWB_CI_PLAN": "true", "HWB_CI_IMAGE": image},
+    }, variables)
+    done = runner.run(project, image=image)
+    assert done.returncode == 0, done.stdout + done.stderr
+    for job in ("hwb-plan", "[hwb-matrix] -> hwb-sdist", "[hwb-matrix] -> hwb-build-pure"):
+        assert f"starting {image}" in next(
+            line for line in done.stdout.splitlines() if line.lstrip().startswith(job)), job
+    _check_plan_and_child(project)
+    # Built inside the container, at the project directory GitLab's runners use.
+    assert _dotenv(project, "hwb-sdist")["HWB_OUTPUT_SDIST"].startswith("/builds/")
