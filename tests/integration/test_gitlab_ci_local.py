@@ -11,6 +11,7 @@ into a repository of its own, HWB_ACTION_REF that commit.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import shutil
 import subprocess
@@ -33,6 +34,7 @@ from tests.gitlab_support import (
     git,
     parse_gitlab_dotenv,
 )
+from tests.publish_support import PypiServer, running
 
 pytestmark = pytest.mark.slow
 _PASS_THROUGH = ("SSL_CERT_FILE", "SSL_CERT_DIR", "PIP_CERT", "REQUESTS_CA_BUNDLE",
@@ -248,3 +250,28 @@ def test_the_plan_and_its_child_run_in_containers(runner: Runner) -> None:
     _check_plan_and_child(project)
     # Built inside the container, at the project directory GitLab's runners use.
     assert _dotenv(project, "hwb-sdist")["HWB_OUTPUT_SDIST"].startswith("/builds/")
+
+
+def test_a_tag_pipeline_publishes_from_the_child(runner: Runner, tmp_path: Path) -> None:
+    # On a tag hwb-plan adds the publish job to the child pipeline; it fans in the sdist and
+    # the wheel (needs: artifacts) and uploads them, here to pypiserver on 127.0.0.1 with a
+    # password given as project variables (GitLab's masked variables), not an ID token.
+    password = "gitlab-ci-local-pw-5d1e"
+    with contextlib.contextmanager(running)(PypiServer(tmp_path / "index",
+                                                       {"uploader": password})) as index:
+        project = runner.project("tagged", {
+            "include": [{"local": "ci/hwb.gitlab-ci.yml"}],
+            "variables": {"HWB_ACTION_REPO": runner.url, "HWB_ACTION_REF": runner.commit,
+                          "HWB_CI_PLAN": "true"},
+        }, {"CI_COMMIT_TAG": "v1.0.0", "HWB_REPOSITORY": index.url,
+            "TWINE_USERNAME": "uploader", "TWINE_PASSWORD": password})
+        done = runner.run(project)
+        assert done.returncode == 0, done.stdout + done.stderr
+        assert "PASS  [hwb-matrix] -> hwb-publish" in done.stdout, done.stdout
+        child = yaml.safe_load((_artifacts(project, "hwb-plan") / "hwb-pipeline.yml").read_text())
+        assert [n["job"] for n in child["hwb-publish"]["needs"]] == ["hwb-sdist", "hwb-build-pure"]
+        assert sorted(p.name for p in index.packages.iterdir()) == [WHEEL, SDIST]
+        log = _log(project, "hwb-publish")
+        assert "installing hwb-action into" in log and "-publish from action-publish.txt" in log
+        assert password not in done.stdout + log
+        assert SDIST in (_artifacts(project, "hwb-publish") / "hwb-summary.md").read_text()
