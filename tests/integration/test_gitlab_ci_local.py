@@ -2,11 +2,12 @@
 
 gitlab-ci-local (npm) reads a project's ``.gitlab-ci.yml`` as GitLab does (includes, extends,
 rules, needs, parallel:matrix, dotenv reports, artifacts, trigger jobs and their child
-pipelines) and runs the jobs.  Here every job runs in the host's shell
-(``--force-shell-executor``: the jobs' ``image:`` is the host, with this test's Python as
-``python``), each in its own copy of the project (``--shell-isolation``), as a runner's jobs
-run apart.  hwb is installed the template's way: HWB_ACTION_REPO is this checkout committed
-into a repository of its own, HWB_ACTION_REF that commit.
+pipelines) and runs the jobs: in the host's shell (``--force-shell-executor``: the jobs'
+``image:`` is the host, with this test's Python as ``python3``), each in its own copy of the
+project (``--shell-isolation``), as a runner's jobs run apart; or in their images through
+podman, from a locally built image.  hwb is installed the template's way: HWB_ACTION_REPO is
+this checkout committed into a repository of its own, HWB_ACTION_REF that commit.  A tag
+pipeline's child publishes to pypiserver on 127.0.0.1.
 """
 
 from __future__ import annotations
