@@ -9,7 +9,6 @@ GitLab's own rules accept.
 from __future__ import annotations
 
 import os
-import re
 import shutil
 import subprocess
 import sys
@@ -19,24 +18,12 @@ from typing import Any
 import pytest
 import yaml
 
-ROOT = Path(__file__).resolve().parents[2]
-TEMPLATE = ROOT / "templates" / "hwb.gitlab-ci.yml"
-_DOTENV_KEY = re.compile(r"^[A-Za-z0-9_]+$")
-
-
-def parse_gitlab_dotenv(text: str) -> dict[str, str]:
-    """A dotenv report as GitLab accepts it (ParseDotenvArtifactService's rules), or raise."""
-    if len(text.encode()) > 5 * 1024:
-        raise ValueError("dotenv report larger than 5 KB")
-    out: dict[str, str] = {}
-    for line in text.split("\n")[:-1] if text.endswith("\n") else text.split("\n"):
-        key, sep, value = line.partition("=")
-        if not sep or not _DOTENV_KEY.match(key.strip()):
-            raise ValueError(f"invalid dotenv line {line!r}")
-        out[key.strip()] = value.strip()
-    if len(out) > 20:
-        raise ValueError("more than 20 dotenv variables")
-    return out
+from hwb_action.options import PlanOptions, from_settings
+from hwb_action.plan import plan_targets
+from hwb_action.plan.pipeline import child_pipeline
+from hwb_action.project import load_project
+from hwb_action.settings import resolve
+from tests.gitlab_support import ROOT, TEMPLATE, parse_gitlab_dotenv
 
 
 def _job(template: dict[str, Any], name: str) -> tuple[dict[str, str], list[str]]:
@@ -129,3 +116,24 @@ def test_release_notes_reach_a_later_job_through_a_file(workspace: Path) -> None
     notes = (workspace / values["HWB_OUTPUT_RELEASE_NOTES_FILE"]).read_text()
     assert "50% fewer crashes" in notes
     assert "\n" in notes
+
+
+def test_the_child_pipeline_installs_hwb_as_the_template_does() -> None:
+    template = yaml.safe_load(TEMPLATE.read_text())
+    demo = ROOT / "tests" / "packages" / "action_demo"
+    settings = resolve("plan", cli={}, environ={}, project_dir=demo)
+    plan = plan_targets(load_project(demo), from_settings(PlanOptions, settings), environ={})
+    child = child_pipeline(plan, publish=True)
+    # One install: the same before_script, reporter variables and artifacts.
+    assert child[".hwb"]["before_script"] == template[".hwb"]["before_script"]
+    for key, value in child[".hwb"]["variables"].items():
+        assert template[".hwb"]["variables"][key] == value
+    assert child[".hwb"]["artifacts"] == template[".hwb"]["artifacts"]
+    assert child["variables"]["HWB_ACTION_REPO"] == template["variables"]["HWB_ACTION_REPO"]
+    # The trigger job runs what hwb-plan writes, and passes the parent's variables down.
+    plan_job, trigger = template["hwb-plan"], template["hwb-matrix"]
+    assert "hwb-pipeline.yml" in plan_job["artifacts"]["paths"]
+    assert "> hwb-pipeline.yml" in plan_job["script"][-1]
+    assert trigger["trigger"]["include"] == [{"artifact": "hwb-pipeline.yml", "job": "hwb-plan"}]
+    assert trigger["trigger"]["forward"] == {"yaml_variables": True, "pipeline_variables": True}
+    assert "extends" not in trigger  # .hwb's job variables would override the child's own

@@ -156,7 +156,7 @@ def test_gitlab_template_shape() -> None:
     publish = template["hwb-publish"]
     assert publish["id_tokens"] == {"PYPI_ID_TOKEN": {"aud": "pypi"},
                                     "SIGSTORE_ID_TOKEN": {"aud": "sigstore"}}
-    assert publish["rules"] == [{"if": "$CI_COMMIT_TAG"}]
+    assert publish["rules"] == [{"if": '$CI_COMMIT_TAG && $HWB_CI_PLAN != "true"'}]
     assert template[".hwb"]["artifacts"]["reports"]["dotenv"] == "hwb.env"
     assert "hwb-summary.md" in template[".hwb"]["artifacts"]["paths"]
     example = _load(ROOT / "examples" / "gitlab" / ".gitlab-ci.yml")

@@ -2,7 +2,7 @@
 
 The template's hidden ``.hwb`` job's ``before_script`` and a job's ``script`` run in bash
 (as GitLab's shell does, ``-e -o pipefail``) with the template's variables; HWB_ACTION_REPO is
-a local git repository holding this checkout's action files, HWB_ACTION_REF its commit.
+a local git repository holding this checkout, HWB_ACTION_REF its commit.
 """
 
 from __future__ import annotations
@@ -17,32 +17,10 @@ from typing import Any
 import pytest
 import yaml
 
-ROOT = Path(__file__).resolve().parents[2]
-TEMPLATE = ROOT / "templates" / "hwb.gitlab-ci.yml"
+from tests.gitlab_support import ROOT, TEMPLATE, action_repository
+
 _PASS_THROUGH = ("SSL_CERT_FILE", "SSL_CERT_DIR", "PIP_CERT", "REQUESTS_CA_BUNDLE",
                  "HTTP_PROXY", "HTTPS_PROXY", "NO_PROXY", "UV_CACHE_DIR")
-
-
-def _git(cwd: Path, *args: str) -> str:
-    cmd = ["git", "-c", "user.name=hwb test", "-c", "user.email=hwb@example.invalid",
-           "-c", "commit.gpgsign=false", *args]
-    return subprocess.run(cmd, cwd=cwd, check=True, capture_output=True,
-                          text=True).stdout.strip()
-
-
-def _action_repository(tmp_path: Path) -> tuple[str, str]:
-    """A git repository of hwb-action's files, as its project holds them: (URL, commit)."""
-    repo = tmp_path / "hwb-action"
-    repo.mkdir()
-    for name in ("entrypoint.py", "action_install.py", "pyproject.toml", "README.md",
-                 "action.yml"):
-        shutil.copy2(ROOT / name, repo / name)
-    for tree in ("hwb_action", "requirements"):
-        shutil.copytree(ROOT / tree, repo / tree, ignore=shutil.ignore_patterns("__pycache__"))
-    _git(repo, "init", "-q")
-    _git(repo, "add", "-A")
-    _git(repo, "commit", "-qm", "hwb-action")
-    return repo.as_uri(), _git(repo, "rev-parse", "HEAD")
 
 
 def _job(name: str) -> tuple[dict[str, str], list[str]]:
@@ -71,7 +49,7 @@ def _run(tmp_path: Path, name: str, variables: dict[str, str], lines: list[str]
 
 @pytest.mark.slow
 def test_build_job_installs_hwb_from_the_project_at_the_ref(tmp_path: Path) -> None:
-    url, commit = _action_repository(tmp_path)
+    url, commit = action_repository(tmp_path)
     variables, script = _job("hwb-sdist")
     assert variables["HWB_CI_COMMAND"] == "build"
     variables |= {"HWB_ACTION_REPO": url, "HWB_ACTION_REF": commit}
@@ -87,7 +65,7 @@ def test_build_job_installs_hwb_from_the_project_at_the_ref(tmp_path: Path) -> N
 
 @pytest.mark.slow
 def test_publish_job_installs_the_publish_lock(tmp_path: Path) -> None:
-    url, commit = _action_repository(tmp_path)
+    url, commit = action_repository(tmp_path)
     variables, _ = _job("hwb-publish")
     assert variables["HWB_CI_COMMAND"] == "publish"
     variables |= {"HWB_ACTION_REPO": url, "HWB_ACTION_REF": commit}

@@ -118,17 +118,21 @@ def test_gitlab_child_pipeline_one_job_per_cell(tmp_path: Path,
     macos = builds["hwb-build-macos-x86_64-arm64"]
     assert macos["script"][-1] == "hwb build --target cp313-macosx_x86_64,cp313-macosx_arm64"
     assert "image" not in macos  # a shell runner: no image
-    assert builds["hwb-build-windows-arm64"]["script"][0] == "Invoke-Expression $env:HWB_INSTALL"
-    assert all("dist/" in j["artifacts"]["paths"] for j in builds.values())
+    assert builds["hwb-build-windows-arm64"]["extends"] == ".hwb-windows"
+    assert "dist/" in data[".hwb"]["artifacts"]["paths"]  # what every build job extends
     assert jobs["hwb-sdist"]["script"][-1] == "hwb build --sdist"
-    # the install is the parent's: a variable it may set, with a default
-    assert jobs["hwb-sdist"]["script"][0] == 'eval "$HWB_INSTALL"'
-    assert data["variables"]["HWB_INSTALL"] == 'python -m pip install "$HWB_ACTION_SPEC"'
+    # hwb is installed from hwb-action's project at the ref the parent passes down, never
+    # by a package name
+    assert jobs["hwb-sdist"]["extends"] == ".hwb"
+    assert data["variables"]["HWB_ACTION_REF"] == ""
+    assert "HWB_ACTION_SPEC" not in data["variables"] and "pip install" not in str(data)
+    assert "--install $env:HWB_CI_COMMAND" in data[".hwb-windows"]["before_script"][0]
     publish = jobs["hwb-publish"]
     assert publish["stage"] == "deploy"
     assert [n["job"] for n in publish["needs"]] == ["hwb-sdist", *builds]
     assert publish["id_tokens"]["PYPI_ID_TOKEN"] == {"aud": "pypi"}
     assert publish["script"][-1] == "hwb publish"
+    assert publish["variables"] == {"HWB_CI_COMMAND": "publish"}  # the publish lock
 
 
 def test_gitlab_child_pipeline_matrix_and_no_publish(tmp_path: Path,
