@@ -110,6 +110,10 @@ class GitLabReporter(BaseReporter):
         lines: list[str] = []
         size = 0
         for name, raw in self.outputs.items():
+            if not raw:
+                # An empty output is left out: a job that needs two jobs' reports (sdist and
+                # wheels) would otherwise get one job's value blanked by the other's.
+                continue
             value = self.redact(raw)
             key = dotenv_key(name)
             if _fits_dotenv(value) and size + len(key) + len(value) + 2 < DOTENV_FILE_LIMIT:

@@ -117,3 +117,14 @@ def test_annotations_are_coloured_lines_and_redacted() -> None:
     rep.annotate(Annotation(level="error", message="token pypi-AgEIcHlwaS5vcmc refused",
                             file="pyproject.toml", line=3))
     assert log.getvalue() == "\x1b[31;1mERROR: pyproject.toml:3: token *** refused\x1b[0m\n"
+
+
+def test_empty_outputs_stay_out_of_the_dotenv_report(tmp_path: Path) -> None:
+    """A job that needs the sdist job and the wheel jobs gets both reports: the wheel job's
+    empty ``sdist`` must not blank the sdist job's value."""
+
+    reporter = GitLabReporter({"GITLAB_CI": "true", "CI_PROJECT_DIR": str(tmp_path)},
+                              stream=io.StringIO())
+    reporter.set_output("sdist", "")
+    reporter.set_output("wheels", '["demo-1.0-py3-none-any.whl"]')
+    assert reporter.dotenv_lines() == ['HWB_OUTPUT_WHEELS=["demo-1.0-py3-none-any.whl"]']
