@@ -13,8 +13,9 @@ as an artifact; a trigger job runs it::
         include: [{artifact: hwb-pipeline.yml, job: hwb-plan}]
         strategy: depend
 
-The pipeline has an ``sdist`` job, a build job per cell (or one ``parallel: matrix`` job per
-runner tag that several cells share), each keeping ``dist/`` as its artifact, and, with
+The pipeline has an ``sdist`` job (a binary plan's sdist cell), a build job per wheel cell
+(or one ``parallel: matrix`` job per runner tag that several cells share), each keeping
+``dist/`` as its artifact, and, with
 ``--gitlab-publish``, a ``publish`` job that fans in with ``needs:`` and asks GitLab for the
 OIDC tokens trusted publishing (``PYPI_ID_TOKEN``, audience ``pypi``) and PEP 740
 attestations (``SIGSTORE_ID_TOKEN``, audience ``sigstore``) take.
@@ -40,7 +41,7 @@ from typing import Any
 
 import yaml
 
-from hwb_action.plan.model import Cell, Plan
+from hwb_action.plan.model import SDIST_TARGET, Cell, Plan
 
 DEFAULT_INSTALL = 'python -m pip install "$HWB_ACTION_SPEC"'
 DEFAULT_SPEC = "hwb-action"
@@ -100,11 +101,14 @@ def child_pipeline(plan: Plan, *, publish: bool = False) -> dict[str, Any]:
     }
     taken: set[str] = set()
     build_jobs: list[str] = []
+    # Every pipeline ships the sdist from this one job: it is a binary plan's sdist cell
+    # (left out of the cells below), and the pure cell builds its wheel alone.
     sdist = _job_name("hwb", "sdist", taken)
     pipeline[sdist] = _job(platform="linux", tag=None, command="hwb build --sdist",
                            stage="build")
     build_jobs.append(sdist)
-    for (tag, platform), cells in _group(plan.cells("gitlab")).items():
+    wheel_cells = [c for c in plan.cells("gitlab") if c.target != SDIST_TARGET]
+    for (tag, platform), cells in _group(wheel_cells).items():
         if len(cells) == 1:
             cell = cells[0]
             name = _job_name("hwb-build", cell.artifact_name.removeprefix("dist-"), taken)
