@@ -387,9 +387,10 @@ def test_formats() -> None:
     # GitLab's hosted tags: one macOS (Apple silicon) and one Windows (AMD64) machine
     assert [r["HWB_CELL_RUNNER"] for r in rows] == [
         "saas-linux-medium-amd64", "saas-linux-medium-arm64", "saas-macos-medium-m1",
-        "saas-windows-medium-amd64", "saas-linux-medium-amd64"]
-    assert (rows[-1]["HWB_TARGET"], rows[-1]["HWB_CELL_ARTIFACT_NAME"]) == ("sdist",
-                                                                          "dist-sdist")
+        "saas-windows-medium-amd64"]
+    # no sdist row: GitLab's hwb-sdist job (template, child pipeline) is the sdist cell
+    assert all(r["HWB_TARGET"] != "sdist" for r in rows)
+    assert plan.cells("gitlab")[-1].target == "sdist"
     assert rows[2]["HWB_CELL_ARCH"] == "x86_64,arm64"
     assert rows[2]["HWB_CELL_IDENTIFIERS"] == "cp313-macosx_x86_64 cp313-macosx_arm64"
     assert rows[2]["HWB_TARGET"] == "cp313-macosx_x86_64,cp313-macosx_arm64"
@@ -400,8 +401,8 @@ def test_formats() -> None:
     relabelled, _ = plan_of(PACKAGES / "cext_bz2", cli={"python-versions": ["3.13"]},
                             gitlab_runners={"windows-arm64": "my-arm-windows"})
     rows = yaml.safe_load(format_plan(relabelled, "gitlab"))["parallel"]["matrix"]
-    assert rows[-2]["HWB_CELL_RUNNER"] == "my-arm-windows"
-    assert rows[-2]["HWB_CELL_IDENTIFIERS"] == "cp313-win_arm64"
+    assert rows[-1]["HWB_CELL_RUNNER"] == "my-arm-windows"
+    assert rows[-1]["HWB_CELL_IDENTIFIERS"] == "cp313-win_arm64"
     table = format_plan(plan, "table").splitlines()
     assert table[0].split() == ["target", "python", "platform", "arch", "runner",
                                 "artifact-name"]
