@@ -107,7 +107,7 @@ def wanted(options: BuildOptions, given_sdist: Path | None) -> tuple[bool, bool]
     sdist = options.sdist or not options.wheel
     wheel = options.wheel or not options.sdist
     if options.target not in ("", "pure") and not options.sdist:
-        # A binary matrix cell ships wheels; the sdist is a job of its own.
+        # A binary wheel cell ships wheels; the plan's sdist cell ships the sdist.
         sdist = False
     return sdist, wheel
 
