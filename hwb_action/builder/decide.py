@@ -230,6 +230,10 @@ def select_targets(project: Project, options: BuildOptions, *, host: Host, where
         return []
     plan = plan or _plan(project, options, host)
     found, unknown = plan.lookup(target)
+    if SDIST_TARGET in unknown:
+        msg = f"target {target!r} mixes the sdist cell with wheel identifiers"
+        raise options.settings.error("target", msg, hint="pass --target sdist alone (the "
+                                     "sdist cell), or the wheel identifiers without it")
     if unknown or not found:
         known = plan.identifiers()
         name = unknown[0] if unknown else target

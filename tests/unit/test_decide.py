@@ -234,6 +234,8 @@ ERRORS: list[tuple[str, str, dict[str, Any], Host, Engine | None, type[Exception
     ("--target sdist --wheel: the sdist cell makes no wheel", "binary",
      {"target": "sdist", "wheel": True}, LINUX_CI, ENGINE, UsageError,
      "--target: target 'sdist' builds the sdist alone, but --wheel asks for wheels too"),
+    ("the sdist cell mixed with identifiers", "binary", {"target": f"sdist,{X64}"},
+     LINUX_CI, ENGINE, UsageError, "mixes the sdist cell with wheel identifiers"),
     ("no Linux cell for this machine's architecture", "binary",
      {"isolation": "container", "python_versions": ["3.12"]},
      replace(LINUX, arch="riscv64"), None, UsageError, "architecture (riscv64)"),
