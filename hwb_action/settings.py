@@ -141,7 +141,8 @@ OPTIONS: tuple[Option, ...] = (
            help="parallel builds or uploads (default: CPU count for builds, 4 for uploads)"),
     Option(name="target", metavar="TARGET", kind="str", default="", commands=_BUILD,
            help="what to build from `hwb plan`: a cell's target, identifiers joined by commas "
-                "or spaces (e.g. cp312-manylinux_x86_64), or pure; cibuildwheel builds them"),
+                "or spaces (e.g. cp312-manylinux_x86_64), or pure; cibuildwheel builds them; "
+                "sdist: the sdist alone"),
     Option(name="repair", kind="bool", default=True, commands=_BUILD,
            help="repair binary wheels (auditwheel on a Linux host; --no-repair also turns off "
                 "cibuildwheel's auditwheel/delocate/delvewheel step)"),

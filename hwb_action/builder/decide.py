@@ -25,6 +25,7 @@ from typing import TYPE_CHECKING, Literal
 from hwb_action._suggest import did_you_mean
 from hwb_action.options import BuildOptions
 from hwb_action.plan import BuildTarget, Plan, plan_targets
+from hwb_action.plan.model import SDIST_TARGET
 from hwb_action.project import Project
 
 if TYPE_CHECKING:
@@ -97,13 +98,16 @@ class BuildJob:
 
 
 def wanted(options: BuildOptions, given_sdist: Path | None) -> tuple[bool, bool]:
-    """``(sdist, wheel)``: what to build, before asking where."""
+    """``(sdist, wheel)``: what to build, before asking where.  ``--target sdist`` (the
+    plan's sdist cell) is ``--sdist``: the sdist alone."""
+    if options.target.strip() == SDIST_TARGET and given_sdist is None:
+        return True, False
     if given_sdist is not None:
         return False, True
     sdist = options.sdist or not options.wheel
     wheel = options.wheel or not options.sdist
     if options.target not in ("", "pure") and not options.sdist:
-        # A binary matrix cell ships wheels; the sdist is a job of its own.
+        # A binary wheel cell ships wheels; the plan's sdist cell ships the sdist.
         sdist = False
     return sdist, wheel
 
@@ -129,6 +133,7 @@ def decide(project: Project, options: BuildOptions, host: Host, engine: Engine |
            given_sdist: Path | None) -> BuildJob:
     """The build job for these inputs; raises UsageError/ConfigError for a ``--target``
     that is not in the plan or cannot be built here."""
+    _check_sdist_target(options, given_sdist)
     sdist, wheel = wanted(options, given_sdist)
     if not wheel:
         return BuildJob(sdist=sdist, wheels="none")
@@ -161,6 +166,21 @@ def decide(project: Project, options: BuildOptions, host: Host, engine: Engine |
         pythons[cell.python] = cell.identifier
     python = options.python.strip() or ", ".join(pythons)
     return BuildJob(sdist=sdist, wheels="host", wheel_source=source, python=python)
+
+
+def _check_sdist_target(options: BuildOptions, given_sdist: Path | None) -> None:
+    """``--target sdist`` builds the sdist from the tree, and nothing else."""
+    if options.target.strip() != SDIST_TARGET:
+        return
+    if given_sdist is not None:
+        msg = (f"target 'sdist' builds the sdist from the project tree, but SOURCE is an "
+               f"sdist already ({given_sdist.name})")
+        raise options.settings.error("target", msg, hint="pass the project directory as "
+                                     "SOURCE, or drop --target to build wheels from the sdist")
+    if options.wheel:
+        msg = "target 'sdist' builds the sdist alone, but --wheel asks for wheels too"
+        raise options.settings.error("target", msg, hint="drop --wheel, or pass a wheel "
+                                     "cell's target from `hwb plan`")
 
 
 def on_runner(project: Project, options: BuildOptions, host: Host) -> bool:
@@ -210,6 +230,10 @@ def select_targets(project: Project, options: BuildOptions, *, host: Host, where
         return []
     plan = plan or _plan(project, options, host)
     found, unknown = plan.lookup(target)
+    if SDIST_TARGET in unknown:
+        msg = f"target {target!r} mixes the sdist cell with wheel identifiers"
+        raise options.settings.error("target", msg, hint="pass --target sdist alone (the "
+                                     "sdist cell), or the wheel identifiers without it")
     if unknown or not found:
         known = plan.identifiers()
         name = unknown[0] if unknown else target

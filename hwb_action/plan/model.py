@@ -12,6 +12,9 @@ Implementation = Literal["cpython", "pypy", "graalpy", "any"]
 Libc = Literal["manylinux", "musllinux", ""]
 MatrixMode = Literal["runner", "target"]
 MATRIX_MODES: tuple[MatrixMode, ...] = get_args(MatrixMode)
+# The target of a binary project's sdist cell: `hwb build --target sdist` builds the sdist
+# alone (wheel cells build a private sdist for cibuildwheel and ship only wheels).
+SDIST_TARGET = "sdist"
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -96,13 +99,31 @@ class Plan:
 
         ``runner`` mode: one cell per runner label and platform (QEMU-emulated architectures
         apart, they are slow), cibuildwheel building all of its identifiers in one job;
-        ``target`` mode: one cell per identifier.
+        ``target`` mode: one cell per identifier.  A binary project's matrix ends with the
+        sdist cell (:meth:`sdist_cell`), so that plan -> build -> publish ships the sdist;
+        a pure project's one cell builds the sdist and the wheel from it.
         """
-        if self.mode == "target" or any(t.is_pure for t in self.targets):
-            return [Cell(runner=self.labels.label(t.runner_key, fleet), python=t.python,
-                         platform=t.platform, arch=t.arch, target=t.identifier,
-                         identifiers=(t.identifier,), artifact_name=t.artifact_name,
-                         emulated=t.emulated) for t in self.targets]
+        if not self.targets or any(t.is_pure for t in self.targets):
+            return self._per_target(fleet)
+        if self.mode == "target":
+            return [*self._per_target(fleet), self.sdist_cell(fleet)]
+        return [*self._per_runner(fleet), self.sdist_cell(fleet)]
+
+    def sdist_cell(self, fleet: Fleet = "github") -> Cell:
+        """The cell that builds the sdist: the Linux x86_64 runner, the newest stable
+        CPython among the plan's (hwb's minimum at least)."""
+        return Cell(runner=self.labels.label("linux-x86_64", fleet),
+                    python=_job_python(list(self.targets)), platform="linux", arch="x86_64",
+                    target=SDIST_TARGET, identifiers=(SDIST_TARGET,),
+                    artifact_name="dist-sdist")
+
+    def _per_target(self, fleet: Fleet) -> list[Cell]:
+        return [Cell(runner=self.labels.label(t.runner_key, fleet), python=t.python,
+                     platform=t.platform, arch=t.arch, target=t.identifier,
+                     identifiers=(t.identifier,), artifact_name=t.artifact_name,
+                     emulated=t.emulated) for t in self.targets]
+
+    def _per_runner(self, fleet: Fleet) -> list[Cell]:
         groups: dict[tuple[str, Platform, bool], list[BuildTarget]] = {}
         for t in self.targets:
             key = (self.labels.label(t.runner_key, fleet), t.platform, t.emulated)

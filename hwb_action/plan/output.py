@@ -9,7 +9,7 @@ import yaml
 
 from hwb_action._suggest import did_you_mean
 from hwb_action.errors import UsageError
-from hwb_action.plan.model import BuildTarget, Plan
+from hwb_action.plan.model import SDIST_TARGET, BuildTarget, Plan
 from hwb_action.project import Project
 
 PlanFormat = Literal["github", "gitlab", "gitlab-pipeline", "table", "json"]
@@ -17,9 +17,10 @@ FORMATS: tuple[PlanFormat, ...] = get_args(PlanFormat)
 
 
 def format_plan(plan: Plan, fmt: str, *, gitlab_publish: bool = False) -> str:
-    """The plan as ``github`` (one-line matrix JSON), ``json`` (indented), ``gitlab``
-    (a ``parallel: matrix:`` YAML block with GitLab's runner tags), ``gitlab-pipeline``
-    (a child pipeline, with a publish job when ``gitlab_publish``) or ``table``."""
+    """The plan as ``github`` (one-line matrix JSON), ``json`` (indented), ``gitlab`` (a
+    ``parallel: matrix:`` YAML block of the wheel cells with GitLab's runner tags),
+    ``gitlab-pipeline`` (a child pipeline, with a publish job when ``gitlab_publish``) or
+    ``table``."""
     if fmt == "gitlab-pipeline":
         from hwb_action.plan.pipeline import format_pipeline
 
@@ -33,9 +34,12 @@ def format_plan(plan: Plan, fmt: str, *, gitlab_publish: bool = False) -> str:
         # more jobs), and `hwb build` reads HWB_* variables as its settings: HWB_TARGET is
         # meant to be read (the cell to build); the rest are HWB_CELL_* so that, say, the
         # cell's Python does not become --python.  A job takes its runner as
-        # `tags: [$HWB_CELL_RUNNER]`.
+        # `tags: [$HWB_CELL_RUNNER]`.  The sdist cell is left out: GitLab's template and
+        # child pipeline have their own hwb-sdist job, and hwb-build builds wheels only.
         rows = []
         for cell in plan.cells("gitlab"):
+            if cell.target == SDIST_TARGET:
+                continue
             row: dict[str, str] = {}
             for key, value in cell.to_dict().items():
                 name = "HWB_TARGET" if key == "target" else (

@@ -11,12 +11,13 @@ artifact; its ``hwb-matrix`` trigger job runs it::
         strategy: depend
         forward: {yaml_variables: true, pipeline_variables: true}
 
-The pipeline has an ``hwb-sdist`` job, a build job per cell (or one ``parallel: matrix`` job per
-runner tag that several cells share), each keeping ``dist/`` as its artifact, and, with
-``--gitlab-publish``, an ``hwb-publish`` job that fans in with ``needs:`` and asks GitLab for
-the OIDC tokens trusted publishing (``PYPI_ID_TOKEN``, audience ``pypi``) and PEP 740
-attestations (``SIGSTORE_ID_TOKEN``, audience ``sigstore``) take.  Publishing lives here, in
-the child, because a parent job cannot ``needs:`` the artifacts of a child pipeline's jobs.
+The pipeline has an ``hwb-sdist`` job (a binary plan's sdist cell), a build job per wheel
+cell (or one ``parallel: matrix`` job per runner tag that several cells share), each keeping
+``dist/`` as its artifact, and, with ``--gitlab-publish``, an ``hwb-publish`` job that fans in
+with ``needs:`` and asks GitLab for the OIDC tokens trusted publishing (``PYPI_ID_TOKEN``,
+audience ``pypi``) and PEP 740 attestations (``SIGSTORE_ID_TOKEN``, audience ``sigstore``)
+take.  Publishing lives here, in the child, because a parent job cannot ``needs:`` the
+artifacts of a child pipeline's jobs.
 
 Every job installs hwb exactly as the template's jobs do (the same ``.hwb`` hidden job:
 :data:`INSTALL_SCRIPT`, a test holds the two equal): it fetches ``HWB_ACTION_REPO`` at
@@ -35,7 +36,7 @@ from typing import Any
 
 import yaml
 
-from hwb_action.plan.model import Cell, Plan
+from hwb_action.plan.model import SDIST_TARGET, Cell, Plan
 
 DEFAULT_ACTION_REPO = "https://github.com/hwb-action/hwb-action.git"
 DEFAULT_IMAGE = "python:3.12"
@@ -139,11 +140,14 @@ def child_pipeline(plan: Plan, *, publish: bool = False) -> dict[str, Any]:
         pipeline[".hwb-windows"] = _hidden(INSTALL_POWERSHELL)
     taken: set[str] = set()
     build_jobs: list[str] = []
+    # Every pipeline ships the sdist from this one job: it is a binary plan's sdist cell
+    # (left out of the cells below), and the pure cell builds its wheel alone.
     sdist = _job_name("hwb", "sdist", taken)
     pipeline[sdist] = _job(platform="linux", tag=None, command="hwb build --sdist",
                            stage="build")
     build_jobs.append(sdist)
-    for (tag, platform), cells in _group(plan.cells("gitlab")).items():
+    wheel_cells = [c for c in plan.cells("gitlab") if c.target != SDIST_TARGET]
+    for (tag, platform), cells in _group(wheel_cells).items():
         if len(cells) == 1:
             cell = cells[0]
             name = _job_name("hwb-build", cell.artifact_name.removeprefix("dist-"), taken)

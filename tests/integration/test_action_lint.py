@@ -150,6 +150,17 @@ def test_build_example_fans_out_over_the_plan() -> None:
     assert jobs["build"]["runs-on"] == "${{ matrix.runner }}"
 
 
+def test_release_checks_the_tag_in_the_sdist_cell() -> None:
+    """With no sdist job of its own, release.yml checks the tag where the sdist is built:
+    the plan's `sdist` cell (binary) or `pure` cell, whose build outputs the version."""
+    build = _load(ROOT / "examples" / "workflows" / "release.yml")["jobs"]["build"]
+    (check,) = [s for s in build["steps"] if s.get("name") == "The tag is the version"]
+    assert check["if"] == "matrix.target == 'sdist' || matrix.target == 'pure'"
+    assert check["env"]["VERSION"] == "${{ steps.build.outputs.version }}"
+    assert any(s.get("id") == "build" and s["with"]["command"] == "build"
+               for s in build["steps"])
+
+
 def test_gitlab_template_shape() -> None:
     template = _load(ROOT / "templates" / "hwb.gitlab-ci.yml")
     assert template["hwb-build"]["parallel"]["matrix"]
@@ -231,8 +242,11 @@ def test_examples_leave_the_artifacts_to_the_action(path: Path) -> None:
                 assert nxt["with"]["command"] == "release", name
             assert not uses.startswith("actions/upload-artifact@"), name
             if uses.startswith("hwb-action/") and step["with"].get("command") == "build":
-                # The cells build wheels from an sdist, never from the tree.
+                # The cells build wheels from an sdist, never from the tree; the plan has
+                # the sdist's cell, so no job builds one on the side.
                 assert "wheel" not in step["with"], name
+                assert "sdist" not in step["with"], name
+                assert step["with"].get("target") == "${{ matrix.target }}", name
     for action, sha in ARTIFACT_ACTIONS.items():
         for ref in re.findall(rf"{action}@(\w+)", path.read_text()):
             assert ref == sha, (path.name, action)

@@ -276,8 +276,10 @@ def test_a_plan_cell_builds_through_cibuildwheel_with_config_settings(
     plan = run_hwb("plan", str(project), *narrow, "--matrix", matrix, "--json", cwd=ROOT,
                    env=env)
     assert plan.returncode == 0, plan.stderr
-    (cell,) = json.loads(plan.stdout)["include"]
+    # the one wheel cell, and the plan's sdist cell after it
+    (cell, sdist) = json.loads(plan.stdout)["include"]
     assert cell["identifiers"] == [TARGET]
+    assert sdist["target"] == "sdist"
     out = tmp_path / "dist"
     done = run_hwb("build", str(project), *narrow, "--target", cell["target"],
                    "--container-engine", "podman", "--manylinux", image,

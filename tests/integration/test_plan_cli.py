@@ -29,10 +29,13 @@ def test_plan_json_and_github_output(tmp_path: Path, monkeypatch: pytest.MonkeyP
     out = capsys.readouterr().out
     assert code == 0
     matrix = json.loads(out)
-    # one cell per runner label: cibuildwheel builds all of them in one job
+    # one cell per runner label: cibuildwheel builds all of them in one job; then the sdist
     assert [c["identifiers"] for c in matrix["include"]] == [[
         "cp311-manylinux_x86_64", "cp312-manylinux_x86_64", "cp311-musllinux_x86_64",
-        "cp312-musllinux_x86_64"]]
+        "cp312-musllinux_x86_64"], ["sdist"]]
+    assert matrix["include"][1] == {"runner": "ubuntu-latest", "python": "3.12",
+                                    "platform": "linux", "arch": "x86_64", "target": "sdist",
+                                    "identifiers": ["sdist"], "artifact-name": "dist-sdist"}
     assert matrix["include"][0]["target"] == ",".join(matrix["include"][0]["identifiers"])
     assert matrix["include"][0]["runner"] == "ubuntu-latest"
     assert list(matrix) == ["include"]
@@ -50,6 +53,7 @@ def test_plan_of_an_sdist_and_formats(tmp_path: Path,
     assert main(["plan", str(sdist), "--format", "gitlab", "--platforms", "windows"]) == 0
     rows = yaml.safe_load(capsys.readouterr().out)["parallel"]["matrix"]
     # GitLab has one hosted Windows machine (AMD64): every Windows identifier builds there
+    # (the template's hwb-sdist job builds the sdist: no sdist row for hwb-build's matrix)
     assert [r["HWB_CELL_RUNNER"] for r in rows] == ["saas-windows-medium-amd64"]
     identifiers = rows[0]["HWB_CELL_IDENTIFIERS"].split()
     assert {f"cp3{n}-win_amd64" for n in range(9, 16)} | {"cp39-win32", "cp315t-win_arm64"} \
@@ -61,7 +65,8 @@ def test_plan_of_an_sdist_and_formats(tmp_path: Path,
     assert table[0].split()[0] == "target"
     assert [ln.split()[:5] for ln in table[1:-1]] == [
         ["cp313-macosx_x86_64", "3.13", "macos", "x86_64", "macos-15-intel"],
-        ["cp313-macosx_arm64", "3.13", "macos", "arm64", "macos-latest"]]
+        ["cp313-macosx_arm64", "3.13", "macos", "arm64", "macos-latest"],
+        ["sdist", "3.13", "linux", "x86_64", "ubuntu-latest"]]
 
 
 def test_plan_usage_errors_exit_2(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
@@ -78,7 +83,7 @@ def test_plan_reads_cibw_variables_and_reports_cibuildwheel_errors(
     assert main(["plan", str(PACKAGES / "cext_bz2"), "--json", "--platforms", "windows"]) == 0
     cells = json.loads(capsys.readouterr().out)["include"]
     assert [(c["runner"], c["identifiers"]) for c in cells] == [
-        ("windows-11-arm", ["cp312-win_arm64"])]
+        ("windows-11-arm", ["cp312-win_arm64"]), ("ubuntu-latest", ["sdist"])]
     project = tmp_path / "proj"
     project.mkdir()
     text = (PACKAGES / "cext_bz2" / "pyproject.toml").read_text()
@@ -127,6 +132,8 @@ def test_gitlab_child_pipeline_one_job_per_cell(tmp_path: Path,
     assert data["variables"]["HWB_ACTION_REF"] == ""
     assert "HWB_ACTION_SPEC" not in data["variables"] and "pip install" not in str(data)
     assert "--install $env:HWB_CI_COMMAND" in data[".hwb-windows"]["before_script"][0]
+    # the plan's sdist cell is the hwb-sdist job: no build job makes a second one
+    assert not any("sdist" in " ".join(j["script"]) for j in builds.values())
     publish = jobs["hwb-publish"]
     assert publish["stage"] == "deploy"
     assert [n["job"] for n in publish["needs"]] == ["hwb-sdist", *builds]

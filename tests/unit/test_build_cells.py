@@ -22,7 +22,7 @@ from typing import Any
 import pytest
 
 from hwb_action.builder.cibw import cibuildwheel_command, cibuildwheel_environment, wheel_record
-from hwb_action.builder.decide import Host, Where, decide, host_ignores, select_targets
+from hwb_action.builder.decide import BuildJob, Host, Where, decide, host_ignores, select_targets
 from hwb_action.builder.engines import Engine
 from hwb_action.builder.identifiers import built_elsewhere, served_identifiers
 from hwb_action.options import BuildOptions, from_settings
@@ -97,14 +97,18 @@ def _plan(name: str, cli: dict[str, Any]) -> tuple[Project, Plan]:
 def test_every_runner_cell_is_accepted_on_its_runner(name: str, cli: dict[str, Any],
                                                      fleet: Fleet) -> None:
     """``runner`` grouping: the cell's ``target`` on a machine like its runner becomes one
-    cibuildwheel job for exactly the cell's identifiers."""
+    cibuildwheel job for exactly the cell's identifiers; the sdist cell builds the sdist."""
     project, plan = _plan(name, cli)
     cells = plan.cells(fleet)
-    assert cells
+    assert [c.target for c in cells].count("sdist") == 1
     for cell in cells:
         host = MACHINES[fleet][cell.runner]
         opts = options(PACKAGES / name, target=cell.target, **cli)
         job = decide(project, opts, host, ENGINE, None)
+        if cell.target == "sdist":
+            assert (host.platform, host.arch) == ("linux", "x86_64")
+            assert job == BuildJob(sdist=True, wheels="none")
+            continue
         assert job.targets == cell.identifiers, cell
         assert job.wheels == ("container" if host.platform == "linux" else "runner")
         assert job.wheel_source == "sdist"  # from the sdist hwb builds first
@@ -118,8 +122,15 @@ def test_every_identifier_is_accepted_on_its_runner(name: str, cli: dict[str, An
     """``target`` grouping: each identifier alone, on the machine of its label."""
     project, plan = _plan(name, cli)
     plan = replace(plan, mode="target")
-    for cell in plan.cells(fleet):
+    cells = plan.cells(fleet)
+    assert [c.target for c in cells].count("sdist") == 1
+    for cell in cells:
         host = MACHINES[fleet][cell.runner]
+        if cell.target == "sdist":
+            opts = options(PACKAGES / name, target=cell.target, **cli)
+            assert decide(project, opts, host, ENGINE, None) == BuildJob(sdist=True,
+                                                                       wheels="none")
+            continue
         where: Where = "container" if host.platform == "linux" else "runner"
         opts = options(PACKAGES / name, target=cell.target, **cli)
         found = select_targets(project, opts, host=host, where=where, plan=plan)

@@ -177,6 +177,12 @@ CASES: list[tuple[str, str, dict[str, Any], Host, Engine | None, Path | None, Bu
          targets=("cp313-win_amd64", "cp313-win32", "cp313-win_arm64"))),
     ("--sdist of a binary project in CI: no engine needed", "binary", {"sdist": True},
      LINUX_CI, None, None, job(sdist=True, wheels="none")),
+    ("--target sdist (the plan's sdist cell): the sdist alone", "binary",
+     {"target": "sdist"}, LINUX_CI, ENGINE, None, job(sdist=True, wheels="none")),
+    ("--target sdist --sdist: the same", "binary", {"target": "sdist", "sdist": True},
+     LINUX_CI, ENGINE, None, job(sdist=True, wheels="none")),
+    ("--target sdist of a pure project: the sdist alone", "pure", {"target": "sdist"},
+     LINUX, None, None, job(sdist=True, wheels="none")),
 ]
 
 
@@ -225,6 +231,11 @@ ERRORS: list[tuple[str, str, dict[str, Any], Host, Engine | None, type[Exception
      "cannot be built in a container"),
     ("a pure project in a container", "pure", {"isolation": "container"}, LINUX, None,
      UsageError, "no Linux targets"),
+    ("--target sdist --wheel: the sdist cell makes no wheel", "binary",
+     {"target": "sdist", "wheel": True}, LINUX_CI, ENGINE, UsageError,
+     "--target: target 'sdist' builds the sdist alone, but --wheel asks for wheels too"),
+    ("the sdist cell mixed with identifiers", "binary", {"target": f"sdist,{X64}"},
+     LINUX_CI, ENGINE, UsageError, "mixes the sdist cell with wheel identifiers"),
     ("no Linux cell for this machine's architecture", "binary",
      {"isolation": "container", "python_versions": ["3.12"]},
      replace(LINUX, arch="riscv64"), None, UsageError, "architecture (riscv64)"),
@@ -240,6 +251,15 @@ def test_decide_refuses(kind: str, cli: dict[str, Any], host: Host, engine: Engi
     err = info.value
     assert isinstance(err, UsageError)
     assert words in err.message + " " + (err.hint or "")
+
+
+def test_target_sdist_from_a_given_sdist_is_refused() -> None:
+    """The sdist cell builds from the tree: given an sdist as SOURCE there is nothing to do,
+    which is a mistake to name rather than an empty build."""
+    with pytest.raises(UsageError) as info:
+        decide(project("binary"), options(target="sdist"), LINUX_CI, ENGINE, GIVEN)
+    assert "SOURCE is an sdist already (demo-1.0.tar.gz)" in info.value.message
+    assert info.value.hint is not None and "project directory" in info.value.hint
 
 
 def test_target_set_in_pyproject_points_at_its_line(tmp_path: Path) -> None:
@@ -263,6 +283,7 @@ def test_target_set_in_pyproject_points_at_its_line(tmp_path: Path) -> None:
         ("binary", {"target": X64}, LINUX, "probe"),
         ("binary", {"musllinux": "1_2"}, LINUX, "probe"),
         ("binary", {"sdist": True}, LINUX_CI, "none"),
+        ("binary", {"target": "sdist"}, LINUX_CI, "none"),
         ("binary", {"isolation": "pip"}, LINUX_CI, "none"),
         ("binary", {}, replace(MAC, ci=True), "none"),
         ("pure", {}, LINUX_CI, "none"),

@@ -166,11 +166,15 @@ def test_enable_groups_and_free_threaded_follow_cibuildwheel() -> None:
 # -- cells --------------------------------------------------------------------------------
 def test_runner_cells_by_default() -> None:
     plan, _ = plan_of(PACKAGES / "cext_bz2")
-    cells = plan.matrix()["include"]
+    *cells, sdist = plan.matrix()["include"]
     assert [(c["runner"], c["platform"], c["arch"]) for c in cells] == [
         ("ubuntu-latest", "linux", "x86_64,i686"), ("ubuntu-24.04-arm", "linux", "aarch64"),
         ("macos-15-intel", "macos", "x86_64"), ("macos-latest", "macos", "arm64"),
         ("windows-latest", "windows", "AMD64,x86"), ("windows-11-arm", "windows", "ARM64")]
+    # the last cell builds the sdist, so plan -> build -> publish ships it
+    assert sdist == {"runner": "ubuntu-latest", "python": CPYTHON_VERSIONS[-1],
+                     "platform": "linux", "arch": "x86_64", "target": "sdist",
+                     "identifiers": ["sdist"], "artifact-name": "dist-sdist"}
     assert all(list(c) == ["runner", "python", "platform", "arch", "target", "identifiers",
                            "artifact-name"] for c in cells)
     assert sorted(i for c in cells for i in c["identifiers"]) == sorted(ids(plan))
@@ -187,7 +191,7 @@ def test_runner_cells_by_default() -> None:
     assert any("ubuntu-24.04-arm" in n and "public repositories" in n for n in plan.notes)
     assert any("windows-11-arm" in n and "public repositories" in n for n in plan.notes)
     # every cell's target names exactly its identifiers (what `hwb build --target` resolves)
-    for cell in plan.cells() + plan.cells("gitlab"):
+    for cell in plan.cells()[:-1] + plan.cells("gitlab")[:-1]:
         found, unknown = plan.lookup(cell.target)
         assert ([t.identifier for t in found], unknown) == (list(cell.identifiers), [])
     assert plan.lookup("cp312-win32 cp27-win32,cp312-win32") == ([by_id["cp312-win32"]],
@@ -211,9 +215,13 @@ def test_universal2_and_emulated_cells() -> None:
 def test_target_cells_one_per_identifier() -> None:
     plan, _ = plan_of(PACKAGES / "plan_setup_py", cli={"platforms": ["windows"]},
                       matrix="target")
-    cells = plan.matrix()["include"]
+    *cells, sdist = plan.matrix()["include"]
     assert [c["target"] for c in cells] == ids(plan)
     assert all(c["identifiers"] == [c["target"]] for c in cells)
+    # a Windows-only plan still builds its sdist on the Linux x86_64 runner
+    assert sdist == {"runner": "ubuntu-latest", "python": CPYTHON_VERSIONS[-1], "platform": "linux",
+                     "arch": "x86_64", "target": "sdist", "identifiers": ["sdist"],
+                     "artifact-name": "dist-sdist"}
     assert cells[0] == {"runner": "windows-latest", "python": "3.12", "platform": "windows",
                         "arch": "x86", "target": "cp312-win32", "identifiers": ["cp312-win32"],
                         "artifact-name": "dist-cp312-win32"}
@@ -228,6 +236,7 @@ def test_runner_labels_are_configurable() -> None:
     assert cells["dist-linux-ppc64le"] == "self-hosted-x64"  # follows linux-x86_64
     assert cells["dist-macos-arm64-universal2"] == "macos-15"  # universal2 follows arm64
     assert cells["dist-windows-ARM64"] == "win-arm-private"
+    assert cells["dist-sdist"] == "self-hosted-x64"  # the sdist cell: linux-x86_64's label
     assert not any("windows-11-arm" in n for n in plan.notes)
     assert any("ubuntu-24.04-arm" in n for n in plan.notes)
     with pytest.raises(UsageError, match=r"unknown runner key 'macos-arm65' \(did you mean "
@@ -379,6 +388,9 @@ def test_formats() -> None:
     assert [r["HWB_CELL_RUNNER"] for r in rows] == [
         "saas-linux-medium-amd64", "saas-linux-medium-arm64", "saas-macos-medium-m1",
         "saas-windows-medium-amd64"]
+    # no sdist row: GitLab's hwb-sdist job (template, child pipeline) is the sdist cell
+    assert all(r["HWB_TARGET"] != "sdist" for r in rows)
+    assert plan.cells("gitlab")[-1].target == "sdist"
     assert rows[2]["HWB_CELL_ARCH"] == "x86_64,arm64"
     assert rows[2]["HWB_CELL_IDENTIFIERS"] == "cp313-macosx_x86_64 cp313-macosx_arm64"
     assert rows[2]["HWB_TARGET"] == "cp313-macosx_x86_64,cp313-macosx_arm64"
@@ -395,6 +407,8 @@ def test_formats() -> None:
     assert table[0].split() == ["target", "python", "platform", "arch", "runner",
                                 "artifact-name"]
     assert table[1].split()[2:4] == ["linux", "x86_64,i686"]
-    assert table[-1] == f"6 cell(s), {len(plan.targets)} identifier(s)"
+    # the sdist cell's Python: the newest the plan builds
+    assert table[-2].split()[:4] == ["sdist", "3.13", "linux", "x86_64"]
+    assert table[-1] == f"7 cell(s), {len(plan.targets)} identifier(s)"
     with pytest.raises(UsageError, match="did you mean 'gitlab'"):
         format_plan(plan, "gitlb")
