@@ -23,6 +23,8 @@ class IndexState:
     forms: dict[str, list[tuple[str, str]]] = field(default_factory=dict)
     """filename -> every form field of its upload, in order, repeats kept (the file part as
     ``("content", "FILENAME sha256=HEX")``)."""
+    authorizations: list[tuple[str, str]] = field(default_factory=list)
+    """(method, Authorization header) of every request that carried one, in order."""
     lock: threading.Lock = field(default_factory=threading.Lock)
 
 
@@ -66,8 +68,15 @@ class _IndexHandler(BaseHTTPRequestHandler):
         self.end_headers()
         self.wfile.write(body)
 
+    def _record_authorization(self) -> None:
+        header = self.headers.get("Authorization")
+        if header is not None:
+            with self.server.state.lock:
+                self.server.state.authorizations.append((self.command, header))
+
     def do_GET(self) -> None:
         st = self.server.state
+        self._record_authorization()
         path = urlsplit(self.path).path
         if path.startswith("/files/") and path[7:] in st.files:
             self._send(200, st.files[path[7:]], "application/octet-stream")
@@ -92,6 +101,7 @@ class _IndexHandler(BaseHTTPRequestHandler):
         st = self.server.state
         length = int(self.headers.get("Content-Length", "0") or 0)
         body = self.rfile.read(length)
+        self._record_authorization()
         expected = "Basic " + base64.b64encode(f"{st.username}:{st.password}".encode()).decode()
         if self.headers.get("Authorization") != expected:
             self._send(403, b"Invalid or non-existent authentication information.")

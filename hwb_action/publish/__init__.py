@@ -32,6 +32,12 @@ from hwb_action.publish.credentials import (
     resolve_credentials,
 )
 from hwb_action.publish.oidc import TrustedPublisher
+from hwb_action.publish.pypirc import (
+    RepositoryConfig,
+    choose_repository,
+    default_path,
+    read_pypirc,
+)
 from hwb_action.publish.results import FileResult, UploadOptions
 from hwb_action.publish.target import LegacyTarget, S3Target, Target, resolve_target
 
@@ -60,8 +66,50 @@ class PublishReport:
         return data
 
 
+def _project_version(path: Path) -> tuple[str, str] | None:
+    """(normalized name, version) from a distribution's file name; None when it cannot be
+    read (``hwb check`` explains such a name)."""
+    from packaging.utils import (
+        InvalidSdistFilename,
+        InvalidWheelFilename,
+        parse_sdist_filename,
+        parse_wheel_filename,
+    )
+
+    try:
+        if path.name.endswith(".whl"):
+            name, version, _, _ = parse_wheel_filename(path.name)
+        else:
+            name, version = parse_sdist_filename(path.name)
+    except (InvalidWheelFilename, InvalidSdistFilename):
+        return None
+    return str(name), str(version)
+
+
+def one_release(found: Sequence[Path], directory: Path) -> None:
+    """Raise :class:`UsageError` when ``found`` (what ``dist/`` holds) is not the files of one
+    project and version: old builds left behind must not be published by accident."""
+    releases: dict[tuple[str, str], list[str]] = {}
+    for path in found:
+        key = _project_version(path)
+        if key is not None:
+            releases.setdefault(key, []).append(path.name)
+    if len(releases) <= 1:
+        return
+    details = [f"{name} {version}: {', '.join(sorted(files))}"
+               for (name, version), files in sorted(releases.items())]
+    listed = ", ".join(f"{name} {version}" for name, version in sorted(releases))
+    msg = (f"{directory} holds {len(releases)} releases ({listed}); `hwb publish` without "
+           "DIST publishes the files of one project and version")
+    raise UsageError(msg, details=details,
+                     hint=f"clean {directory} (remove old builds) and build again, or name "
+                          "the files to publish: hwb publish dist/NAME-VERSION*")
+
+
 def collect_dists(dists: Sequence[str], cwd: Path) -> list[Path]:
-    """The files to publish: the arguments, or ``dist/*.whl`` and ``dist/*.tar.gz``."""
+    """The files to publish: the arguments (any number of projects and versions), or
+    ``dist/*.whl`` and ``dist/*.tar.gz`` when these are the files of one project and
+    version (:func:`one_release`)."""
     if dists:
         # Directories and globs are expanded here: an action input meets no shell.
         expanded = [p for p in expand_dist_args(dists, cwd)
@@ -75,6 +123,7 @@ def collect_dists(dists: Sequence[str], cwd: Path) -> list[Path]:
         msg = f"no distributions in {cwd / 'dist'}"
         raise UsageError(msg, hint="build first (hwb build), or name the files: "
                                    "hwb publish dist/*")
+    one_release(found, cwd / "dist")
     return found
 
 
@@ -123,10 +172,16 @@ def publish(
     options = options or PublishOptions()
     given = given_by_options(options)
     upload = upload_options(options, backoff=backoff)
-    target: Target = resolve_target(options.repository, endpoint_url=options.endpoint_url,
-                                    index_url=options.index_url)
     mask_given(given, environ, reporter)
+    sections = read_pypirc(default_path(environ))
+    repository, chosen_by = choose_repository(
+        options.repository, default=options.settings.origin("repository").kind == "default",
+        environ=environ, sections=sections)
+    target: Target = resolve_target(repository, endpoint_url=options.endpoint_url,
+                                    index_url=options.index_url)
     mask_target(target, reporter)
+    if chosen_by != "--repository":
+        reporter.info(f"repository: {target.display_url} (from {chosen_by})")
     with reporter.group("check distributions"):
         artifacts = check_dists(dists, reporter)
     if isinstance(target, S3Target):
@@ -158,7 +213,7 @@ def publish(
     return _publish_legacy(target, artifacts, environ=environ, reporter=reporter, given=given,
                            options=upload, trusted_publishing=options.trusted_publishing,
                            attestations=(options.attestations, explicit),
-                           trust_config=options.sigstore_trust_config)
+                           trust_config=options.sigstore_trust_config, pypirc=sections)
 
 
 def _publish_legacy(
@@ -172,6 +227,7 @@ def _publish_legacy(
     trusted_publishing: TrustedMode,
     attestations: tuple[bool, bool] = (True, False),
     trust_config: str = "",
+    pypirc: Mapping[str, RepositoryConfig] | None = None,
 ) -> PublishReport:
     from hwb_action.publish import attest
     from hwb_action.publish.upload import LegacyUploader, prepare_packages
@@ -185,7 +241,7 @@ def _publish_legacy(
         with reporter.group("credentials"):
             credentials: Credentials = resolve_credentials(
                 target, given, environ=environ, reporter=reporter, mode=trusted_publishing,
-                publisher=publisher)
+                publisher=publisher, pypirc=pypirc)
             reporter.info(f"credential: {credentials.source} (user {credentials.username})")
         plan = attest.plan(setting=setting, explicit=explicit,
                            trusted_publishing=credentials.minted is not None)

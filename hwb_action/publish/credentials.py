@@ -1,13 +1,26 @@
 """Which credential an upload uses, in one documented order.
 
+The target comes first: ``--repository`` (``pypi``, ``testpypi``, a URL, or a section of
+``.pypirc``); left at its default, ``TWINE_REPOSITORY_URL`` and then ``TWINE_REPOSITORY`` (a
+``.pypirc`` section) choose it, as they do for twine.  ``.pypirc`` is ``~/.pypirc`` (the
+environment's ``HOME``), read as twine reads it (:mod:`hwb_action.publish.pypirc`).  Then:
+
 1. Options: ``--token`` (sent as ``__token__``), then ``--username``/``--password``, then a
    ``user:password@`` written into the ``--repository`` URL;
 2. the environment: ``HWB_TOKEN``, then ``HWB_USERNAME``/``HWB_PASSWORD``, then twine's
-   ``TWINE_USERNAME``/``TWINE_PASSWORD`` (a password without a user name is a token);
-3. trusted publishing, where the CI can hand out an OIDC ID token and the index offers the
-   exchange (``--trusted-publishing auto``, the default; ``always`` skips steps 1-2 and
+   ``TWINE_USERNAME``/``TWINE_PASSWORD`` (a password without a user name is a token).  The
+   twine pair goes only to the repository it was meant for: the one ``TWINE_REPOSITORY_URL``
+   names, else the ``.pypirc`` section ``TWINE_REPOSITORY`` names, else (neither set) the
+   target, as twine sends it to its ``--repository-url``.  When the environment names
+   another repository than the target, nothing is sent: a :class:`ConfigError` (exit 2)
+   names the variables;
+3. ``.pypirc``: the ``username``/``password`` of the section whose ``repository`` is the
+   target's upload URL (``[pypi]`` and ``[testpypi]`` need none); a section written for
+   another repository is never used;
+4. trusted publishing, where the CI can hand out an OIDC ID token and the index offers the
+   exchange (``--trusted-publishing auto``, the default; ``always`` skips steps 1-3 and
    fails without it; ``never`` skips it);
-4. otherwise a :class:`~hwb_action.errors.ConfigError` listing these options.
+5. otherwise a :class:`~hwb_action.errors.ConfigError` listing these options.
 
 Every secret is handed to the reporter the moment it is read, in every form it may take in
 output (:func:`hwb_action.trust.secret_forms`: URL-encoded, base64, inside an
@@ -26,7 +39,13 @@ from typing import Literal
 from hwb_action.ci import Reporter
 from hwb_action.errors import ConfigError
 from hwb_action.publish.oidc import MintedToken, TrustedPublisher, ci_provider
-from hwb_action.publish.target import LegacyTarget, S3Target
+from hwb_action.publish.pypirc import (
+    RepositoryConfig,
+    environment_repository,
+    read_pypirc,
+    same_repository,
+)
+from hwb_action.publish.target import LegacyTarget, S3Target, strip_userinfo
 from hwb_action.trust import mask_credential_pair, mask_secret, register_secrets
 
 TOKEN_USERNAME = "__token__"  # noqa: S105 - the user name of API tokens, not a secret
@@ -64,10 +83,42 @@ def _pair(username: str, password: str, source: str) -> Credentials:
     return Credentials(username=username or TOKEN_USERNAME, password=password, source=source)
 
 
+def _twine_meant_for(target: LegacyTarget, environ: Mapping[str, str],
+                     sections: Mapping[str, RepositoryConfig]) -> None:
+    """Raise :class:`ConfigError` when the environment names another repository than
+    ``target`` for its ``TWINE_USERNAME``/``TWINE_PASSWORD``."""
+    named = environment_repository(environ, sections)
+    if named is None or (named.url and same_repository(named.url, target.upload_url)):
+        return
+    meant = named.variable
+    if not named.url:
+        meant += ", a repository that is not in .pypirc"
+    elif named.variable.startswith("TWINE_REPOSITORY="):
+        meant += f" ({strip_userinfo(named.url)[0]})"
+    msg = (f"TWINE_PASSWORD is meant for the repository of {meant}, not for "
+           f"{target.display_url}; it was not sent")
+    raise ConfigError(msg, hint=f"publish to that repository (--repository), give the "
+                                f"credential for {target.display_url} (--token, HWB_TOKEN, "
+                                "or .pypirc), or unset TWINE_REPOSITORY_URL/TWINE_REPOSITORY "
+                                "and TWINE_USERNAME/TWINE_PASSWORD")
+
+
+def pypirc_credentials(target: LegacyTarget, given: GivenCredentials,
+                       sections: Mapping[str, RepositoryConfig]) -> Credentials | None:
+    """Step 3: the ``.pypirc`` section written for ``target``'s upload URL."""
+    for section in sections.values():
+        if section.password and same_repository(section.repository, target.upload_url):
+            return _pair(given.username or section.username, section.password,
+                         f".pypirc [{section.name}]")
+    return None
+
+
 def given_credentials(
-    given: GivenCredentials, target: LegacyTarget, environ: Mapping[str, str]
+    given: GivenCredentials, target: LegacyTarget, environ: Mapping[str, str],
+    sections: Mapping[str, RepositoryConfig] | None = None,
 ) -> Credentials | None:
-    """Steps 1 and 2 of the order in the module docstring."""
+    """Steps 1 and 2 of the order in the module docstring (``sections``: the ``.pypirc``
+    read, by default none but ``pypi`` and ``testpypi``)."""
     if given.token:
         return _pair(TOKEN_USERNAME, given.token, "--token")
     if given.password:
@@ -81,9 +132,18 @@ def given_credentials(
     if environ.get("HWB_PASSWORD"):
         return _pair(user, environ["HWB_PASSWORD"], "HWB_PASSWORD")
     if environ.get("TWINE_PASSWORD"):
+        _twine_meant_for(target, environ, read_pypirc(None) if sections is None else sections)
         return _pair(user or environ.get("TWINE_USERNAME", ""), environ["TWINE_PASSWORD"],
                      "TWINE_PASSWORD")
     return None
+
+
+def _any_credential(given: GivenCredentials, target: LegacyTarget, environ: Mapping[str, str],
+                    sections: Mapping[str, RepositoryConfig]) -> bool:
+    try:
+        return given_credentials(given, target, environ, sections) is not None
+    except ConfigError:  # a twine credential meant elsewhere: it is ignored all the same
+        return True
 
 
 def mask_given(given: GivenCredentials, environ: Mapping[str, str], reporter: Reporter) -> None:
@@ -115,16 +175,23 @@ def resolve_credentials(
     reporter: Reporter,
     mode: TrustedMode = "auto",
     publisher: TrustedPublisher | None = None,
+    pypirc: Mapping[str, RepositoryConfig] | None = None,
 ) -> Credentials:
-    """The credential for ``target``, in the order of the module docstring."""
+    """The credential for ``target``, in the order of the module docstring (``pypirc``: the
+    sections of ``.pypirc``, read by the caller; None: none but ``pypi`` and ``testpypi``)."""
     mask_given(given, environ, reporter)
     mask_target(target, reporter)
+    sections = read_pypirc(None) if pypirc is None else pypirc
+    for section in sections.values():
+        if section.password:
+            mask_secret(section.password, reporter)
     if mode != "always":
-        found = given_credentials(given, target, environ)
+        found = (given_credentials(given, target, environ, sections)
+                 or pypirc_credentials(target, given, sections))
         if found is not None:
             mask_credentials(found, reporter)
             return found
-    elif given_credentials(given, target, environ) is not None:
+    elif _any_credential(given, target, environ, sections):
         reporter.warning("--trusted-publishing always: ignoring the credential that was given")
     provider = ci_provider(environ)
     if mode == "always" or (mode == "auto" and provider is not None):

@@ -80,7 +80,7 @@ class S3Target:
 Target = LegacyTarget | S3Target
 
 
-def _strip_userinfo(url: str) -> tuple[str, str | None, str | None]:
+def strip_userinfo(url: str) -> tuple[str, str | None, str | None]:
     parts = urlsplit(url)
     if parts.username is None and parts.password is None:
         return url, None, None
@@ -92,6 +92,9 @@ def _strip_userinfo(url: str) -> tuple[str, str | None, str | None]:
     user = unquote(parts.username) if parts.username else None
     password = unquote(parts.password) if parts.password else None
     return clean, user, password
+
+
+_strip_userinfo = strip_userinfo  # the name other modules import
 
 
 def index_candidates(upload_url: str) -> tuple[str, ...]:
@@ -126,13 +129,13 @@ def resolve_target(repository: str, *, endpoint_url: str = "", index_url: str = 
         if not parts.netloc:
             msg = f"--repository {value!r} names no bucket"
             raise UsageError(msg, hint="write s3://BUCKET/PREFIX, e.g. s3://my-wheels/simple-index")
-        endpoint, user, password = _strip_userinfo(endpoint_url) if endpoint_url else (
+        endpoint, user, password = strip_userinfo(endpoint_url) if endpoint_url else (
             "", None, None)
         return S3Target(bucket=parts.netloc, prefix=parts.path.strip("/"),
                         endpoint_url=endpoint or None, url_username=user, url_password=password,
                         url_secrets=tuple(url_secrets(endpoint_url)) if endpoint_url else ())
     if scheme in ("http", "https") and parts.hostname:
-        clean, user, password = _strip_userinfo(value)
+        clean, user, password = strip_userinfo(value)
         if clean in (PYPI_UPLOAD.rstrip("/"), TESTPYPI_UPLOAD.rstrip("/")):
             clean += "/"
         candidates = (index_url,) if index_url else index_candidates(clean)
@@ -140,7 +143,7 @@ def resolve_target(repository: str, *, endpoint_url: str = "", index_url: str = 
         return LegacyTarget(name=shown, upload_url=clean, index_urls=candidates,
                             url_username=user, url_password=password,
                             url_secrets=(*url_secrets(value), *url_secrets(index_url)))
-    shown = _strip_userinfo(value)[0] if "://" in value else value
+    shown = strip_userinfo(value)[0] if "://" in value else value
     msg = f"--repository {shown!r} is not pypi, testpypi, an http(s) upload URL or an s3:// URL"
     raise UsageError(msg, hint="e.g. --repository testpypi, --repository "
                                "https://pypi.example.com/ or --repository s3://bucket/prefix")
