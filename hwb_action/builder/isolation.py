@@ -14,10 +14,17 @@ stop it from writing into its environment, and whatever it leaves there (a ``.pt
 an edited module, a ``.pyc``) would run in the next build of any project with the same
 build requirements, with that project's environment.  So:
 
-- hwb writes everything an environment needs when it makes it: packages are copied, not
-  hard-linked from uv's cache (a write through a hard link would change uv's cache, and so
-  every later environment), and compiled to bytecode; backends then run with
-  ``PYTHONDONTWRITEBYTECODE=1``, so an unchanged environment stays byte-for-byte unchanged;
+- hwb writes everything an environment needs: packages are copied, not hard-linked from
+  uv's cache (a write through a hard link would change uv's cache, and so every later
+  environment; this holds for an environment used once too, since uv's cache outlives it);
+  backends run with ``PYTHONDONTWRITEBYTECODE=1``, so an unchanged environment stays
+  byte-for-byte unchanged;
+- bytecode is compiled by hwb, not by a backend, and only when an environment is used a
+  second time (:meth:`EnvProvider._compile`): compiling every module of the requirements
+  costs more than the rest of a cold build, and a CI job with an empty cache uses its
+  environments once.  hwb compiles a verified environment under its lock, when no other
+  build has it in use (each user leaves a file in ``.hwb-users/`` while it has), and records
+  it again;
 - the marker records the environment's content (:mod:`~hwb_action.builder.envdigest`: a
   sha256 per file and a stat seal that a write cannot keep); before each reuse the seal, or
   failing that the content, is compared, and a changed environment is rebuilt with a
@@ -47,6 +54,7 @@ import os
 import shutil
 import sys
 import tempfile
+import time
 from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -70,6 +78,11 @@ from hwb_action.trust import installer_environ, register_secrets, untrusted_envi
 Installer = Literal["uv", "pip", "none"]
 """The isolation names; :class:`PackageInstaller` is what each (but ``none``) does."""
 PRELOAD = ".hwb-preload.json"
+COMPILED = ".hwb-bytecode"
+"""Marks a cached environment whose modules hwb compiled (outside its record: a build that
+writes or removes it costs speed only, as hwb compiles only what it verified)."""
+USERS = ".hwb-users"
+_STALE_USER = 24 * 3600  # a user file this old is a killed build's
 
 
 def find_uv(environ: Mapping[str, str]) -> str | None:
@@ -299,22 +312,53 @@ class EnvProvider:
         envs = self.cache_dir / "envs"
         key = self.key(reqs)
         path = envs / key
-        verified = self._in_use.get(path) or verify(path, self.reporter)
-        if verified is None:
-            envs.mkdir(parents=True, exist_ok=True)
-            with FileLock(str(envs / f"{key}.lock")):
-                # Another build may have made it meanwhile.
-                verified = verify(path, self.reporter, warn=False)
-                if verified is None:
-                    verified = self._make_cached(path, reqs)
+        if path in self._in_use:
+            return self._env(path, cached=True)
+        verify(path, self.reporter)  # outside the lock: warns once of a changed one
+        envs.mkdir(parents=True, exist_ok=True)
+        with FileLock(str(envs / f"{key}.lock")):
+            # Another build may have made, compiled or changed it meanwhile.
+            verified = verify(path, self.reporter, warn=False)
+            if verified is None:
+                verified = self._make_cached(path, reqs)
+            elif not (path / COMPILED).exists() and not _other_users(path):
+                verified = self._compile(path, reqs)
+            # Under the lock, so that no other build compiles it while this one uses it.
+            self._user_file(path).parent.mkdir(exist_ok=True)
+            self._user_file(path).touch()
         self._in_use[path] = verified
         mark_used(path)
         return self._env(path, cached=True)
 
+    def _user_file(self, path: Path) -> Path:
+        return path / USERS / f"{os.getpid()}-{id(self)}"
+
+    def _compile(self, path: Path, reqs: list[str]) -> Verified:
+        """Compile a verified environment's modules, then record it again.
+
+        Run by hwb (the base interpreter, isolated: nothing of the environment is imported),
+        on a tree just verified under the lock, with no other build using it; so the bytecode
+        comes from the recorded sources, and the new record covers it."""
+        lib = path / ("Lib" if os.name == "nt" else "lib")
+        self.reporter.debug(f"compiling the build environment {path} (its second use)")
+        try:
+            run([self.base_python, "-I", "-m", "compileall", "-q", "-j", "0", str(lib)],
+                reporter=self.reporter, env=self._installer_environ,
+                what="python -m compileall")
+        except ProcessError as err:
+            # Bytecode is speed only: a module that does not compile (a test file of a
+            # dependency for another Python) must not fail the build.
+            self.reporter.debug(f"compileall: {err.message}")
+        verified = write_record(path, requires=reqs, python=self.base_python)
+        (path / COMPILED).touch()
+        record_size(path)
+        return verified
+
     def _make_cached(self, path: Path, reqs: list[str]) -> Verified:
         shutil.rmtree(path, ignore_errors=True)  # a half-made or changed one
         try:
-            self._create(path, reqs, compile_bytecode=True)
+            # Not compiled: a cold job uses it once; its second use compiles it (_compile).
+            self._create(path, reqs, compile_bytecode=False)
             verified = write_record(path, requires=reqs, python=self.base_python)
             record_size(path)
             return verified
@@ -372,6 +416,7 @@ class EnvProvider:
         in_use, self._in_use = self._in_use, {}
         for path, verified in in_use.items():
             self._check_after_use(path, verified)
+            self._user_file(path).unlink(missing_ok=True)
         if not self.keep_temp:
             for path in self._temporary:
                 shutil.rmtree(path, ignore_errors=True)
@@ -385,3 +430,14 @@ class EnvProvider:
     def temporary(self) -> list[Path]:
         """The uncached environments (removed by :meth:`close` unless kept)."""
         return list(self._temporary)
+
+
+def _other_users(path: Path) -> bool:
+    """Whether another build has the environment at ``path`` in use (its user file is there
+    and not a killed build's)."""
+    now = time.time()
+    try:
+        with os.scandir(path / USERS) as it:
+            return any(now - entry.stat().st_mtime < _STALE_USER for entry in it)
+    except FileNotFoundError:
+        return False
