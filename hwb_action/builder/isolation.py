@@ -146,6 +146,16 @@ class UvInstaller:
 
     def create(self, path: Path, python: str, *, env: Mapping[str, str],
                reporter: Reporter) -> None:
+        if _is_running_python(python):
+            # The same environment as ``uv venv`` makes (a pyvenv.cfg and a link to the base
+            # interpreter), in a few milliseconds: uv would first start and ask the
+            # interpreter about itself, which with an empty uv cache (a CI job) costs a
+            # tenth of a cold build.
+            import venv
+
+            reporter.debug(f"+ venv.EnvBuilder(symlinks=True).create({path})")
+            venv.EnvBuilder(symlinks=True, with_pip=False).create(str(path))
+            return
         run([self.uv, "venv", "--quiet", *self._config(), "--no-project", "--python", python,
              str(path)], reporter=reporter, env=env, what="uv venv")
 
@@ -440,4 +450,15 @@ def _other_users(path: Path) -> bool:
         with os.scandir(path / USERS) as it:
             return any(now - entry.stat().st_mtime < _STALE_USER for entry in it)
     except FileNotFoundError:
+        return False
+
+
+def _is_running_python(python: str) -> bool:
+    """Whether ``python`` is the interpreter hwb runs on (whose ``venv`` module then makes its
+    environments); POSIX only, where a virtual environment's interpreter is a link."""
+    if os.name == "nt":
+        return False
+    try:
+        return os.path.samefile(python, sys.executable)
+    except OSError:
         return False
