@@ -177,3 +177,19 @@ def test_no_compile_while_another_build_uses_the_environment(tmp_path: Path) -> 
     third = run_hwb("build", "--isolation", "uv", "--cache-dir", str(cache), cwd=project)
     assert third.returncode == 0, third.stderr
     assert (env / ".hwb-bytecode").exists()
+
+
+def test_build_keeps_readme_verdicts_in_its_cache(tmp_path: Path) -> None:
+    """The build's checks keep the rst README's verdict where `hwb check` finds it, so the
+    next build does not render it again; --no-cache keeps none."""
+    project = tmp_path / "flit_pkg"
+    shutil.copytree(PACKAGES / "flit_pkg", project)
+    cache = tmp_path / "cache"
+    proc = run_hwb("build", "--cache-dir", str(cache), cwd=project)
+    assert proc.returncode == 0, proc.stderr
+    assert list((cache / "readme").iterdir())
+    other = tmp_path / "other"
+    proc = run_hwb("build", "--no-cache", "-o", "two", cwd=project,
+                   env={"HWB_CACHE_DIR": str(other)})
+    assert proc.returncode == 0, proc.stderr
+    assert not (other / "readme").exists()
