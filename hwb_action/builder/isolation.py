@@ -19,12 +19,8 @@ build requirements, with that project's environment.  So:
   environment; this holds for an environment used once too, since uv's cache outlives it);
   backends run with ``PYTHONDONTWRITEBYTECODE=1``, so an unchanged environment stays
   byte-for-byte unchanged;
-- bytecode is compiled by hwb, not by a backend, and only when an environment is used a
-  second time (:meth:`EnvProvider._compile`): compiling every module of the requirements
-  costs more than the rest of a cold build, and a CI job with an empty cache uses its
-  environments once.  hwb compiles a verified environment under its lock, when no other
-  build has it in use (each user leaves a file in ``.hwb-users/`` while it has), and records
-  it again;
+- bytecode is compiled by hwb, not by a backend, on an environment's second use (a cold
+  CI job uses it once): :mod:`~hwb_action.builder.envbytecode`;
 - the marker records the environment's content (:mod:`~hwb_action.builder.envdigest`: a
   sha256 per file and a stat seal that a write cannot keep); before each reuse the seal, or
   failing that the content, is compared, and a changed environment is rebuilt with a
@@ -54,7 +50,6 @@ import os
 import shutil
 import sys
 import tempfile
-import time
 from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -64,6 +59,13 @@ from filelock import FileLock
 
 from hwb_action._host import venv_python
 from hwb_action._process import run
+from hwb_action.builder.envbytecode import (
+    compile_env,
+    is_compiled,
+    mark_compiled,
+    other_users,
+    user_file,
+)
 from hwb_action.builder.envcache import mark_used, record_size
 from hwb_action.builder.envdigest import READY, Verified, changed_since, verify, write_record
 from hwb_action.builder.installer_config import (
@@ -78,11 +80,6 @@ from hwb_action.trust import installer_environ, register_secrets, untrusted_envi
 Installer = Literal["uv", "pip", "none"]
 """The isolation names; :class:`PackageInstaller` is what each (but ``none``) does."""
 PRELOAD = ".hwb-preload.json"
-COMPILED = ".hwb-bytecode"
-"""Marks a cached environment whose modules hwb compiled (outside its record: a build that
-writes or removes it costs speed only, as hwb compiles only what it verified)."""
-USERS = ".hwb-users"
-_STALE_USER = 24 * 3600  # a user file this old is a killed build's
 
 
 def find_uv(environ: Mapping[str, str]) -> str | None:
@@ -331,7 +328,7 @@ class EnvProvider:
             verified = verify(path, self.reporter, warn=False)
             if verified is None:
                 verified = self._make_cached(path, reqs)
-            elif not (path / COMPILED).exists() and not _other_users(path):
+            elif not is_compiled(path) and not other_users(path):
                 verified = self._compile(path, reqs)
             # Under the lock, so that no other build compiles it while this one uses it.
             self._user_file(path).parent.mkdir(exist_ok=True)
@@ -341,26 +338,14 @@ class EnvProvider:
         return self._env(path, cached=True)
 
     def _user_file(self, path: Path) -> Path:
-        return path / USERS / f"{os.getpid()}-{id(self)}"
+        return user_file(path, id(self))
 
     def _compile(self, path: Path, reqs: list[str]) -> Verified:
-        """Compile a verified environment's modules, then record it again.
-
-        Run by hwb (the base interpreter, isolated: nothing of the environment is imported),
-        on a tree just verified under the lock, with no other build using it; so the bytecode
-        comes from the recorded sources, and the new record covers it."""
-        lib = path / ("Lib" if os.name == "nt" else "lib")
-        self.reporter.debug(f"compiling the build environment {path} (its second use)")
-        try:
-            run([self.base_python, "-I", "-m", "compileall", "-q", "-j", "0", str(lib)],
-                reporter=self.reporter, env=self._installer_environ,
-                what="python -m compileall")
-        except ProcessError as err:
-            # Bytecode is speed only: a module that does not compile (a test file of a
-            # dependency for another Python) must not fail the build.
-            self.reporter.debug(f"compileall: {err.message}")
+        """Compile a verified environment (:func:`~hwb_action.builder.envbytecode.compile_env`),
+        then record it again."""
+        compile_env(path, self.base_python, env=self._installer_environ, reporter=self.reporter)
         verified = write_record(path, requires=reqs, python=self.base_python)
-        (path / COMPILED).touch()
+        mark_compiled(path)
         record_size(path)
         return verified
 
@@ -441,16 +426,6 @@ class EnvProvider:
         """The uncached environments (removed by :meth:`close` unless kept)."""
         return list(self._temporary)
 
-
-def _other_users(path: Path) -> bool:
-    """Whether another build has the environment at ``path`` in use (its user file is there
-    and not a killed build's)."""
-    now = time.time()
-    try:
-        with os.scandir(path / USERS) as it:
-            return any(now - entry.stat().st_mtime < _STALE_USER for entry in it)
-    except FileNotFoundError:
-        return False
 
 
 def _is_running_python(python: str) -> bool:
