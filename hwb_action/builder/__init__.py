@@ -77,7 +77,9 @@ def run_build(ctx: ProjectContext, options: BuildOptions, *, reporter: Reporter,
         sdist, wheels = _execute(job, session, ctx, options, host)
         session.stop_backends()
         t0 = time.monotonic()
-        artifacts = check_all([p for p in (sdist, *(w.path for w in wheels)) if p], reporter)
+        artifacts = check_all([p for p in (sdist, *(w.path for w in wheels)) if p], reporter,
+                              readme_cache=session.cache_dir / "readme"
+                              if session.cache_dir is not None else None)
         session.timings["check"] = time.monotonic() - t0
         placed, checksums = finalize(out_dir, artifacts)
         timings = dict(session.timings)

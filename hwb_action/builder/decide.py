@@ -24,12 +24,15 @@ from typing import TYPE_CHECKING, Literal
 
 from hwb_action._suggest import did_you_mean
 from hwb_action.options import BuildOptions
-from hwb_action.plan import BuildTarget, Plan, plan_targets
-from hwb_action.plan.model import SDIST_TARGET
 from hwb_action.project import Project
+
+# The plan's sdist cell (hwb_action.plan.model.SDIST_TARGET, held equal by a test), spelled
+# here so that deciding a build that names no target imports no plan.
+SDIST_TARGET = "sdist"
 
 if TYPE_CHECKING:
     from hwb_action.builder.engines import Engine
+    from hwb_action.plan import BuildTarget, Plan
 
 WheelPlace = Literal["none", "host", "container", "runner"]
 WheelSource = Literal["sdist", "given-sdist", "tree"]
@@ -195,6 +198,9 @@ def on_runner(project: Project, options: BuildOptions, host: Host) -> bool:
 
 
 def _plan(project: Project, options: BuildOptions, host: Host) -> Plan:
+    # Imported here: a host build without --target (most pure projects) needs no plan.
+    from hwb_action.plan import plan_targets
+
     return plan_targets(project, options.plan_options(), environ=host.cibw_environ)
 
 

@@ -24,18 +24,22 @@ if TYPE_CHECKING:
     from hwb_action.artifacts import Artifact
 
 
-def check_all(paths: Sequence[Path], reporter: Reporter) -> list[Artifact]:
-    """Check every staged file; one CheckError listing every problem."""
-    from hwb_action.artifacts import check_artifact
+def check_all(paths: Sequence[Path], reporter: Reporter, *,
+              readme_cache: Path | None = None) -> list[Artifact]:
+    """Check every staged file; one CheckError listing every problem.  ``readme_cache``
+    keeps README verdicts across runs (``hwb check``'s): rendering an rst long description
+    is most of a check's time, and it rarely changes between builds."""
+    from hwb_action.artifacts import inspect_artifact
 
     artifacts: list[Artifact] = []
     problems: list[str] = []
     for path in paths:
-        try:
-            artifact = check_artifact(path)
-        except CheckError as err:
-            problems.append(err.message)
-            problems.extend("  " + d for d in err.details)
+        result = inspect_artifact(path, readme_cache=readme_cache)
+        artifact = result.artifact
+        if artifact is None:
+            count = len(result.problems)
+            problems.append(f"{path.name} failed {count} check{'s' if count != 1 else ''}")
+            problems.extend("  " + d for d in result.problems)
         else:
             artifacts.append(artifact)
             for warning in artifact.warnings:

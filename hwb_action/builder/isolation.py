@@ -14,10 +14,13 @@ stop it from writing into its environment, and whatever it leaves there (a ``.pt
 an edited module, a ``.pyc``) would run in the next build of any project with the same
 build requirements, with that project's environment.  So:
 
-- hwb writes everything an environment needs when it makes it: packages are copied, not
-  hard-linked from uv's cache (a write through a hard link would change uv's cache, and so
-  every later environment), and compiled to bytecode; backends then run with
-  ``PYTHONDONTWRITEBYTECODE=1``, so an unchanged environment stays byte-for-byte unchanged;
+- hwb writes everything an environment needs: packages are copied, not hard-linked from
+  uv's cache (a write through a hard link would change uv's cache, and so every later
+  environment; this holds for an environment used once too, since uv's cache outlives it);
+  backends run with ``PYTHONDONTWRITEBYTECODE=1``, so an unchanged environment stays
+  byte-for-byte unchanged;
+- bytecode is compiled by hwb, not by a backend, on an environment's second use (a cold
+  CI job uses it once): :mod:`~hwb_action.builder.envbytecode`;
 - the marker records the environment's content (:mod:`~hwb_action.builder.envdigest`: a
   sha256 per file and a stat seal that a write cannot keep); before each reuse the seal, or
   failing that the content, is compared, and a changed environment is rebuilt with a
@@ -56,6 +59,13 @@ from filelock import FileLock
 
 from hwb_action._host import venv_python
 from hwb_action._process import run
+from hwb_action.builder.envbytecode import (
+    compile_env,
+    is_compiled,
+    mark_compiled,
+    other_users,
+    user_file,
+)
 from hwb_action.builder.envcache import mark_used, record_size
 from hwb_action.builder.envdigest import READY, Verified, changed_since, verify, write_record
 from hwb_action.builder.installer_config import (
@@ -136,6 +146,16 @@ class UvInstaller:
 
     def create(self, path: Path, python: str, *, env: Mapping[str, str],
                reporter: Reporter) -> None:
+        if _is_running_python(python):
+            # The same environment as ``uv venv`` makes (a pyvenv.cfg and a link to the base
+            # interpreter), in a few milliseconds: uv would first start and ask the
+            # interpreter about itself, which with an empty uv cache (a CI job) costs a
+            # tenth of a cold build.
+            import venv
+
+            reporter.debug(f"+ venv.EnvBuilder(symlinks=True).create({path})")
+            venv.EnvBuilder(symlinks=True, with_pip=False).create(str(path))
+            return
         run([self.uv, "venv", "--quiet", *self._config(), "--no-project", "--python", python,
              str(path)], reporter=reporter, env=env, what="uv venv", timeout=self.timeout,
             timeout_setting="install-timeout")
@@ -307,22 +327,41 @@ class EnvProvider:
         envs = self.cache_dir / "envs"
         key = self.key(reqs)
         path = envs / key
-        verified = self._in_use.get(path) or verify(path, self.reporter)
-        if verified is None:
-            envs.mkdir(parents=True, exist_ok=True)
-            with FileLock(str(envs / f"{key}.lock")):
-                # Another build may have made it meanwhile.
-                verified = verify(path, self.reporter, warn=False)
-                if verified is None:
-                    verified = self._make_cached(path, reqs)
+        if path in self._in_use:
+            return self._env(path, cached=True)
+        verify(path, self.reporter)  # outside the lock: warns once of a changed one
+        envs.mkdir(parents=True, exist_ok=True)
+        with FileLock(str(envs / f"{key}.lock")):
+            # Another build may have made, compiled or changed it meanwhile.
+            verified = verify(path, self.reporter, warn=False)
+            if verified is None:
+                verified = self._make_cached(path, reqs)
+            elif not is_compiled(path) and not other_users(path):
+                verified = self._compile(path, reqs)
+            # Under the lock, so that no other build compiles it while this one uses it.
+            self._user_file(path).parent.mkdir(exist_ok=True)
+            self._user_file(path).touch()
         self._in_use[path] = verified
         mark_used(path)
         return self._env(path, cached=True)
 
+    def _user_file(self, path: Path) -> Path:
+        return user_file(path, id(self))
+
+    def _compile(self, path: Path, reqs: list[str]) -> Verified:
+        """Compile a verified environment (:func:`~hwb_action.builder.envbytecode.compile_env`),
+        then record it again."""
+        compile_env(path, self.base_python, env=self._installer_environ, reporter=self.reporter)
+        verified = write_record(path, requires=reqs, python=self.base_python)
+        mark_compiled(path)
+        record_size(path)
+        return verified
+
     def _make_cached(self, path: Path, reqs: list[str]) -> Verified:
         shutil.rmtree(path, ignore_errors=True)  # a half-made or changed one
         try:
-            self._create(path, reqs, compile_bytecode=True)
+            # Not compiled: a cold job uses it once; its second use compiles it (_compile).
+            self._create(path, reqs, compile_bytecode=False)
             verified = write_record(path, requires=reqs, python=self.base_python)
             record_size(path)
             return verified
@@ -384,6 +423,7 @@ class EnvProvider:
         in_use, self._in_use = self._in_use, {}
         for path, verified in in_use.items():
             self._check_after_use(path, verified)
+            self._user_file(path).unlink(missing_ok=True)
         if not self.keep_temp:
             for path in self._temporary:
                 shutil.rmtree(path, ignore_errors=True)
@@ -397,3 +437,15 @@ class EnvProvider:
     def temporary(self) -> list[Path]:
         """The uncached environments (removed by :meth:`close` unless kept)."""
         return list(self._temporary)
+
+
+
+def _is_running_python(python: str) -> bool:
+    """Whether ``python`` is the interpreter hwb runs on (whose ``venv`` module then makes its
+    environments); POSIX only, where a virtual environment's interpreter is a link."""
+    if os.name == "nt":
+        return False
+    try:
+        return os.path.samefile(python, sys.executable)
+    except OSError:
+        return False

@@ -130,3 +130,66 @@ def test_prune_removes_the_least_recently_used_first(tmp_path: Path) -> None:
     # env0 is in use by this build; env1 and env2 are the oldest others; env3 is fresh.
     assert [e.path.name for e in removed] == ["env1", "env2"]
     assert sorted(e.path.name for e in entries(tmp_path)) == ["env0", "env3"]
+
+
+def test_bytecode_is_compiled_by_hwb_on_the_second_use(tmp_path: Path) -> None:
+    """A cold job pays no compile; the second build compiles the verified environment, and
+    the environment stays recorded: the third build reuses it unchanged."""
+    project = tmp_path / "hatch_pkg"
+    shutil.copytree(PACKAGES / "hatch_pkg", project)
+    cache = tmp_path / "cache"
+
+    def pycs() -> list[Path]:
+        return sorted(cache.glob("envs/*/lib/python*/site-packages/hatchling/**/*.pyc"))
+
+    first = run_hwb("build", "--isolation", "uv", "--cache-dir", str(cache), cwd=project)
+    assert first.returncode == 0, first.stderr
+    [env] = [p for p in (cache / "envs").iterdir() if p.is_dir()]
+    assert pycs() == []
+    assert not (env / ".hwb-bytecode").exists()
+    assert not any((env / ".hwb-users").iterdir())  # the first build let go of it
+    second = run_hwb("build", "--isolation", "uv", "--cache-dir", str(cache), cwd=project)
+    assert second.returncode == 0, second.stderr
+    assert "Creating build environment" not in second.stderr
+    assert pycs() != []
+    assert (env / ".hwb-bytecode").exists()
+    third = run_hwb("build", "--isolation", "uv", "--cache-dir", str(cache), cwd=project)
+    assert third.returncode == 0, third.stderr
+    assert "Creating build environment" not in third.stderr
+    assert "changed" not in third.stderr
+
+
+def test_no_compile_while_another_build_uses_the_environment(tmp_path: Path) -> None:
+    """A user file of a live build keeps the environment as it is (the other build checks it
+    after its backends stopped); one older than a day is a killed build's."""
+    project = _project(tmp_path)
+    cache = tmp_path / "cache"
+    first = run_hwb("build", "--isolation", "uv", "--cache-dir", str(cache), cwd=project)
+    assert first.returncode == 0, first.stderr
+    [env] = [p for p in (cache / "envs").iterdir() if p.is_dir()]
+    other = env / ".hwb-users" / "99999-1"
+    other.touch()
+    second = run_hwb("build", "--isolation", "uv", "--cache-dir", str(cache), cwd=project)
+    assert second.returncode == 0, second.stderr
+    assert not (env / ".hwb-bytecode").exists()
+    day_ago = time.time() - 2 * 24 * 3600
+    os.utime(other, (day_ago, day_ago))
+    third = run_hwb("build", "--isolation", "uv", "--cache-dir", str(cache), cwd=project)
+    assert third.returncode == 0, third.stderr
+    assert (env / ".hwb-bytecode").exists()
+
+
+def test_build_keeps_readme_verdicts_in_its_cache(tmp_path: Path) -> None:
+    """The build's checks keep the rst README's verdict where `hwb check` finds it, so the
+    next build does not render it again; --no-cache keeps none."""
+    project = tmp_path / "flit_pkg"
+    shutil.copytree(PACKAGES / "flit_pkg", project)
+    cache = tmp_path / "cache"
+    proc = run_hwb("build", "--cache-dir", str(cache), cwd=project)
+    assert proc.returncode == 0, proc.stderr
+    assert list((cache / "readme").iterdir())
+    other = tmp_path / "other"
+    proc = run_hwb("build", "--no-cache", "-o", "two", cwd=project,
+                   env={"HWB_CACHE_DIR": str(other)})
+    assert proc.returncode == 0, proc.stderr
+    assert not (other / "readme").exists()

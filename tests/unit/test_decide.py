@@ -309,3 +309,10 @@ def test_build_options_refuse_values_no_build_can_use(cli: dict[str, Any], words
     with pytest.raises(UsageError) as info:
         options(**cli)
     assert words in info.value.message
+
+
+def test_the_sdist_target_is_the_plans() -> None:
+    from hwb_action.builder.decide import SDIST_TARGET
+    from hwb_action.plan import model
+
+    assert SDIST_TARGET == model.SDIST_TARGET
