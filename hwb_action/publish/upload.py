@@ -3,8 +3,8 @@
 twine does the metadata check and gives the form fields
 (:meth:`twine.package.PackageFile.from_filename`, ``metadata_dictionary()``); the request
 is made here (:mod:`hwb_action.publish.multipart` says why) with one requests session
-whose keep-alive connections all upload threads share.  Around it, this module adds what
-makes a publish safe to re-run:
+(:mod:`hwb_action.publish.http`) whose keep-alive connections all upload threads share.
+Around it, this module adds what makes a publish safe to re-run:
 
 - files already on the index (read from its simple index) with the same sha256 are
   skipped; the same filename with another sha256 (or none, or a malformed one) is an error
