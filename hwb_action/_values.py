@@ -13,7 +13,7 @@ from hwb_action._text import parse_pair
 from hwb_action.errors import ConfigError, UsageError
 
 if TYPE_CHECKING:
-    from hwb_action.settings import Option
+    from hwb_action.option_table import Option
 
 _TRUE = {"1", "true", "yes", "on"}
 _FALSE = {"0", "false", "no", "off", ""}

@@ -29,24 +29,25 @@ from __future__ import annotations
 import glob
 import hashlib
 import io
-import json
 import os
-import tempfile
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Literal
 
 from hwb_action._distcheck import Finding, Findings, Parsed, Source, readme_problem
+
+# Re-exported (marked "as"): hwb imports the dist files' writers from here.
+from hwb_action._distfiles import CHECKSUMS_NAME as CHECKSUMS_NAME  # noqa: PLC0414
+from hwb_action._distfiles import MANIFEST_NAME as MANIFEST_NAME  # noqa: PLC0414
+from hwb_action._distfiles import write_checksums as write_checksums  # noqa: PLC0414
+from hwb_action._distfiles import write_manifest as write_manifest  # noqa: PLC0414
 from hwb_action._sdistcheck import check_sdist
 from hwb_action._text import human_size
 from hwb_action._wheelcheck import check_wheel
 from hwb_action.errors import CheckError, UsageError
 
 Kind = Literal["sdist", "wheel"]
-
-CHECKSUMS_NAME = "SHA256SUMS"
-MANIFEST_NAME = "hwb-manifest.json"
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -326,22 +327,6 @@ def find_dists(directory: Path) -> list[Path]:
     return sorted(found, key=lambda p: (dist_kind(p) != "sdist", p.name))
 
 
-def write_checksums(directory: Path, artifacts: Sequence[Artifact]) -> Path:
-    """Write ``SHA256SUMS`` (``sha256sum -c`` format) for ``artifacts`` into ``directory``."""
-    lines = [f"{a.sha256}  {a.filename}\n" for a in sorted(artifacts, key=lambda a: a.filename)]
-    return _write_atomic(Path(directory) / CHECKSUMS_NAME, "".join(lines))
-
-
-def write_manifest(
-    directory: Path, artifacts: Sequence[Artifact], extra: Mapping[str, object] | None = None
-) -> Path:
-    """Write ``hwb-manifest.json``: ``extra`` plus ``{"artifacts": [...]}``."""
-    document: dict[str, object] = dict(extra or {})
-    document["artifacts"] = [a.to_json() for a in artifacts]
-    text = json.dumps(document, indent=2, sort_keys=False) + "\n"
-    return _write_atomic(Path(directory) / MANIFEST_NAME, text)
-
-
 def artifacts_table(artifacts: Iterable[Artifact]) -> str:
     """A Markdown table of artifacts for a CI job summary."""
     from hwb_action.ci.summary import md_cell
@@ -352,21 +337,6 @@ def artifacts_table(artifacts: Iterable[Artifact]) -> str:
         rows.append(f"| `{md_cell(a.filename)}` | {a.kind} | {tags} | {human_size(a.size)} "
                     f"| `{a.sha256}` |")
     return "\n".join(rows) + "\n"
-
-
-# -- files ---------------------------------------------------------------------------------
-def _write_atomic(target: Path, text: str) -> Path:
-    target.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as fh:
-            fh.write(text)
-        os.chmod(tmp, 0o644)
-        os.replace(tmp, target)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-    return target
 
 
 def _hint(problems: Sequence[str]) -> str:

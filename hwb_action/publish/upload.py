@@ -3,8 +3,8 @@
 twine does the metadata check and gives the form fields
 (:meth:`twine.package.PackageFile.from_filename`, ``metadata_dictionary()``); the request
 is made here (:mod:`hwb_action.publish.multipart` says why) with one requests session
-whose keep-alive connections all upload threads share.  Around it, this module adds what
-makes a publish safe to re-run:
+(:mod:`hwb_action.publish.http`) whose keep-alive connections all upload threads share.
+Around it, this module adds what makes a publish safe to re-run:
 
 - files already on the index (read from its simple index) with the same sha256 are
   skipped; the same filename with another sha256 (or none, or a malformed one) is an error
@@ -30,39 +30,17 @@ from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 import requests
-from requests.adapters import HTTPAdapter
 
-from hwb_action import __version__
 from hwb_action._text import shorten
 from hwb_action.artifacts import Artifact
 from hwb_action.ci import Reporter
 from hwb_action.errors import CheckError
 from hwb_action.publish.credentials import Credentials
+from hwb_action.publish.http import decoded, index_session, upload_session
 from hwb_action.publish.index import IndexedFile, IndexUnreadable, SimpleIndex
 from hwb_action.publish.multipart import MultipartBody, form_fields
 from hwb_action.publish.results import FileResult, UploadOptions
 from hwb_action.publish.target import LegacyTarget
-
-
-class _TimeoutAdapter(HTTPAdapter):
-    """twine's requests carry no timeout; a hung index must not hang the job."""
-
-    def __init__(self, timeout: float, **kwargs: Any) -> None:
-        self.timeout = timeout
-        super().__init__(**kwargs)
-
-    def send(  # noqa: PLR0917 - the signature requests defines
-        self,
-        request: requests.PreparedRequest,
-        stream: bool = False,
-        timeout: float | tuple[float | None, float | None] | None = None,
-        verify: bool | str = True,
-        cert: str | tuple[str, str] | None = None,
-        proxies: dict[str, str] | None = None,
-    ) -> requests.Response:
-        return super().send(request, stream=stream,
-                            timeout=self.timeout if timeout is None else timeout,
-                            verify=verify, cert=cert, proxies=proxies)
 
 
 class _Refused(Exception):
@@ -122,22 +100,9 @@ class LegacyUploader:
         self.options = options
         self.sleep = sleep
         self._refused: str | None = None
-        # Connections are kept alive and shared by the upload threads: one pool per host,
-        # as many connections as threads (requests' default keeps 10 and drops the rest).
-        pool = max(1, options.jobs or 4)
-        session = requests.Session()
-        for scheme in ("http://", "https://"):
-            session.mount(scheme, _TimeoutAdapter(options.timeout, max_retries=2,
-                                                  pool_maxsize=pool))
+        session = index_session(options)
         self._session = session
-        uploads = requests.Session()
-        for scheme in ("http://", "https://"):
-            # No urllib3 retries for the POST: this module retries, after asking the
-            # index whether the file arrived.
-            uploads.mount(scheme, _TimeoutAdapter(options.timeout, pool_maxsize=pool))
-        uploads.auth = (credentials.username, credentials.password)
-        uploads.headers["User-Agent"] = f"hwb/{__version__} {uploads.headers['User-Agent']}"
-        self._uploads = uploads
+        self._uploads = upload_session(options, credentials)
         host = target.upload_url.split("/")[2] if "://" in target.upload_url else None
         self.index = SimpleIndex(target.index_urls, session=session,
                                  auth=(credentials.username, credentials.password),
@@ -242,83 +207,110 @@ class LegacyUploader:
             return self._failed(art, f"not attempted: {self._refused}")
         # A dry run always reads the index: "ready" means the index answered (issue 16).
         if self.options.index_check or self.options.check_only:
-            unreadable = self._unreadable.get(art.name)
-            if unreadable is not None:  # read up front, with every retry, in vain
-                return self._unreachable(art, unreadable)
-            try:
-                files = self.existing(art.name)
-            except IndexUnreadable as err:
-                return self._unreachable(art, err)
-            found = files.get(art.filename)
-            if found is not None:
-                result = self._compare(art, found, uploaded_now=False)
-                # Without skip-existing the same bytes are sent again; other bytes never.
-                if result.status == "skipped" and self.options.skip_existing:
-                    self.reporter.info(f"skipped {art.filename}: already on the index with the "
-                                       "same sha256")
-                    return result
-                if result.status == "failed":
-                    return result
+            settled = self._check_index(art)
+            if settled is not None:
+                return settled
         if self.options.check_only:
             return FileResult(filename=art.filename, status="ready", url=self._file_url(art),
                               sha256=art.sha256)
+        return self._upload(art, package)
+
+    def _check_index(self, art: Artifact) -> FileResult | None:
+        """The result when the index already settles ``art`` (there, or unreadable)."""
+        unreadable = self._unreadable.get(art.name)
+        if unreadable is not None:  # read up front, with every retry, in vain
+            return self._unreachable(art, unreadable)
+        try:
+            files = self.existing(art.name)
+        except IndexUnreadable as err:
+            return self._unreachable(art, err)
+        found = files.get(art.filename)
+        if found is None:
+            return None
+        result = self._compare(art, found, uploaded_now=False)
+        # Without skip-existing the same bytes are sent again; other bytes never.
+        if result.status == "skipped" and self.options.skip_existing:
+            self.reporter.info(f"skipped {art.filename}: already on the index with the "
+                               "same sha256")
+            return result
+        return result if result.status == "failed" else None
+
+    def _upload(self, art: Artifact, package: Any) -> FileResult:
+        """Send ``art``, retrying transient failures; the classified result."""
         problem = ""
         attempts = self.options.retries + 1
         for attempt in range(attempts):
             if attempt:
-                delay = self._delay(attempt)
-                self.reporter.info(f"retrying {art.filename} in {delay:g}s "
-                                   f"({attempt}/{self.options.retries}): {problem}")
-                self.sleep(delay)
-                # A dropped connection may have happened after the index stored the file.
-                # (If the index cannot be read now, a file there is this one: send again.)
-                with contextlib.suppress(IndexUnreadable):
-                    files = self.existing(art.name, refresh=True, retry=False)
-                    if art.filename in files:
-                        return self._compare(art, files[art.filename], uploaded_now=True)
+                arrived = self._before_retry(art, attempt, problem)
+                if arrived is not None:
+                    return arrived
             try:
                 resp = self._post(package)
             except _RETRYABLE as err:
                 problem = f"{type(err).__name__} (connection dropped or timed out)"
                 continue
-            status = resp.status_code
-            reason = resp.reason or ""
-            text = _decoded(resp)
-            resp.close()
-            if 200 <= status < 300 and not resp.is_redirect:
-                self.reporter.info(f"uploaded {art.filename}")
-                return FileResult(filename=art.filename, status="uploaded",
-                                  url=self._file_url(art), sha256=art.sha256)
-            if resp.is_redirect:
-                location = resp.headers.get("location", "")
-                return self._failed(art, f"the index answered with a redirect (HTTP {status}) "
-                                         f"to {_strip(location)}; use that URL as --repository")
-            if status in (401, 403):
-                self._refused = (f"{self.target.display_url} refused the credential from "
-                                 f"{self.credentials.source} (HTTP {status} {reason}); check "
-                                 "the user name and password (or token) and that it may "
-                                 "upload this project")
-                raise _Refused(self._refused)
-            if status == 409 or (status == 400 and "exist" in (reason + text).lower()):
-                try:
-                    files = self.existing(art.name, refresh=True)
-                except IndexUnreadable:
-                    files = {}
-                if art.filename in files:
-                    return self._compare(art, files[art.filename], uploaded_now=attempt > 0)
-                return self._failed(art, f"the index says {art.filename} already exists "
-                                         f"(HTTP {status}), but its simple index does not "
-                                         "list it to compare hashes")
-            if status >= 500:
-                problem = f"HTTP {status} {reason}".strip()
-                continue
-            # Redacted before it is cut short: a cut could split a secret.
-            return self._failed(art, f"HTTP {status} {reason}: "
-                                     f"{shorten(self.reporter.redact(text), 300, one_line=True)}")
+            result, problem = self._classify(art, resp, retried=attempt > 0)
+            if result is not None:
+                return result
         return self._failed(art, f"gave up after {attempts} attempt(s) to upload to "
                                  f"{self.target.display_url}: {problem}; check the URL and "
                                  "that the index is up, then run again (files already "
                                  "there are skipped)")
+
+    def _before_retry(self, art: Artifact, attempt: int, problem: str) -> FileResult | None:
+        """Wait before retry ``attempt``; the result when the file arrived after all."""
+        delay = self._delay(attempt)
+        self.reporter.info(f"retrying {art.filename} in {delay:g}s "
+                           f"({attempt}/{self.options.retries}): {problem}")
+        self.sleep(delay)
+        # A dropped connection may have happened after the index stored the file.
+        # (If the index cannot be read now, a file there is this one: send again.)
+        with contextlib.suppress(IndexUnreadable):
+            files = self.existing(art.name, refresh=True, retry=False)
+            if art.filename in files:
+                return self._compare(art, files[art.filename], uploaded_now=True)
+        return None
+
+    def _classify(self, art: Artifact, resp: requests.Response, *,
+                  retried: bool) -> tuple[FileResult | None, str]:
+        """(the result of one answer, or None to retry; the problem to retry on)."""
+        status = resp.status_code
+        reason = resp.reason or ""
+        text = decoded(resp)
+        resp.close()
+        if 200 <= status < 300 and not resp.is_redirect:
+            self.reporter.info(f"uploaded {art.filename}")
+            return FileResult(filename=art.filename, status="uploaded",
+                              url=self._file_url(art), sha256=art.sha256), ""
+        if resp.is_redirect:
+            location = resp.headers.get("location", "")
+            return self._failed(art, f"the index answered with a redirect (HTTP {status}) "
+                                     f"to {_strip(location)}; use that URL as --repository"), ""
+        if status in (401, 403):
+            self._refused = (f"{self.target.display_url} refused the credential from "
+                             f"{self.credentials.source} (HTTP {status} {reason}); check "
+                             "the user name and password (or token) and that it may "
+                             "upload this project")
+            raise _Refused(self._refused)
+        if status == 409 or (status == 400 and "exist" in (reason + text).lower()):
+            return self._exists(art, status, retried=retried), ""
+        if status >= 500:
+            return None, f"HTTP {status} {reason}".strip()
+        # Redacted before it is cut short: a cut could split a secret.
+        return self._failed(art, f"HTTP {status} {reason}: "
+                                 f"{shorten(self.reporter.redact(text), 300, one_line=True)}"), ""
+
+    def _exists(self, art: Artifact, status: int, *, retried: bool) -> FileResult:
+        """The index says the file exists: compare with what its simple index lists."""
+        try:
+            files = self.existing(art.name, refresh=True)
+        except IndexUnreadable:
+            files = {}
+        if art.filename in files:
+            return self._compare(art, files[art.filename], uploaded_now=retried)
+        return self._failed(art, f"the index says {art.filename} already exists "
+                                 f"(HTTP {status}), but its simple index does not "
+                                 "list it to compare hashes")
 
     # -- all files -------------------------------------------------------------------------
     def publish(
@@ -389,15 +381,6 @@ class LegacyUploader:
                     results[art.filename] = FileResult(
                         filename=current.filename, status="uploaded", url=found.url,
                         sha256=current.sha256)
-
-
-def _decoded(resp: requests.Response) -> str:
-    """The answer's text in its declared charset, else UTF-8.  Not ``resp.text``: without a
-    charset that runs requests' encoding detection, a few milliseconds per answer."""
-    try:
-        return resp.content.decode(resp.encoding or "utf-8", errors="replace")
-    except LookupError:  # a charset Python does not know
-        return resp.content.decode("utf-8", errors="replace")
 
 
 def _strip(url: str) -> str:
