@@ -321,7 +321,7 @@ def main(argv: list[str] | None = None) -> int:
     for path in stale:
         name = path.relative_to(args.root).as_posix()
         if args.check:
-            sys.stderr.write(f"{name} is out of date with hwb_action/settings.py\n")
+            sys.stderr.write(f"{name} is out of date with hwb_action/option_table.py\n")
         else:
             path.write_text(files[path][1], encoding="utf-8")
             sys.stderr.write(f"rewrote {name}\n")

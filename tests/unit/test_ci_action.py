@@ -40,7 +40,7 @@ def test_every_input_is_an_option_or_a_documented_action_input(action: dict[str,
     for name, spec in action["inputs"].items():
         assert re.fullmatch(r"[a-z][a-z0-9]*(-[a-z0-9]+)*", name), f"{name} is not kebab-case"
         assert name in BY_NAME or name in entrypoint.ACTION_ONLY_INPUTS, (
-            f"action input {name!r} is neither an option in hwb_action/settings.py nor one of "
+            f"action input {name!r} is neither an option in hwb_action/option_table.py nor one of "
             f"entrypoint.ACTION_ONLY_INPUTS")
         assert name not in NOT_INPUTS
         assert spec.get("description", "").strip(), f"input {name} has no description"

@@ -37,7 +37,7 @@ def test_generated_files_are_up_to_date() -> None:
     done = _check(ROOT)
     assert done.returncode == 0, (
         f"{done.stderr}\nthe generated parts of action.yml, README.md, docs/ci.md or "
-        "entrypoint.py differ from hwb_action/settings.py: run `python scripts/generate.py` "
+        "entrypoint.py differ from hwb_action/option_table.py: run `python scripts/generate.py` "
         "and commit the result")
 
 
