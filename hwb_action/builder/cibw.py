@@ -306,10 +306,16 @@ def run_cibuildwheel(
                else f"natively on this {platform} machine")
         reporter.info(f"Building {what} with cibuildwheel {how}")
         with reporter.group(f"cibuildwheel: {what}"):
+            # Every wait has a bound: one run builds (and installs for) each identifier, so it
+            # may take build-timeout plus install-timeout per identifier.
+            limit = (options.build_timeout + options.install_timeout) * max(1, len(targets))
             try:
                 done = _process.run(cmd, reporter=reporter, cwd=cwd, env=env, stream=True,
-                                    check=False, what="cibuildwheel", prefix=prefix)
+                                    check=False, what="cibuildwheel", prefix=prefix,
+                                    timeout=limit, timeout_setting="build-timeout")
             except ProcessError as err:
+                if err.timed_out:
+                    raise BuildError(err.message, hint=err.hint, details=err.details) from err
                 msg = f"could not start cibuildwheel: {err.message}"
                 raise BuildError(msg, hint="install cibuildwheel (pip install cibuildwheel)"
                                  ) from err

@@ -134,3 +134,28 @@ def test_a_backend_that_hangs_on_import_is_stopped(tmp_path: Path, server: str) 
     assert pidfile.is_file(), text
     assert gone(int(pidfile.read_text())), text
     _nothing_left(tmp_path, text)
+
+
+def test_a_cibuildwheel_run_that_hangs_is_stopped(tmp_path: Path,
+                                                  monkeypatch: pytest.MonkeyPatch) -> None:
+    """Every wait has a bound: a cibuildwheel run gets build-timeout + install-timeout per
+    identifier, then it and every process it started are stopped, with a clear error."""
+    import sys
+    import time
+
+    from hwb_action.builder import cibw
+    from hwb_action.ci import NullReporter
+    from hwb_action.errors import BuildError
+    from hwb_action.options import BuildOptions
+
+    hang = [sys.executable, "-c", "import time; print('building', flush=True); time.sleep(60)"]
+    monkeypatch.setattr(cibw, "cibuildwheel_command", lambda **_: hang)
+    (tmp_path / "pkg").mkdir()
+    start = time.monotonic()
+    with pytest.raises(BuildError, match="cibuildwheel did not finish within 2 s") as info:
+        cibw.run_cibuildwheel(platform="linux", package=tmp_path / "pkg",
+                              targets=["cp312-manylinux_x86_64"],
+                              options=BuildOptions(build_timeout=1, install_timeout=1),
+                              out_dir=tmp_path / "out", reporter=NullReporter(), environ={})
+    assert time.monotonic() - start < 30
+    assert info.value.hint and "build-timeout" in info.value.hint

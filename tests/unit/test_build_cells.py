@@ -345,3 +345,4 @@ def test_cibuildwheel_builds_exactly_the_cells_identifiers(platform: Platform,
                                platform=platform)
     env = env_for(targets, platform, NARROWING)
     assert sorted(_cibuildwheel_selects(cmd, env, root)) == sorted(targets)
+
