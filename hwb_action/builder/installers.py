@@ -38,16 +38,6 @@ def find_uv(environ: Mapping[str, str]) -> str | None:
         return shutil.which("uv", path=environ.get("PATH"))
 
 
-def default_cache_dir(environ: Mapping[str, str]) -> Path:
-    """``HWB_CACHE_DIR``, else the platform's user cache dir for hwb."""
-    explicit = environ.get("HWB_CACHE_DIR")
-    if explicit:
-        return Path(explicit)
-    from platformdirs import user_cache_dir
-
-    return Path(user_cache_dir("hwb", appauthor=False))
-
-
 def env_python(path: Path) -> Path:
     """The interpreter of the virtual environment at ``path``."""
     return venv_python(path)

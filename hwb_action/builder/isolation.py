@@ -55,6 +55,7 @@ from pathlib import Path
 
 from filelock import FileLock
 
+from hwb_action._cachedir import default_cache_dir
 from hwb_action.builder.envbytecode import (
     compile_env,
     is_compiled,
@@ -75,7 +76,6 @@ from hwb_action.builder.installers import (
     PackageInstaller,
     PipInstaller,
     UvInstaller,
-    default_cache_dir,
     env_python,
     find_uv,
     installer_for,

@@ -8,6 +8,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from pathlib import Path
 
+from hwb_action._cachedir import default_cache_dir
 from hwb_action._command import CommandResult, Invocation
 from hwb_action._distcheck import Finding
 from hwb_action.artifacts import check_files, expand_dist_args, find_dists
@@ -36,12 +37,7 @@ def dists_to_check(options: CheckOptions, cwd: Path) -> list[Path]:
 def readme_cache_dir(environ: Mapping[str, str]) -> Path:
     """Where long-description verdicts are kept: ``readme/`` in hwb's cache directory
     (``HWB_CACHE_DIR``, else the user cache dir), as the build-environment cache is found."""
-    explicit = environ.get("HWB_CACHE_DIR")
-    if explicit:
-        return Path(explicit) / "readme"
-    from platformdirs import user_cache_dir
-
-    return Path(user_cache_dir("hwb", appauthor=False)) / "readme"
+    return default_cache_dir(environ) / "readme"
 
 
 def where(path: Path, finding: Finding | None, cwd: Path) -> str:
