@@ -10,11 +10,12 @@ from __future__ import annotations
 import hashlib
 import json
 import re
-import threading
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import parse_qs, unquote, urlsplit
+
+from tests.http_support import ServedInThread
 
 GITHUB_TOKEN = "ghs_standInToken0123456789abcdefABCDEF"
 GITLAB_TOKEN = "glcbt-64_standInJobToken0123456789"
@@ -172,25 +173,16 @@ class _Handler(BaseHTTPRequestHandler):
             self._reply(404, {"message": "404 Not Found"})
 
 
-class StandInApi:
+class StandInApi(ServedInThread):
     """The server in a thread; ``url`` is its base, ``state`` what it holds and recorded."""
+
+    url_suffix = ""
 
     def __init__(self) -> None:
         self.state = State()
         handler = type("Handler", (_Handler,), {"state": self.state})
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
+        super().__init__(ThreadingHTTPServer(("127.0.0.1", 0), handler))
         self.state.port = self.server.server_address[1]
-        self.url = f"http://127.0.0.1:{self.state.port}"
-        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
-
-    def __enter__(self) -> StandInApi:
-        self.thread.start()
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.server.shutdown()
-        self.server.server_close()
-        self.thread.join()
 
     def calls(self) -> list[str]:
         """``METHOD path`` of every request, in order, uploads' ids replaced by ``N``."""

@@ -9,9 +9,11 @@ import hashlib
 import json
 import threading
 from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import ThreadingHTTPServer
 from typing import Any
 from urllib.parse import urlsplit
+
+from tests.http_support import JsonHandler, ServedInThread
 
 
 @dataclass
@@ -54,12 +56,8 @@ def _form_fields(content_type: str, body: bytes) -> tuple[dict[str, str], tuple[
     return fields, upload, pairs
 
 
-class _IndexHandler(BaseHTTPRequestHandler):
+class _IndexHandler(JsonHandler):
     server: _IndexServer
-    protocol_version = "HTTP/1.1"
-
-    def log_message(self, format: str, *args: Any) -> None:
-        return
 
     def _send(self, status: int, body: bytes, ctype: str = "text/plain") -> None:
         self.send_response(status)
@@ -128,27 +126,13 @@ class _IndexServer(ThreadingHTTPServer):
         self.state = state
 
 
-class RecordingIndex:
+class RecordingIndex(ServedInThread):
     """A legacy-upload-API index (upload at ``/``, PEP 503 pages at ``/simple/``) that keeps
     every form field of every upload, ``attestations`` among them."""
 
     def __init__(self, username: str, password: str) -> None:
         self.state = IndexState(username=username, password=password)
-        self.server = _IndexServer(self.state)
-        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
-
-    @property
-    def url(self) -> str:
-        return f"http://127.0.0.1:{self.server.server_address[1]}/"
-
-    def __enter__(self) -> RecordingIndex:
-        self.thread.start()
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.server.shutdown()
-        self.server.server_close()
-        self.thread.join(timeout=10)
+        super().__init__(_IndexServer(self.state))
 
     def attestations(self) -> dict[str, list[dict[str, Any]]]:
         """filename -> the attestations its upload carried (``[]``: the field was absent)."""

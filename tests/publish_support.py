@@ -25,7 +25,7 @@ import urllib.error
 import urllib.request
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
@@ -33,6 +33,7 @@ from urllib.parse import parse_qs, urlsplit
 import requests
 
 from tests.cli_support import tool
+from tests.http_support import JsonHandler, ServedInThread
 
 ROOT = Path(__file__).resolve().parent.parent
 DEMO = ROOT / "tests" / "packages" / "publish_demo"
@@ -282,24 +283,8 @@ MINT_DESCRIPTIONS = {
 }
 
 
-class _Handler(BaseHTTPRequestHandler):
+class _Handler(JsonHandler):
     server: _ProxyServer
-    protocol_version = "HTTP/1.1"
-
-    def log_message(self, format: str, *args: Any) -> None:
-        return
-
-    def _json(self, status: int, body: Any) -> None:
-        data = json.dumps(body).encode()
-        self.send_response(status)
-        self.send_header("Content-Type", "application/json")
-        self.send_header("Content-Length", str(len(data)))
-        self.end_headers()
-        self.wfile.write(data)
-
-    def _body(self) -> bytes:
-        length = int(self.headers.get("Content-Length", "0") or 0)
-        return self.rfile.read(length) if length else b""
 
     def do_GET(self) -> None:
         st = self.server.state
@@ -418,26 +403,12 @@ class _ProxyServer(ThreadingHTTPServer):
         self.state = state
 
 
-class IndexProxy:
+class IndexProxy(ServedInThread):
     """The proxy, in a thread of the test process."""
 
     def __init__(self, upstream: str, **state: Any) -> None:
         self.state = ProxyState(upstream=upstream, **state)
-        self.server = _ProxyServer(self.state)
-        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
-
-    @property
-    def url(self) -> str:
-        return f"http://127.0.0.1:{self.server.server_address[1]}/"
-
-    def __enter__(self) -> IndexProxy:
-        self.thread.start()
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.server.shutdown()
-        self.server.server_close()
-        self.thread.join(timeout=10)
+        super().__init__(_ProxyServer(self.state))
 
 
 def running(server: Any) -> Iterator[Any]:

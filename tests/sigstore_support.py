@@ -27,7 +27,7 @@ import time
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
@@ -38,6 +38,7 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 
+from tests.http_support import JsonHandler, ServedInThread
 from tests.publish_support import GITHUB_CLAIMS
 from tests.rekor_support import TransparencyLog, b64, key_id, spki
 
@@ -219,24 +220,8 @@ class StandInState:
 
 
 
-class _Handler(BaseHTTPRequestHandler):
+class _Handler(JsonHandler):
     server: _Server
-    protocol_version = "HTTP/1.1"
-
-    def log_message(self, format: str, *args: Any) -> None:
-        return
-
-    def _json(self, status: int, body: Any) -> None:
-        data = json.dumps(body).encode()
-        self.send_response(status)
-        self.send_header("Content-Type", "application/json")
-        self.send_header("Content-Length", str(len(data)))
-        self.end_headers()
-        self.wfile.write(data)
-
-    def _body(self) -> bytes:
-        length = int(self.headers.get("Content-Length", "0") or 0)
-        return self.rfile.read(length) if length else b""
 
     def do_GET(self) -> None:
         st = self.server.state
@@ -288,26 +273,14 @@ class _Server(ThreadingHTTPServer):
         self.state = state
 
 
-class SigstoreStandIns:
+class SigstoreStandIns(ServedInThread):
     """OIDC issuer, Fulcio and Rekor on one local port (each under its own paths)."""
+
+    url_suffix = ""
 
     def __init__(self, **state: Any) -> None:
         self.state = StandInState(**state)
-        self.server = _Server(self.state)
-        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
-
-    @property
-    def url(self) -> str:
-        return f"http://127.0.0.1:{self.server.server_address[1]}"
-
-    def __enter__(self) -> SigstoreStandIns:
-        self.thread.start()
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.server.shutdown()
-        self.server.server_close()
-        self.thread.join(timeout=10)
+        super().__init__(_Server(self.state))
 
     def github_env(self) -> dict[str, str]:
         """The variables a GitHub Actions job with ``id-token: write`` has."""
