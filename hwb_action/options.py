@@ -65,8 +65,9 @@ class _Options:
 
 
 @dataclass(frozen=True, kw_only=True)
-class PlanOptions(_Options):
-    """``hwb plan`` (and the plan part of ``hwb build --target``)."""
+class _PlanInputs(_Options):
+    """What a plan is computed from: options of ``hwb plan`` and of ``hwb build`` alike
+    (a build's ``--target`` is a cell of its plan)."""
 
     source: str = "."
     manylinux: str = ""
@@ -82,6 +83,12 @@ class PlanOptions(_Options):
     pypy: bool = False
     runners: Mapping[str, str] = field(default_factory=lambda: _EMPTY)
     gitlab_runners: Mapping[str, str] = field(default_factory=lambda: _EMPTY)
+
+
+@dataclass(frozen=True, kw_only=True)
+class PlanOptions(_PlanInputs):
+    """``hwb plan`` (and the plan part of ``hwb build --target``)."""
+
     matrix: Literal["runner", "target"] = "runner"
     format: PlanFormatChoice = ""
     gitlab_publish: bool = False
@@ -92,10 +99,9 @@ class PlanOptions(_Options):
 
 
 @dataclass(frozen=True, kw_only=True)
-class BuildOptions(_Options):
+class BuildOptions(_PlanInputs):
     """``hwb build``."""
 
-    source: str = "."
     out_dir: str = "dist"
     isolation: Isolation = "auto"
     python: str = ""
@@ -112,24 +118,11 @@ class BuildOptions(_Options):
     jobs: int = 0
     target: str = ""
     repair: bool = True
-    manylinux: str = ""
-    musllinux: str = ""
-    test_command: str = ""
     test: bool = False
-    test_requires: tuple[str, ...] = ()
     before_build: str = ""
     environment: Mapping[str, str] = field(default_factory=lambda: _EMPTY)
     container_engine: ContainerEngineChoice = ""
     container_create_args: str = ""
-    platforms: tuple[str, ...] = ()
-    archs: tuple[str, ...] = ()
-    python_versions: tuple[str, ...] = ()
-    build: tuple[str, ...] = ()
-    skip: tuple[str, ...] = ()
-    free_threaded: bool = False
-    pypy: bool = False
-    runners: Mapping[str, str] = field(default_factory=lambda: _EMPTY)
-    gitlab_runners: Mapping[str, str] = field(default_factory=lambda: _EMPTY)
 
     @classmethod
     def command(cls) -> Command:
@@ -137,8 +130,7 @@ class BuildOptions(_Options):
 
     def plan_options(self) -> PlanOptions:
         """The plan a ``--target`` must come from: the plan options of this build."""
-        names = {f.name for f in dataclasses.fields(PlanOptions)} - {"format", "matrix",
-                                                                      "gitlab_publish"}
+        names = {f.name for f in dataclasses.fields(_PlanInputs)}
         return PlanOptions(**{n: getattr(self, n) for n in names})
 
 
