@@ -27,16 +27,24 @@ if TYPE_CHECKING:
     from hwb_action.commands.context import ProjectContext
 
 
+def _names_difference(names_a: list[str], names_b: list[str]) -> str | None:
+    """How two archives' member lists differ (a member in one only, or the order)."""
+    if set(names_a) != set(names_b):
+        only = sorted(set(names_a) ^ set(names_b))[0]
+        return f"member {only} is in only one of the builds"
+    for x, y in zip(names_a, names_b, strict=True):
+        if x != y:
+            return f"members are in another order from {x} on"
+    return None
+
+
 def _zip_difference(a: Path, b: Path) -> str | None:
     with zipfile.ZipFile(a) as za, zipfile.ZipFile(b) as zb:
         ia, ib = za.infolist(), zb.infolist()
-        names_a, names_b = [i.filename for i in ia], [i.filename for i in ib]
-        if set(names_a) != set(names_b):
-            only = sorted(set(names_a) ^ set(names_b))[0]
-            return f"member {only} is in only one of the builds"
+        found = _names_difference([i.filename for i in ia], [i.filename for i in ib])
+        if found is not None:
+            return found
         for x, y in zip(ia, ib, strict=True):
-            if x.filename != y.filename:
-                return f"members are in another order from {x.filename} on"
             if za.read(x) != zb.read(y):
                 return f"member {x.filename}: its content"
             if x.date_time != y.date_time:
@@ -51,13 +59,10 @@ def _zip_difference(a: Path, b: Path) -> str | None:
 def _tar_difference(a: Path, b: Path) -> str | None:
     with tarfile.open(a) as ta, tarfile.open(b) as tb:
         ma, mb = ta.getmembers(), tb.getmembers()
-        names_a, names_b = [m.name for m in ma], [m.name for m in mb]
-        if set(names_a) != set(names_b):
-            only = sorted(set(names_a) ^ set(names_b))[0]
-            return f"member {only} is in only one of the builds"
+        order = _names_difference([m.name for m in ma], [m.name for m in mb])
+        if order is not None:
+            return order
         for x, y in zip(ma, mb, strict=True):
-            if x.name != y.name:
-                return f"members are in another order from {x.name} on"
             fx, fy = ta.extractfile(x), tb.extractfile(y)
             if (fx.read() if fx else b"") != (fy.read() if fy else b""):
                 return f"member {x.name}: its content"
