@@ -279,3 +279,20 @@ def _text_problem(text: str, pattern: re.Pattern[str], *, secret: bool) -> str |
                 f"({char!r} at character {found.start() + 1})")
     return (f"must not hold control characters, but {shown} holds {char!r} "
             f"at character {found.start() + 1}")
+
+
+def env_seconds(environ: Mapping[str, str], name: str, default: float) -> float:
+    """A wait in seconds from the variable ``name`` (``default`` when unset or empty); a value
+    that is not a positive number is a :class:`UsageError` naming the variable."""
+    raw = environ.get(name, "").strip()
+    if not raw:
+        return default
+    try:
+        value = float(raw)
+    except ValueError:
+        value = -1.0
+    if not value > 0:
+        msg = f"{name}={raw!r} is not a positive number of seconds"
+        raise UsageError(msg, hint=f"e.g. {name}={default * 2:g}, or unset it for "
+                                   f"{default:g}")
+    return value

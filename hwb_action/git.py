@@ -35,6 +35,7 @@ from pathlib import Path
 from hwb_action import _process
 from hwb_action._process import Completed
 from hwb_action._urls import redact_text, redact_url, url_secrets
+from hwb_action._values import env_seconds
 from hwb_action.ci import Reporter
 from hwb_action.errors import ProcessError, UsageError, VersioningError
 
@@ -84,17 +85,7 @@ def git_env(environ: Mapping[str, str]) -> dict[str, str]:
 
 def git_timeout(environ: Mapping[str, str]) -> float:
     """Seconds one git process may run: ``HWB_GIT_TIMEOUT`` (default 600)."""
-    raw = environ.get(TIMEOUT_VARIABLE, "").strip()
-    if not raw:
-        return DEFAULT_GIT_TIMEOUT
-    try:
-        value = float(raw)
-    except ValueError:
-        value = -1.0
-    if not value > 0:
-        msg = f"{TIMEOUT_VARIABLE}={raw!r} is not a positive number of seconds"
-        raise UsageError(msg, hint=f"e.g. {TIMEOUT_VARIABLE}=1200, or unset it for 600")
-    return value
+    return env_seconds(environ, TIMEOUT_VARIABLE, DEFAULT_GIT_TIMEOUT)
 
 
 def check_value(value: str, what: str) -> str:

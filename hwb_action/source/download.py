@@ -27,6 +27,7 @@ if TYPE_CHECKING:
 
 from hwb_action import __version__
 from hwb_action._urls import http_allowed, redact_text, redact_url
+from hwb_action._values import env_seconds
 from hwb_action.errors import SourceError, UsageError
 
 DEFAULT_MAX_DOWNLOAD = 1024**3
@@ -109,20 +110,6 @@ def _request(parts: urllib.parse.SplitResult) -> urllib.request.Request:
     return request
 
 
-def _seconds(environ: Mapping[str, str], name: str, default: float) -> float:
-    raw = environ.get(name, "").strip()
-    if not raw:
-        return default
-    try:
-        value = float(raw)
-    except ValueError:
-        value = -1.0
-    if not value > 0:
-        msg = f"{name}={raw!r} is not a positive number of seconds"
-        raise UsageError(msg, hint=f"e.g. {name}={default:g}, or unset it")
-    return value
-
-
 def download(
     url: str,
     dest_dir: Path,
@@ -148,9 +135,9 @@ def download(
 
     shown = redact_url(url)
     if timeout is None:
-        timeout = _seconds(environ, "HWB_DOWNLOAD_TIMEOUT", DEFAULT_TIMEOUT)
+        timeout = env_seconds(environ, "HWB_DOWNLOAD_TIMEOUT", DEFAULT_TIMEOUT)
     if deadline is None:
-        deadline = _seconds(environ, "HWB_DOWNLOAD_DEADLINE", DEFAULT_DEADLINE)
+        deadline = env_seconds(environ, "HWB_DOWNLOAD_DEADLINE", DEFAULT_DEADLINE)
     parts = urllib.parse.urlsplit(url)
     if not http_allowed(url, allow_http):
         msg = f"refusing to download {shown} over plain http"
