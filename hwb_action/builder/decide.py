@@ -23,6 +23,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Literal
 
 from hwb_action._suggest import did_you_mean
+from hwb_action.errors import UsageError
 from hwb_action.options import BuildOptions
 from hwb_action.project import Project
 
@@ -267,25 +268,24 @@ def _check_container_cell(cell: BuildTarget, options: BuildOptions) -> None:
 
 
 def _check_runner_cell(cell: BuildTarget, options: BuildOptions, host: Host) -> None:
-    if runner_builds(host, cell):
-        return
-    msg = (f"target {cell.identifier!r} is for {cell.platform} {cell.arch}; cibuildwheel "
-           f"does not build it on this machine ({host.platform} {host.arch})")
-    hint = f"run it on the plan's runner ({cell.runner})"
-    if cell.platform == "linux":
-        hint += ", or build Linux targets in a container (--isolation container)"
-    raise options.settings.error("target", msg, hint=hint)
+    if not runner_builds(host, cell):
+        raise _elsewhere(cell, options, "cibuildwheel does not build it on this machine "
+                                        f"({host.platform} {host.arch})")
 
 
 def _check_host_cell(cell: BuildTarget, options: BuildOptions, host: Host) -> None:
-    if cell.platform == host.platform and normal_arch(cell.arch) == normal_arch(host.arch):
-        return
-    msg = (f"target {cell.identifier!r} is for {cell.platform} {cell.arch}; this machine is "
-           f"{host.platform} {host.arch}")
+    if cell.platform != host.platform or normal_arch(cell.arch) != normal_arch(host.arch):
+        raise _elsewhere(cell, options, f"this machine is {host.platform} {host.arch}")
+
+
+def _elsewhere(cell: BuildTarget, options: BuildOptions, why: str) -> UsageError:
+    """A ``--target`` cell that belongs on another machine: say where."""
     hint = f"run it on the plan's runner ({cell.runner})"
     if cell.platform == "linux":
         hint += ", or build Linux targets in a container (--isolation container)"
-    raise options.settings.error("target", msg, hint=hint)
+    return options.settings.error(
+        "target", f"target {cell.identifier!r} is for {cell.platform} {cell.arch}; {why}",
+        hint=hint)
 
 
 def container_targets(project: Project, options: BuildOptions, host: Host, *,
