@@ -92,3 +92,20 @@ def wait_for_pid(path: Path, proc: subprocess.Popen[bytes], log: Path) -> int:
     pytest.fail(f"the backend did not start:\n{log.read_text()}")
 
 
+
+
+def interrupt_build(cmd: list[str], *, cwd: Path, env: dict[str, str], pidfile: Path,
+                    log: Path, signum: int, timeout: float) -> tuple[int, int, str]:
+    """Run ``cmd`` (its output to ``log``), send ``signum`` once the backend has written its
+    pid, and wait (bounded) for the end: the exit code, the backend's pid and the log."""
+    with open(log, "wb") as fh:
+        proc = subprocess.Popen(cmd, cwd=cwd, env=env, stdout=fh, stderr=subprocess.STDOUT)
+        try:
+            backend = wait_for_pid(pidfile, proc, log)
+            proc.send_signal(signum)
+            returncode = proc.wait(timeout=timeout)
+        finally:
+            if proc.poll() is None:
+                proc.kill()
+                proc.wait(timeout=30)
+    return returncode, backend, log.read_text(errors="replace")

@@ -19,7 +19,7 @@ import pytest
 import action_install
 from tests.action_support import ROOT, run_step
 from tests.runner_support import parse_file_command
-from tests.signal_support import gone, processes_under, slow_project, wait_for_pid
+from tests.signal_support import gone, interrupt_build, processes_under, slow_project
 
 PACKAGES = ROOT / "tests" / "packages"
 # Most tests run hwb in the test interpreter (install: none); one test installs it for real.
@@ -419,18 +419,10 @@ def test_a_cancelled_step_reaches_hwb_and_leaves_nothing_behind(
            "PYTHONPATH": str(ROOT), "PIP_CONFIG_FILE": os.devnull,
            "HWB_COMMAND": "build", "HWB_WHEEL": "true", "HWB_CACHE": "false",
            "HWB_OUT_DIR": str(out), "HWB_VERBOSE": "true"}
-    with open(log, "wb") as fh:
-        proc = subprocess.Popen([sys.executable, str(ROOT / "entrypoint.py")], cwd=project,
-                                env=env, stdout=fh, stderr=subprocess.STDOUT)
-        try:
-            backend = wait_for_pid(pidfile, proc, log)
-            proc.send_signal(signum)  # the runner cancels the job
-            returncode = proc.wait(timeout=90)
-        finally:
-            if proc.poll() is None:
-                proc.kill()
-                proc.wait(timeout=30)
-    text = log.read_text(errors="replace")
+    # The runner cancels the job.
+    returncode, backend, text = interrupt_build(
+        [sys.executable, str(ROOT / "entrypoint.py")], cwd=project, env=env, pidfile=pidfile,
+        log=log, signum=signum, timeout=90)
     assert returncode == code, text
     assert "Traceback" not in text
     assert gone(backend), text

@@ -9,13 +9,12 @@ from __future__ import annotations
 
 import os
 import signal
-import subprocess
 import sys
 from pathlib import Path
 
 import pytest
 
-from tests.signal_support import gone, processes_under, slow_project, wait_for_pid
+from tests.signal_support import gone, interrupt_build, processes_under, slow_project
 
 pytestmark = pytest.mark.skipif(not sys.platform.startswith("linux"),
                                 reason="reads the process table from /proc")
@@ -31,21 +30,10 @@ def test_a_signal_mid_build_leaves_nothing_behind(tmp_path: Path, signum: int,
     env = {k: v for k, v in os.environ.items() if not k.startswith(("HWB_", "GITHUB_"))}
     env.update({"TMPDIR": str(tmp), "HWB_NO_PROGRESS": "1",
                 "PYTHONPATH": os.environ.get("PYTHONPATH", str(Path(__file__).parents[2]))})
-    with open(log, "wb") as fh:
-        proc = subprocess.Popen(
-            [sys.executable, "-m", "hwb_action", "build", "--wheel", "--no-cache",
-             "--out-dir", str(out), "--verbose"],
-            cwd=project, env=env, stdout=fh, stderr=subprocess.STDOUT,
-        )
-        try:
-            backend = wait_for_pid(pidfile, proc, log)
-            proc.send_signal(signum)
-            returncode = proc.wait(timeout=60)
-        finally:
-            if proc.poll() is None:
-                proc.kill()
-                proc.wait(timeout=30)
-    text = log.read_text(errors="replace")
+    returncode, backend, text = interrupt_build(
+        [sys.executable, "-m", "hwb_action", "build", "--wheel", "--no-cache", "--out-dir",
+         str(out), "--verbose"], cwd=project, env=env, pidfile=pidfile, log=log,
+        signum=signum, timeout=60)
     assert returncode == code, text
     assert "Traceback" not in text
     assert gone(backend), text
