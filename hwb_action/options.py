@@ -235,7 +235,6 @@ class ReleaseOptions(VersionOptions):
         return "release"
 
 
-AnyOptions = PlanOptions | BuildOptions | CheckOptions | PublishOptions | VersionOptions
 OptionsT = TypeVar("OptionsT", bound=_Options)
 
 OPTIONS_CLASSES: Mapping[str, type[_Options]] = types.MappingProxyType({
